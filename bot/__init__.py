@@ -1,0 +1,1 @@
+"""coordbot: a chat-based coordination assistant. The composition root is `bot.bootstrap`."""

@@ -1,0 +1,101 @@
+"""The composition root: builds every part of the application from settings, and accepts
+fakes (clock, transports) for tests. Nothing is built at import time anywhere else."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.conversations import Conversations
+from bot.db import Database
+from bot.i18n import Catalogues
+from bot.messages import IncomingMessage, Reply
+from bot.people import People
+from bot.router import Router
+from bot.transports.base import Transport, Transports
+
+log = logging.getLogger("coordbot.app")
+
+
+@dataclass
+class Services:
+    """Everything a handler may use, reached as `ctx.services.<name>`."""
+
+    settings: Settings
+    db: Database
+    catalogues: Catalogues
+    clock: Any
+    people: People
+    conversations: Conversations
+    transports: Transports
+    router: Router = None  # type: ignore[assignment]
+    # Domain services, set by build_app when their feature exists.
+    directory: Any = None
+    reminders: Any = None
+    checkins: Any = None
+    startup_hooks: list[Any] = field(default_factory=list)
+    shutdown_hooks: list[Any] = field(default_factory=list)
+
+
+class App:
+    def __init__(self, services: Services):
+        self.services = services
+
+    @property
+    def router(self) -> Router:
+        return self.services.router
+
+    async def handle(self, message: IncomingMessage) -> list[Reply]:
+        return await self.router.route(self.services, message)
+
+    def receiver_for(self, transport: Transport):
+        """The callback a transport hands each incoming message to; replies go back through it."""
+
+        async def receive(message: IncomingMessage) -> None:
+            for reply in await self.handle(message):
+                result = await transport.send(message.chat, reply)
+                if not result.ok:
+                    log.warning("reply not delivered", extra={"fields": {
+                        "platform": transport.platform, "error": result.error}})
+
+        return receive
+
+    async def start(self, *, migrate: bool = True) -> None:
+        if migrate:
+            from bot.migrations import upgrade
+            await upgrade(self.services.db)
+        for hook in self.services.startup_hooks:
+            await hook(self.services)
+
+    async def serve(self, transports: list[Transport]) -> None:
+        for transport in transports:
+            self.services.transports.add(transport)
+        for transport in transports:
+            await transport.start(self.receiver_for(transport))
+
+    async def stop(self) -> None:
+        for hook in reversed(self.services.shutdown_hooks):
+            await hook(self.services)
+        for transport in self.services.transports:
+            await transport.stop()
+        await self.services.db.dispose()
+
+
+def build_app(settings: Settings, *, clock=None, database: Database | None = None) -> App:
+    from bot.handlers import FEATURES
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    clock = clock or SystemClock()
+    services = Services(
+        settings=settings,
+        db=database or Database(settings.effective_database_url),
+        catalogues=Catalogues(settings.locales_dir),
+        clock=clock,
+        people=People(settings.admins, settings.timezone, clock),
+        conversations=Conversations(clock),
+        transports=Transports(),
+    )
+    services.router = Router(FEATURES)
+    return App(services)

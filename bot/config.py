@@ -1,0 +1,153 @@
+"""One settings object, read from `COORDBOT_*` environment variables and an optional TOML file.
+Environment variables win over the file; `COORDBOT_X_FILE` reads a secret from a file (Docker
+secrets). `coordbot config check` prints the result with secrets masked."""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.i18n import LOCALES
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SECRET_FIELDS = {"telegram_token", "telegram_webhook_secret", "matrix_password",
+                 "matrix_access_token"}
+
+
+class ConfigError(ValueError):
+    """A setting has an invalid value; the message names it."""
+
+
+@dataclass
+class Settings:
+    data_dir: Path = PROJECT_ROOT / "var"
+    database_url: str = ""
+    default_locale: str = "en"
+    timezone: str = "Europe/Brussels"
+    admins: list[str] = field(default_factory=list)
+    log_level: str = "INFO"
+    locales_dir: Path = PROJECT_ROOT / "locales"
+    bundled_data_dir: Path = PROJECT_ROOT / "data"
+    load_bundled_data: bool = True
+    max_message_length: int = 4000
+    telegram_token: str = ""
+    telegram_api_url: str = ""
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_webhook_listen: str = "127.0.0.1:8443"
+    matrix_homeserver: str = ""
+    matrix_user_id: str = ""
+    matrix_password: str = ""
+    matrix_access_token: str = ""
+    matrix_store_path: Path | None = None
+    matrix_allowed: list[str] = field(default_factory=list)
+    matrix_trust: str = "trust_on_first_use"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'coordbot.sqlite3'}"
+
+    def validate(self) -> "Settings":
+        if self.default_locale not in LOCALES:
+            raise ConfigError(f"COORDBOT_DEFAULT_LOCALE: {self.default_locale!r} is not one of "
+                              f"{', '.join(LOCALES)}")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"COORDBOT_TIMEZONE: unknown time zone {self.timezone!r}") from None
+        if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ConfigError(f"COORDBOT_LOG_LEVEL: {self.log_level!r} is not a log level")
+        for admin in self.admins:
+            platform, _, user = admin.partition(":")
+            if platform not in {"console", "telegram", "matrix"} or not user:
+                raise ConfigError(f"COORDBOT_ADMINS: {admin!r} is not PLATFORM:USER "
+                                  "(console:alice, telegram:12345, matrix:@a:server)")
+        if self.database_url:
+            from bot.db import async_url
+            try:
+                async_url(self.database_url)
+            except Exception as exc:  # noqa: BLE001 - any parse error is a config error
+                raise ConfigError(f"COORDBOT_DATABASE_URL: {exc}") from None
+        if self.matrix_trust not in {"trust_on_first_use", "verified_only"}:
+            raise ConfigError("COORDBOT_MATRIX_TRUST: use trust_on_first_use or verified_only")
+        if self.max_message_length < 1:
+            raise ConfigError("COORDBOT_MAX_MESSAGE_LENGTH: must be positive")
+        return self
+
+    def masked(self) -> dict[str, str]:
+        shown = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in SECRET_FIELDS and value:
+                text = "****"
+            elif f.name == "database_url" and value:
+                from bot.db import mask_url
+                text = mask_url(value)
+            elif isinstance(value, list):
+                text = ",".join(value)
+            else:
+                text = str(value)
+            shown[f.name] = text
+        shown["effective_database_url"] = _mask_db(self.effective_database_url)
+        return shown
+
+
+def _mask_db(url: str) -> str:
+    from bot.db import mask_url
+    return mask_url(url)
+
+
+def load_settings(config_file: Path | None = None, environ: dict[str, str] | None = None,
+                  **overrides) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    raw: dict[str, object] = {}
+    if config_file is not None:
+        try:
+            raw.update(tomllib.loads(Path(config_file).read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise ConfigError(f"--config: no such file {config_file}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"--config: {config_file} is not valid TOML ({exc})") from None
+    names = {f.name: f for f in fields(Settings)}
+    unknown = set(raw) - set(names)
+    if unknown:
+        raise ConfigError(f"--config: unknown setting {sorted(unknown)[0]!r}")
+    for name in names:
+        key = f"COORDBOT_{name.upper()}"
+        if key in env:
+            raw[name] = env[key]
+        elif f"{key}_FILE" in env:
+            try:
+                raw[name] = Path(env[f"{key}_FILE"]).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"{key}_FILE: cannot read {env[key + '_FILE']} ({exc.strerror})") from None
+    raw.update(overrides)
+    settings = Settings()
+    for name, value in raw.items():
+        setattr(settings, name, _coerce(name, names[name], value))
+    return settings.validate()
+
+
+def _coerce(name: str, f, value):
+    default = getattr(Settings(), name)
+    key = f"COORDBOT_{name.upper()}"
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+            raise ConfigError(f"{key}: {value!r} is not a boolean")
+        return text in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key}: {value!r} is not a number") from None
+    if isinstance(default, list):
+        items = value if isinstance(value, list) else str(value).split(",")
+        return [str(item).strip() for item in items if str(item).strip()]
+    if isinstance(default, Path) or name.endswith(("_dir", "_path")):
+        return Path(str(value)).expanduser() if value not in (None, "") else None
+    return str(value).strip()

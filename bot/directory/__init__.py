@@ -1,0 +1,1 @@
+"""The directory: who handles what, where. Domain code only, no chat."""

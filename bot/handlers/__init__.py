@@ -1,0 +1,7 @@
+"""Chat command handlers, one module per feature. This is the one place features are included."""
+from bot.handlers import core, directory
+
+FEATURES = [
+    core.FEATURE,
+    directory.FEATURE,
+]

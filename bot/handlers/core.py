@@ -1,0 +1,83 @@
+"""Core commands: help, language, identity, roles, welcome."""
+from __future__ import annotations
+
+from bot.i18n import LANGUAGE_NAMES, LOCALES, N_, _
+from bot.markup import bold, escape
+from bot.policy import Role
+from bot.router import Command, Context, Feature, role_label, visible_commands
+
+
+async def show_help(ctx: Context):
+    lines = [_("What you can do here ({role}):").format(role=role_label(ctx.role))]
+    for command in visible_commands(ctx.services.router, ctx.role):
+        usage = _(command.usage) if command.usage else f"/{command.name}"
+        lines.append(f"• `{usage.replace('/', ctx.prefix, 1)}`: {_(command.summary)}")
+    if ctx.message.is_direct and ctx.services.router.text_handler is not None:
+        lines.append(_("You can also just write what you are looking for, e.g. "
+                       "\"housing Liège\"."))
+    return "\n".join(lines)
+
+
+async def set_language(ctx: Context):
+    choice = ctx.args.strip().lower()
+    if not choice:
+        current = ctx.user.locale or _("not set")
+        return _("Your language: {current}. Choose one of: {choices}.").format(
+            current=current, choices=", ".join(LOCALES))
+    if choice not in LOCALES:
+        return [_("Unknown language {code!r}.").format(code=escape(choice[:10])), ctx.usage()]
+    ctx.user.locale = choice
+    with ctx.services.catalogues.use(choice):
+        return _("Language set to {name}.").format(name=LANGUAGE_NAMES[choice])
+
+
+async def who_am_i(ctx: Context):
+    user = ctx.user
+    identities = ", ".join(identity.key for identity in await ctx.services.people.identities_of(
+        ctx.session, user))
+    return "\n".join([
+        _("Name: {name}").format(name=bold(user.display_name)),
+        _("Chat identities: {ids}").format(ids=identities),
+        _("Role: {role}").format(role=role_label(user.role)),
+        _("Organisation: {org}").format(org=user.organisation_id or _("none")),
+        _("Language: {lang}").format(lang=LANGUAGE_NAMES.get(user.locale or "", _("not set"))),
+        _("Time zone: {tz}").format(tz=user.timezone),
+    ])
+
+
+async def change_role(ctx: Context):
+    parts = ctx.args.split()
+    if len(parts) != 2:
+        return ctx.usage()
+    handle, role_name = parts
+    role = Role.parse(role_name)
+    if role is None:
+        return [_("Unknown role {role!r}. Roles: {roles}.").format(
+            role=escape(role_name[:20]), roles=", ".join(r.code for r in Role)), ctx.usage()]
+    target = await ctx.services.people.find(ctx.session, handle, ctx.message.chat.platform)
+    if target is None:
+        return _("I do not know {user}: they must write to me once first.").format(
+            user=escape(handle[:80]))
+    if target.id == ctx.user.id:
+        return _("You cannot change your own role; ask another admin.")
+    target.role = role
+    return _("{user} is now {role}.").format(user=bold(target.display_name),
+                                            role=role_label(role))
+
+
+async def welcome(ctx: Context):
+    return _("Hello! I help the services supporting people displaced from Ukraine find who "
+             "handles what, where, and coordinate. Send {prefix}help to see what you can do, "
+             "{prefix}lang to change the language.").format(prefix=ctx.prefix)
+
+
+FEATURE = Feature(
+    name="core",
+    commands=[
+        Command("help", show_help, N_("what you can do here"), N_("/help")),
+        Command("lang", set_language, N_("set your language"), N_("/lang fr|nl|de|en|uk")),
+        Command("whoami", who_am_i, N_("your identity, role and settings"), N_("/whoami")),
+        Command("role", change_role, N_("give someone a role"), N_("/role USER ROLE")),
+        Command("start", welcome, N_("welcome message"), N_("/start")),
+    ],
+)

@@ -1,0 +1,136 @@
+"""People and their chat identities. Anyone who writes is a guest until an admin or an
+invitation says otherwise; `COORDBOT_ADMINS` names the bootstrap admins."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.db import Base
+from bot.messages import IncomingMessage
+from bot.policy import Role
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role_code: Mapped[str] = mapped_column("role", String(20), default="guest")
+    locale: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels")
+    organisation_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    entry_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    identities: Mapped[list["Identity"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="raise")
+
+    @property
+    def role(self) -> Role:
+        return Role.parse(self.role_code) or Role.GUEST
+
+    @role.setter
+    def role(self, value: Role) -> None:
+        self.role_code = value.code
+
+
+class Identity(Base):
+    """One platform account (`telegram:12345`) linked to a user."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    platform_user_id: Mapped[str] = mapped_column(String(255))
+    username: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    direct_chat_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    user: Mapped[User] = relationship(back_populates="identities", lazy="joined")
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.platform_user_id}"
+
+
+class KnownChat(Base):
+    """Chats the bot has seen, so audiences such as `all` can be resolved to chats later."""
+
+    __tablename__ = "chats"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    is_direct: Mapped[bool] = mapped_column(Boolean, default=True)
+    unreachable_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class People:
+    """Finds or creates the user behind a message and keeps roles from `COORDBOT_ADMINS`."""
+
+    def __init__(self, admins: list[str], default_timezone: str, clock=None):
+        self.admins = {a.strip() for a in admins}
+        self.default_timezone = default_timezone
+        self.clock = clock
+
+    async def resolve(self, session: AsyncSession, message: IncomingMessage) -> User:
+        platform = message.chat.platform
+        identity = await self.identity(session, platform, message.sender_id)
+        if identity is None:
+            user = User(display_name=message.sender_name or message.sender_id, role_code="guest",
+                        timezone=self.default_timezone, created_at=utcnow())
+            identity = Identity(platform=platform, platform_user_id=message.sender_id, user=user)
+            session.add_all([user, identity])
+        user = identity.user
+        if message.sender_username:
+            identity.username = message.sender_username
+        if message.is_direct:
+            identity.direct_chat_id = message.chat.chat_id
+        if identity.key in self.admins and user.role != Role.ADMIN:
+            user.role = Role.ADMIN
+        await self._remember_chat(session, message)
+        await session.flush()
+        return user
+
+    async def _remember_chat(self, session: AsyncSession, message: IncomingMessage) -> None:
+        key = message.chat.key()
+        chat = await session.get(KnownChat, key)
+        if chat is None:
+            session.add(KnownChat(key=key, platform=message.chat.platform,
+                                  is_direct=message.is_direct))
+        else:
+            chat.last_seen = utcnow()
+            chat.unreachable_since = None
+
+    async def identity(self, session: AsyncSession, platform: str, user_id: str) -> Identity | None:
+        return await session.scalar(select(Identity).where(
+            Identity.platform == platform, Identity.platform_user_id == user_id))
+
+    async def identities_of(self, session: AsyncSession, user: User) -> list[Identity]:
+        return list(await session.scalars(select(Identity).where(Identity.user_id == user.id)
+                                          .order_by(Identity.id)))
+
+    async def find(self, session: AsyncSession, handle: str, platform: str) -> User | None:
+        """`telegram:12345`, `@alice` (a username on `platform`, or a Matrix id) or `alice`."""
+        handle = handle.strip()
+        if ":" in handle and not handle.startswith("@"):
+            found_platform, _, user_id = handle.partition(":")
+            identity = await self.identity(session, found_platform, user_id)
+            return identity.user if identity else None
+        if platform == "matrix" and handle.startswith("@") and ":" in handle:
+            identity = await self.identity(session, "matrix", handle)
+            return identity.user if identity else None
+        name = handle.lstrip("@")
+        for candidate in (name, name.lower()):
+            identity = await session.scalar(select(Identity).where(
+                Identity.platform == platform,
+                (Identity.username == candidate) | (Identity.platform_user_id == candidate)))
+            if identity:
+                return identity.user
+        return None

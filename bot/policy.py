@@ -1,0 +1,60 @@
+"""Who may do what: the one policy table. Every command and every finer-grained action a
+handler checks is listed here with the lowest role allowed; `/help` is rendered from it and
+`tests/test_policy.py` runs every command as every role against it."""
+from __future__ import annotations
+
+from enum import IntEnum
+
+from bot.i18n import N_
+
+
+class Role(IntEnum):
+    GUEST = 0
+    STAFF = 1
+    FOCAL_POINT = 2
+    COORDINATOR = 3
+    ADMIN = 4
+
+    @property
+    def code(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str | None) -> "Role | None":
+        if not value:
+            return None
+        try:
+            return cls[value.strip().upper().replace("-", "_")]
+        except KeyError:
+            return None
+
+
+ROLE_LABELS = {
+    Role.GUEST: N_("guest"),
+    Role.STAFF: N_("staff"),
+    Role.FOCAL_POINT: N_("focal point"),
+    Role.COORDINATOR: N_("coordinator"),
+    Role.ADMIN: N_("admin"),
+}
+
+G, S, F, C, A = Role.GUEST, Role.STAFF, Role.FOCAL_POINT, Role.COORDINATOR, Role.ADMIN
+
+POLICY: dict[str, Role] = {
+    # core
+    "help": G, "lang": G, "whoami": G, "start": G, "role": A,
+    # directory
+    "who": G, "more": G, "entry": G, "stale": C, "import": C, "export_directory": C,
+    "directory.personal_contacts": S,
+    # reminders
+    "remind": G, "meeting": C, "deadline": C, "reminders": G, "cancel": G, "skip": G, "edit": G,
+    "acks": G, "broadcast": C, "calendar": G,
+    "reminders.address_others": C, "reminders.manage_any": C,
+    # check-ins
+    "results": C, "export": C, "away": F, "checkin": F, "rounds": C, "forms": C,
+}
+
+
+def allowed(role: Role, action: str) -> bool:
+    """Unknown actions are refused: a command nobody listed is nobody's."""
+    needed = POLICY.get(action)
+    return needed is not None and role >= needed

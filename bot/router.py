@@ -1,0 +1,220 @@
+"""Routes an incoming message to the handler that answers it.
+
+Order: input checks → the sender's user and locale → a pending conversation that claims the
+message → a command from the table (after the policy check) → free text in a direct chat goes
+to the text handler (directory search). One database transaction per message: a refused or
+failed command changes nothing."""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import _, normalize_locale
+from bot.messages import IncomingMessage, Reply
+from bot.policy import POLICY, ROLE_LABELS, Role, allowed
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Services
+    from bot.conversations import PendingConversation
+    from bot.people import User
+
+log = logging.getLogger("coordbot.router")
+
+HandlerResult = Reply | str | list[Reply | str] | None
+Handler = Callable[["Context"], Awaitable[HandlerResult]]
+ConversationHandler = Callable[["Context", "PendingConversation"], Awaitable[HandlerResult]]
+
+PREFIXES = ("/", "!")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+_COMMAND = re.compile(r"^[/!]([A-Za-z_][A-Za-z0-9_]{0,31})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?$", re.S)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One chat command: its word, the handler, a one-line summary and its usage, both in
+    English source text marked with `N_` and translated when shown."""
+
+    name: str
+    handler: Handler
+    summary: str
+    usage: str = ""
+    policy: str | None = None  # policy key when it differs from the name
+
+    @property
+    def action(self) -> str:
+        return self.policy or self.name
+
+
+@dataclass(frozen=True)
+class ConversationStep:
+    """Continues a pending conversation of `kind`. It receives the person's free text and the
+    commands listed in `commands` (e.g. `/skip`, `/back` during a check-in)."""
+
+    kind: str
+    handler: ConversationHandler
+    commands: frozenset[str] = frozenset()
+
+
+@dataclass
+class Feature:
+    name: str
+    commands: list[Command] = field(default_factory=list)
+    conversations: list[ConversationStep] = field(default_factory=list)
+    text_handler: Handler | None = None
+
+
+@dataclass
+class Context:
+    message: IncomingMessage
+    user: "User"
+    session: AsyncSession
+    services: "Services"
+    command: str | None = None
+    args: str = ""
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def role(self) -> Role:
+        return self.user.role
+
+    def can(self, action: str) -> bool:
+        return allowed(self.role, action)
+
+    @property
+    def prefix(self) -> str:
+        return "!" if self.message.chat.platform == "matrix" else "/"
+
+    @property
+    def chat_key(self) -> str:
+        return self.message.chat.key()
+
+    def usage(self) -> Reply:
+        command = self.services.router.commands.get(self.command or "")
+        text = _(command.usage) if command and command.usage else f"{self.prefix}{self.command}"
+        return Reply(_("Usage: {usage}").format(usage=text.replace("/", self.prefix, 1)))
+
+
+def as_replies(result: HandlerResult) -> list[Reply]:
+    if result is None:
+        return []
+    items: Iterable[Reply | str] = result if isinstance(result, list) else [result]
+    return [item if isinstance(item, Reply) else Reply(item) for item in items]
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """`/who logement Liège` → ("who", "logement Liège"); `!help` works too; `/x@mybot` → "x"."""
+    match = _COMMAND.match(text.strip())
+    if not match:
+        return None
+    return match.group(1).lower(), (match.group(2) or "").strip()
+
+
+class Router:
+    def __init__(self, features: Iterable[Feature]):
+        self.commands: dict[str, Command] = {}
+        self.conversations: dict[str, ConversationStep] = {}
+        self.text_handler: Handler | None = None
+        for feature in features:
+            self._include(feature)
+
+    def _include(self, feature: Feature) -> None:
+        for command in feature.commands:
+            if command.name in self.commands:
+                raise ValueError(f"command /{command.name} registered twice")
+            if command.action not in POLICY:
+                raise ValueError(f"command /{command.name} has no entry in the policy table")
+            self.commands[command.name] = command
+        for step in feature.conversations:
+            self.conversations[step.kind] = step
+        if feature.text_handler is not None:
+            self.text_handler = feature.text_handler
+
+    async def route(self, services: "Services", message: IncomingMessage) -> list[Reply]:
+        try:
+            return await self._route(services, message)
+        except Exception:  # noqa: BLE001 - e.g. the database went away mid-message
+            log.exception("message not handled", extra={"fields": {
+                "platform": message.chat.platform}})
+            with services.catalogues.use(services.settings.default_locale):
+                return [Reply(_("Sorry, something went wrong on my side. Nothing was "
+                                "changed; please try again later."))]
+
+    async def _route(self, services: "Services", message: IncomingMessage) -> list[Reply]:
+        async with services.db.transaction() as session:
+            user = await services.people.resolve(session, message)
+            locale = user.locale or normalize_locale(message.language_hint) \
+                or services.settings.default_locale
+            with services.catalogues.use(locale):
+                ctx = Context(message, user, session, services)
+                problem = self._input_problem(message, services.settings.max_message_length)
+                if problem is not None:
+                    return [problem]
+                try:
+                    async with session.begin_nested():
+                        replies = as_replies(await self._dispatch(ctx))
+                except Exception:  # noqa: BLE001 - nothing a user sends may crash the bot
+                    log.exception("handler failed", extra={"fields": {
+                        "command": ctx.command or "-", "platform": message.chat.platform}})
+                    return [Reply(_("Sorry, something went wrong on my side. Nothing was "
+                                    "changed; please try again later."))]
+        for hook in ctx.after_commit:
+            await hook()
+        return replies
+
+    def _input_problem(self, message: IncomingMessage, limit: int) -> Reply | None:
+        text = message.text or ""
+        if not text.strip() and message.attachment is None:
+            return Reply(_("I received an empty message. Send /help to see what I can do."))
+        if len(text) > limit:
+            return Reply(_("Your message is too long ({length} characters; the limit is "
+                           "{limit}). Please send something shorter.").format(
+                               length=len(text), limit=limit))
+        if _CONTROL.search(text):
+            return Reply(_("Your message contains control characters that I cannot read. "
+                           "Please send plain text."))
+        return None
+
+    async def _dispatch(self, ctx: Context) -> HandlerResult:
+        message = ctx.message
+        text = unicodedata.normalize("NFC", message.text.strip())
+        message.text = text
+        parsed = parse_command(text)
+        pending = await ctx.services.conversations.current(ctx.session, ctx.chat_key, ctx.user.id)
+        if pending is not None:
+            step = self.conversations.get(pending.kind)
+            claims = parsed is None or (step is not None and parsed[0] in step.commands)
+            if step is not None and claims:
+                if parsed:
+                    ctx.command, ctx.args = parsed
+                return await step.handler(ctx, pending)
+        if parsed is None:
+            if text[:1] in PREFIXES and len(text) > 1:
+                return _("That is not a command I know. Send {prefix}help to see the list.").format(
+                    prefix=ctx.prefix)
+            if (message.is_direct or message.addressed) and self.text_handler is not None:
+                return await self.text_handler(ctx)
+            return None
+        ctx.command, ctx.args = parsed
+        command = self.commands.get(ctx.command)
+        if command is None:
+            return _("Unknown command {prefix}{command}. Send {prefix}help to see what you can "
+                     "do.").format(prefix=ctx.prefix, command=ctx.command)
+        if not ctx.can(command.action):
+            return _("Sorry, {prefix}{command} is not available to you: your role is "
+                     "{role}. Ask a coordinator if you need it.").format(
+                         prefix=ctx.prefix, command=ctx.command, role=role_label(ctx.role))
+        return await command.handler(ctx)
+
+
+def role_label(role: Role) -> str:
+    return _(ROLE_LABELS[role])
+
+
+def visible_commands(router: Router, role: Role) -> list[Command]:
+    return [c for c in router.commands.values() if allowed(role, c.action)]
+
