@@ -6,12 +6,15 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.conversations import Conversations
 from bot.db import Database
 from bot.i18n import Catalogues
 from bot.messages import IncomingMessage, Reply
+from bot.outbox import Outbox
 from bot.people import People
 from bot.router import Router
 from bot.transports.base import Transport, Transports
@@ -30,6 +33,9 @@ class Services:
     people: People
     conversations: Conversations
     transports: Transports
+    outbox: Outbox = None  # type: ignore[assignment]
+    # Jobs are derived from the database at start-up (stable ids); no persistent job store.
+    scheduler: Any = None
     router: Router = None  # type: ignore[assignment]
     # Domain services, set by build_app when their feature exists.
     directory: Any = None
@@ -62,12 +68,17 @@ class App:
 
         return receive
 
-    async def start(self, *, migrate: bool = True) -> None:
+    async def start(self, *, migrate: bool = True, start_scheduler: bool = True) -> None:
         if migrate:
             from bot.migrations import upgrade
             await upgrade(self.services.db)
         for hook in self.services.startup_hooks:
             await hook(self.services)
+        if start_scheduler:
+            self.services.scheduler.add_job(
+                self.services.outbox.deliver_pending, "interval", seconds=5,
+                id="outbox.deliver", replace_existing=True, max_instances=1, coalesce=True)
+            self.services.scheduler.start()
 
     async def serve(self, transports: list[Transport]) -> None:
         for transport in transports:
@@ -76,6 +87,8 @@ class App:
             await transport.start(self.receiver_for(transport))
 
     async def stop(self) -> None:
+        if self.services.scheduler.running:
+            self.services.scheduler.shutdown(wait=False)
         for hook in reversed(self.services.shutdown_hooks):
             await hook(self.services)
         for transport in self.services.transports:
@@ -97,5 +110,7 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
         conversations=Conversations(clock),
         transports=Transports(),
     )
+    services.outbox = Outbox(services.db, services.transports, clock)
+    services.scheduler = AsyncIOScheduler(timezone="UTC")
     services.router = Router(FEATURES)
     return App(services)

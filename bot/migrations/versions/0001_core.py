@@ -60,9 +60,30 @@ def upgrade() -> None:
         sa.UniqueConstraint("chat_key", "user_id", name="uq_conversations_chat_key"),
     )
     op.create_index("ix_conversations_user_id", "conversations", ["user_id"])
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("idempotency_key", sa.String(200), nullable=False),
+        sa.Column("chat_key", sa.String(300), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("choices", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.String(300), nullable=True),
+        sa.Column("not_before", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("platform_message_id", sa.String(255), nullable=True),
+        sa.Column("source", sa.String(100), nullable=True),
+        sa.UniqueConstraint("idempotency_key", name="uq_outbox_idempotency_key"),
+    )
+    op.create_index("ix_outbox_chat_key", "outbox", ["chat_key"])
+    op.create_index("ix_outbox_status", "outbox", ["status"])
+    op.create_index("ix_outbox_source", "outbox", ["source"])
 
 
 def downgrade() -> None:
+    op.drop_table("outbox")
     op.drop_table("conversations")
     op.drop_table("chats")
     op.drop_index("ix_identities_username", "identities")

@@ -1,0 +1,42 @@
+"""Every test runs on a real database: a fresh SQLite file, or — when
+COORDBOT_TEST_DATABASE_URL is set (CI does) — a PostgreSQL server whose schema is reset."""
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+from tests.harness import database_under_test, make_bot
+
+os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+
+
+async def _reset_postgres(url: str) -> None:
+    from sqlalchemy import text
+
+    from bot.db import Database
+
+    db = Database(url)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    url = database_under_test()
+    if url is None:
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    asyncio.run(_reset_postgres(url))
+    return url
+
+
+@pytest.fixture
+async def bot(tmp_path, database_url):
+    harness = await make_bot(tmp_path, database_url, admins=["console:alice"])
+    yield harness
+    await harness.close()
