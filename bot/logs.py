@@ -40,6 +40,6 @@ def configure_logging(level: str = "INFO", stream=None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Libraries log request URLs, which for Telegram contain the token.
-    for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio", "apscheduler.executors.default",
+    for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio", "apscheduler",
                   "telegram.ext", "nio", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
