@@ -92,7 +92,8 @@ def run_chat(settings: Settings, args) -> int:
     async def chat() -> None:
         app = await start_app(settings)
         try:
-            await app.serve([ConsoleTransport(user=args.user, language=args.lang)])
+            await app.serve([ConsoleTransport(user=args.user, language=args.lang,
+                                              files_dir=settings.data_dir / "files")])
         finally:
             await app.stop()
 

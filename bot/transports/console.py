@@ -3,11 +3,13 @@ with piped input it reads one message a line, prints each reply and exits at end
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from bot.markup import to_plain
-from bot.messages import ChatRef, IncomingMessage, Reply
+from bot.messages import Attachment, ChatRef, IncomingMessage, Reply
 from bot.transports.base import Receiver, SendResult
 
 
@@ -16,8 +18,9 @@ class ConsoleTransport:
 
     def __init__(self, user: str = "console", language: str | None = None,
                  stdin: TextIO | None = None, stdout: TextIO | None = None,
-                 interactive: bool | None = None):
+                 interactive: bool | None = None, files_dir: Path | None = None):
         self.user = user
+        self.files_dir = files_dir
         self.language = language
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
@@ -35,9 +38,11 @@ class ConsoleTransport:
                 return
             if self.interactive and line.strip() in {"/quit", "/exit"}:
                 return
-            await receive(IncomingMessage(chat=self.chat, sender_id=self.user, text=line,
+            text, attachment = await asyncio.to_thread(attach_file, line)
+            await receive(IncomingMessage(chat=self.chat, sender_id=self.user, text=text,
                                           is_direct=True, sender_name=self.user,
-                                          sender_username=self.user, language_hint=self.language))
+                                          sender_username=self.user, language_hint=self.language,
+                                          attachment=attachment))
 
     def _read_line(self) -> str | None:
         try:
@@ -50,7 +55,8 @@ class ConsoleTransport:
 
     async def send(self, chat: ChatRef, reply: Reply, *,
                    idempotency_key: str | None = None) -> SendResult:
-        self.stdout.write(render(reply) + "\n")
+        saved = await asyncio.to_thread(self._save, reply) if reply.attachment else None
+        self.stdout.write(render(reply, saved) + "\n")
         self.stdout.flush()
         self._sent += 1
         return SendResult(True, message_id=str(self._sent))
@@ -58,12 +64,39 @@ class ConsoleTransport:
     async def stop(self) -> None:
         return None
 
+    def _save(self, reply: Reply) -> Path | None:
+        """Files sent to the console land in a folder so the user can open them."""
+        if self.files_dir is None:
+            return None
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w.-]", "_", reply.attachment.filename) or "file"
+        path = self.files_dir / name
+        path.write_bytes(reply.attachment.content)
+        return path
 
-def render(reply: Reply) -> str:
+
+_SEND_FILE = re.compile(r"^(.*?)\s*<\s*(\S+)\s*$")
+_MIME = {".csv": "text/csv", ".xlsx": "application/vnd.openxmlformats-officedocument."
+         "spreadsheetml.sheet", ".yaml": "application/yaml", ".yml": "application/yaml"}
+
+
+def attach_file(line: str) -> tuple[str, Attachment | None]:
+    """`/import < directory.csv` sends the file with the message, as a chat app would."""
+    match = _SEND_FILE.match(line)
+    if not match or not Path(match.group(2)).expanduser().is_file():
+        return line, None
+    path = Path(match.group(2)).expanduser()
+    mime = _MIME.get(path.suffix.lower(), "application/octet-stream")
+    return match.group(1), Attachment(path.name, path.read_bytes(), mime)
+
+
+def render(reply: Reply, saved: Path | None = None) -> str:
     lines = [to_plain(reply.text)]
     lines += [f"  {index}. {choice.label}" for index, choice in enumerate(reply.choices, 1)]
     if reply.attachment is not None:
-        lines.append(f"  [file: {reply.attachment.filename}, {len(reply.attachment.content)} bytes]")
+        where = f" saved to {saved}" if saved else ""
+        lines.append(f"  [file: {reply.attachment.filename}, "
+                     f"{len(reply.attachment.content)} bytes{where}]")
     return "\n".join(lines)
 
 
