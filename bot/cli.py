@@ -104,13 +104,17 @@ def run_bot(settings: Settings, args) -> int:
     from bot.transports.registry import configured_transports
 
     async def run() -> None:
-        transports = configured_transports(settings)
-        if not transports:
-            raise StartupError("no transport configured: set COORDBOT_TELEGRAM_TOKEN or "
-                               "COORDBOT_MATRIX_HOMESERVER (or use `coordbot chat`)")
         app = await start_app(settings)
         try:
-            await app.serve(transports)
+            transports = configured_transports(settings, app.services)
+            if not transports:
+                raise StartupError("no transport configured: set COORDBOT_TELEGRAM_TOKEN or "
+                                   "COORDBOT_MATRIX_HOMESERVER (or use `coordbot chat`)")
+            try:
+                await app.serve(transports)
+            except Exception as exc:  # noqa: BLE001 - e.g. a rejected token, told in one line
+                raise StartupError(f"a transport failed to start ({type(exc).__name__}): "
+                                   f"{exc}") from None
             await asyncio.Event().wait()
         finally:
             await app.stop()
