@@ -63,6 +63,7 @@ MAX_NETWORK_ATTEMPTS = 4
 MAX_FLOOD_RETRIES = 5
 MAX_FLOOD_WAIT = 60.0           # longer waits are left to the caller (the outbox retries)
 STOP_GRACE = 20.0
+BACKOFF_BASE = 0.5              # seconds before the first retry after a network error
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]+(?:@([A-Za-z0-9_]+))?")
 _VALID_MENU_COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 
@@ -102,7 +103,7 @@ class TelegramTransport:
         self._chat_slots = asyncio.Semaphore(concurrent_chats)
         self._receive: Receiver | None = None
         self._task: asyncio.Task | None = None
-        self._polling = False
+        self._handling = False
         self._stopping = False
         self._webhook_runner = None
         self._chat_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -133,8 +134,8 @@ class TelegramTransport:
             return
         self._stopping = True
         if self._task is not None:
-            if self._polling:
-                self._task.cancel()
+            if not self._handling:
+                self._task.cancel()   # waiting for updates: nothing fetched is confirmed
             try:
                 await asyncio.wait_for(self._task, STOP_GRACE)
             except (asyncio.CancelledError, asyncio.TimeoutError):
@@ -173,19 +174,19 @@ class TelegramTransport:
                     offset = await self.updates.next_offset()
                     handled = await self.updates.handled_from(offset)
                     loaded = True
-                self._polling = True
-                try:
-                    batch = await self.bot.get_updates(
-                        offset=offset, limit=100, timeout=self.poll_timeout,
-                        allowed_updates=ALLOWED_UPDATES)
-                finally:
-                    self._polling = False
+                batch = await self.bot.get_updates(
+                    offset=offset, limit=100, timeout=self.poll_timeout,
+                    allowed_updates=ALLOWED_UPDATES)
                 if not batch:
                     continue
-                await self._handle_batch([u for u in batch if u.update_id not in handled],
-                                         handled)
-                offset = max(u.update_id for u in batch) + 1
-                await self.updates.advance(offset)
+                self._handling = True
+                try:
+                    await self._handle_batch([u for u in batch if u.update_id not in handled],
+                                             handled)
+                    offset = max(u.update_id for u in batch) + 1
+                    await self.updates.advance(offset)
+                finally:
+                    self._handling = False
                 handled = {update_id for update_id in handled if update_id >= offset}
                 failures = 0
             except asyncio.CancelledError:
@@ -531,4 +532,4 @@ def _seconds(exc: RetryAfter) -> float:
 
 
 def _backoff(attempt: int, cap: float = 8.0) -> float:
-    return min(cap, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
+    return min(cap, BACKOFF_BASE * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
