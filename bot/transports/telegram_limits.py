@@ -40,7 +40,8 @@ class RateLimiter:
         await self._wait_for_pause(chat_id)
         if is_group(chat_id):
             await self._wait_for_group(chat_id)
-        await self._wait_for_slot()
+        else:
+            await self._wait_for_slot()
 
     def pause(self, chat_id: int, seconds: float) -> None:
         """After a 429 for `chat_id`: nothing goes to that chat for `seconds`."""
@@ -66,7 +67,8 @@ class RateLimiter:
                 if len(sends) < self.group_per_minute:
                     break
                 await self.sleep(sends[0] + GROUP_WINDOW - now)
-            sends.append(self.clock())
+            await self._wait_for_slot()
+            sends.append(self.clock())   # the moment it really goes out
 
     async def _wait_for_slot(self) -> None:
         now = self.clock()
