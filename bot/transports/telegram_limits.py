@@ -66,7 +66,8 @@ class RateLimiter:
                     sends.popleft()
                 if len(sends) < self.group_per_minute:
                     break
-                await self.sleep(sends[0] + GROUP_WINDOW - now)
+                # a millisecond past the window's edge, so the oldest send surely expires
+                await self.sleep(sends[0] + GROUP_WINDOW - now + 0.001)
             await self._wait_for_slot()
             sends.append(self.clock())   # the moment it really goes out
 
