@@ -116,7 +116,12 @@ class TelegramTransport:
         """Connects, publishes the command menu, starts receiving in the background and
         returns."""
         self._receive = receive
-        await self._retrying(self.bot.initialize)   # getMe: fails at once on a bad token
+        try:
+            await self._retrying(self.bot.initialize)   # getMe: fails at once on a bad token
+        except InvalidToken:
+            # PTB's message quotes the token; ours must not.
+            raise RuntimeError("Telegram rejected the bot token (COORDBOT_TELEGRAM_TOKEN)") \
+                from None
         self.username, self.bot_id = self.bot.username, self.bot.id
         await self._publish_menus()
         if self.webhook_url:

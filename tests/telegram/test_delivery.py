@@ -150,3 +150,25 @@ async def test_webhook_mode_checks_the_secret_and_skips_redeliveries(app, fake):
         assert not fake.calls_of("getUpdates")
     finally:
         await transport.stop()
+
+
+async def test_a_rejected_token_is_told_without_the_token(app, fake):
+    from bot.transports.telegram import TelegramTransport
+
+    transport = TelegramTransport("42:not-the-right-token", app.services.db, api_url=fake.url)
+    try:
+        await transport.start(lambda message: None)
+        raise AssertionError("a rejected token must stop the start")
+    except RuntimeError as exc:
+        assert "rejected the bot token" in str(exc) and "not-the-right" not in str(exc)
+    finally:
+        await transport.stop()
+
+
+def test_coordbot_run_starts_telegram_only_with_a_token(app):
+    from bot.transports.registry import configured_transports
+
+    assert [t.platform for t in configured_transports(app.services.settings, app.services)] \
+        == ["telegram"]
+    app.services.settings.telegram_token = ""
+    assert configured_transports(app.services.settings, app.services) == []
