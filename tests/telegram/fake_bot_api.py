@@ -182,6 +182,15 @@ class FakeBotApi:
                  "message": self._as_message(current)}
         return self._push({"callback_query": query})
 
+    def block_bot(self, chat_id: int) -> dict:
+        """The user blocks the bot: sends to the chat now fail, and the bot is told."""
+        self.blocked.add(chat_id)
+        member = {"user": self.bot_user, "status": "member"}
+        return self._push({"my_chat_member": {
+            "chat": self.chat(chat_id, chat_id), "from": self.user(chat_id), "date": int(time.time()),
+            "old_chat_member": member, "new_chat_member": dict(member, status="kicked",
+                                                               until_date=0)}})
+
     def _user_message(self, chat_id: int, user_id: int, lang, username) -> dict:
         return {"message_id": self._next_message_id(chat_id), "date": int(time.time()),
                 "chat": self.chat(chat_id, user_id), "from": self.user(user_id, lang, username)}

@@ -1,6 +1,7 @@
 """Delivery through faults, blocked chats, broadcasts, restarts and webhooks."""
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import aiohttp
@@ -172,3 +173,17 @@ def test_coordbot_run_starts_telegram_only_with_a_token(app):
         == ["telegram"]
     app.services.settings.telegram_token = ""
     assert configured_transports(app.services.settings, app.services) == []
+
+
+async def test_blocking_the_bot_marks_the_chat_at_once(app, fake, telegram):
+    fake.send_text(5006, "/whoami")
+    await fake.wait_for_sent(5006)
+    fake.block_bot(5006)
+    for _ in range(100):   # bounded: the update is handled within a poll
+        async with app.services.db.session() as session:
+            chat = await session.get(KnownChat, "telegram:5006")
+        if chat.unreachable_since is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert chat.unreachable_since is not None
+    assert not fake.calls_of("sendMessage")[1:]   # found out without sending anything
