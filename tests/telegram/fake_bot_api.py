@@ -187,7 +187,8 @@ class FakeBotApi:
         self.blocked.add(chat_id)
         member = {"user": self.bot_user, "status": "member"}
         return self._push({"my_chat_member": {
-            "chat": self.chat(chat_id, chat_id), "from": self.user(chat_id), "date": int(time.time()),
+            "chat": self.chat(chat_id, chat_id), "from": self.user(chat_id),
+            "date": int(time.time()),
             "old_chat_member": member, "new_chat_member": dict(member, status="kicked",
                                                                until_date=0)}})
 
@@ -233,7 +234,8 @@ class FakeBotApi:
             except asyncio.TimeoutError:
                 pass
 
-    async def wait_for_sent(self, chat_id: int, count: int = 1, timeout: float = 10.0) -> list[Sent]:
+    async def wait_for_sent(self, chat_id: int, count: int = 1,
+                            timeout: float = 10.0) -> list[Sent]:
         await self.wait_for(lambda: len(self.sent_to(chat_id)) >= count, timeout)
         return self.sent_to(chat_id)
 
