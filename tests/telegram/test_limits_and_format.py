@@ -81,3 +81,14 @@ def test_every_piece_fits_and_nothing_is_lost(chunks):
 def _squeezed(text: str) -> str:
     """The visible characters, whatever markup or whitespace the cuts changed."""
     return "".join(to_plain(text).split()).translate(str.maketrans("", "", "*_`"))
+
+
+def test_buttons_carry_the_value_or_the_number_when_too_long_for_telegram():
+    from bot.messages import Choice
+    from bot.transports.telegram import _keyboard
+
+    long_value = "organisation:" + "é" * 40          # 93 bytes: over Telegram's 64
+    markup = _keyboard([Choice("Yes", "yes"), Choice("CPAS Liège", long_value)])
+    data = [row[0].callback_data for row in markup.inline_keyboard]
+    assert data == ["yes", "2"]                       # handlers accept a choice's number
+    assert _keyboard([]) is None
