@@ -105,19 +105,38 @@ def run_bot(settings: Settings, args) -> int:
     from bot.transports.registry import configured_transports
 
     async def run() -> None:
-        transports = configured_transports(settings)
-        if not transports:
-            raise StartupError("no transport configured: set COORDBOT_TELEGRAM_TOKEN or "
-                               "COORDBOT_MATRIX_HOMESERVER (or use `coordbot chat`)")
         app = await start_app(settings)
         try:
-            await app.serve(transports)
-            await asyncio.Event().wait()
+            transports = configured_transports(settings, app.services)
+            if not transports:
+                raise StartupError("no transport configured: set COORDBOT_TELEGRAM_TOKEN or "
+                                   "COORDBOT_MATRIX_HOMESERVER (or use `coordbot chat`)")
+            try:
+                await app.serve(transports)
+            except Exception as exc:  # noqa: BLE001 - e.g. a rejected token, told in one line
+                raise StartupError(f"a transport failed to start ({type(exc).__name__}): "
+                                   f"{exc}") from None
+            await _until_terminated()
         finally:
             await app.stop()
 
     asyncio.run(run())
     return 0
+
+
+async def _until_terminated() -> None:
+    """Waits for SIGTERM or SIGINT, so that `docker stop` lets transports finish the message
+    in hand before the app stops."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (NotImplementedError, RuntimeError):   # not on this platform / thread
+            pass
+    await stop.wait()
 
 
 def db_upgrade(settings: Settings, args) -> int:

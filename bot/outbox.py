@@ -4,6 +4,7 @@ that caused it, then delivered. A row is marked sent only after the platform con
 its idempotency key (unique) means the same message cannot be queued twice."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -44,6 +45,7 @@ class OutboxMessage(Base):
 
 class Outbox:
     MAX_ATTEMPTS = 8
+    CONCURRENT_CHATS = 50
 
     def __init__(self, db, transports, clock):
         self.db = db
@@ -75,10 +77,18 @@ class Outbox:
                 select(OutboxMessage).where(OutboxMessage.status == PENDING,
                                             OutboxMessage.not_before <= now)
                 .order_by(OutboxMessage.id).limit(limit)))
-        sent = 0
+        # Chats are served concurrently (each chat's messages in order) so that the transport's
+        # pacing, not one slow or flood-controlled chat, sets the speed of a broadcast.
+        by_chat: dict[str, list[OutboxMessage]] = {}
         for row in rows:
-            sent += await self._deliver(row)
-        return sent
+            by_chat.setdefault(row.chat_key, []).append(row)
+        gate = asyncio.Semaphore(self.CONCURRENT_CHATS)
+
+        async def deliver_chat(chat_rows: list[OutboxMessage]) -> int:
+            async with gate:
+                return sum([await self._deliver(row) for row in chat_rows])
+
+        return sum(await asyncio.gather(*(deliver_chat(r) for r in by_chat.values())))
 
     async def _deliver(self, row: OutboxMessage) -> int:
         chat = ChatRef.parse(row.chat_key)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base
-from bot.messages import IncomingMessage
+from bot.messages import ChatRef, IncomingMessage
 from bot.policy import Role
 
 
@@ -107,6 +107,18 @@ class People:
         else:
             chat.last_seen = utcnow()
             chat.unreachable_since = None
+
+    async def mark_unreachable(self, session: AsyncSession, chat: ChatRef,
+                               when: datetime) -> None:
+        """The platform says this chat cannot be written to (the person blocked the bot, the
+        bot was removed): broadcasts skip it until the chat writes again."""
+        known = await session.get(KnownChat, chat.key())
+        if known is None:
+            session.add(KnownChat(key=chat.key(), platform=chat.platform,
+                                  is_direct=not chat.chat_id.startswith("-"),
+                                  unreachable_since=when, last_seen=when))
+        elif known.unreachable_since is None:
+            known.unreachable_since = when
 
     async def identity(self, session: AsyncSession, platform: str, user_id: str) -> Identity | None:
         return await session.scalar(select(Identity).where(

@@ -1,9 +1,52 @@
-"""Which transports `coordbot run` starts, from the settings."""
+"""Which transports `coordbot run` starts, from the settings, wired to the app's services."""
 from __future__ import annotations
 
 from bot.config import Settings
+from bot.i18n import LOCALES, _
+from bot.messages import ChatRef
+from bot.policy import Role
+
+# The Telegram menu lists the everyday commands (guests and staff); higher roles see their
+# other commands with /help.
+TELEGRAM_MENU_ROLE = Role.STAFF
 
 
-def configured_transports(settings: Settings) -> list:
+def configured_transports(settings: Settings, services=None) -> list:
     transports = []
+    if settings.telegram_token:
+        if services is None:
+            raise ValueError("the Telegram transport needs the application's services")
+        transports.append(telegram_transport(settings, services))
     return transports
+
+
+def telegram_transport(settings: Settings, services, **options):
+    from bot.transports.telegram import TelegramTransport
+
+    return TelegramTransport(
+        settings.telegram_token, services.db, api_url=settings.telegram_api_url,
+        webhook_url=settings.telegram_webhook_url,
+        webhook_secret=settings.telegram_webhook_secret,
+        webhook_listen=settings.telegram_webhook_listen,
+        menus=command_menus(services, TELEGRAM_MENU_ROLE),
+        on_unreachable=unreachable_recorder(services), **options)
+
+
+def command_menus(services, role: Role) -> dict[str, list[tuple[str, str]]]:
+    """Per language, the commands `role` may use with their translated summaries."""
+    from bot.router import visible_commands
+
+    menus = {}
+    for language in LOCALES:
+        with services.catalogues.use(language):
+            menus[language] = [(command.name, _(command.summary))
+                               for command in visible_commands(services.router, role)]
+    return menus
+
+
+def unreachable_recorder(services):
+    async def record(chat: ChatRef) -> None:
+        async with services.db.transaction() as session:
+            await services.people.mark_unreachable(session, chat, services.clock.now())
+
+    return record
