@@ -5,15 +5,20 @@ its idempotency key (unique) means the same message cannot be queued twice."""
 from __future__ import annotations
 
 import logging
+import asyncio
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, select
+from sqlalchemy import JSON, DateTime, Integer, String, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base
 from bot.messages import ChatRef, Choice, Reply
 from bot.people import utcnow
+from bot.transports.base import SendResult
 
 log = logging.getLogger("coordbot.outbox")
 
@@ -44,11 +49,16 @@ class OutboxMessage(Base):
 
 class Outbox:
     MAX_ATTEMPTS = 8
+    # A rate-limit wait longer than this defers the row instead of holding the whole pass.
+    MAX_INLINE_WAIT = 1.0
+    WRITE_EVERY = 50
 
-    def __init__(self, db, transports, clock):
+    def __init__(self, db, transports, clock, limits: "RateLimits | None" = None):
         self.db = db
         self.transports = transports
         self.clock = clock
+        self.limits = limits or RateLimits()
+        self._lock = asyncio.Lock()
 
     async def enqueue(self, session: AsyncSession, chat: ChatRef, reply: Reply, key: str, *,
                       source: str | None = None, not_before: datetime | None = None) -> bool:
@@ -68,7 +78,13 @@ class Outbox:
         return True
 
     async def deliver_pending(self, limit: int = 500) -> int:
-        """Sends what is due, oldest first; returns how many were confirmed sent."""
+        """Sends what is due, oldest first, at the platforms' rate limits; returns how many
+        were confirmed sent. One delivery pass at a time per process, so two triggers (the
+        interval job, a feature that just queued something) never send a row twice."""
+        async with self._lock:
+            return await self._deliver_pending(limit)
+
+    async def _deliver_pending(self, limit: int) -> int:
         now = self.clock.now()
         async with self.db.session() as session:
             rows = list(await session.scalars(
@@ -76,26 +92,116 @@ class Outbox:
                                             OutboxMessage.not_before <= now)
                 .order_by(OutboxMessage.id).limit(limit)))
         sent = 0
+        updates: list[dict] = []
+        flushed_at = time.monotonic()
         for row in rows:
-            sent += await self._deliver(row)
+            platform = row.chat_key.partition(":")[0]
+            if self.transports.get(platform) is None:
+                continue  # not running in this process (yet): stays pending, no attempt used
+            wait = self.limits.wait(platform, row.chat_key)
+            if wait > self.MAX_INLINE_WAIT:
+                updates.append({"id": row.id, "not_before": self.clock.now()
+                                + timedelta(seconds=wait)})
+                continue
+            if wait > 0:
+                await asyncio.sleep(wait)
+            result = await self._send(row)
+            self.limits.record(platform, row.chat_key, result.retry_after)
+            updates.append(self._outcome(row, result))
+            sent += int(result.ok)
+            # Confirmed sends are written in small groups: few transactions under load, and
+            # only a handful of messages could be re-sent if the process dies right here.
+            if len(updates) >= self.WRITE_EVERY or time.monotonic() - flushed_at > 0.2:
+                await self._write(updates)
+                updates, flushed_at = [], time.monotonic()
+        await self._write(updates)
         return sent
 
-    async def _deliver(self, row: OutboxMessage) -> int:
+    async def _send(self, row: OutboxMessage) -> SendResult:
         chat = ChatRef.parse(row.chat_key)
-        result = await self.transports.send(chat, row.reply(), idempotency_key=row.idempotency_key)
+        try:
+            return await self.transports.send(chat, row.reply(),
+                                              idempotency_key=row.idempotency_key)
+        except Exception as exc:  # noqa: BLE001 - a transport bug must not stop the outbox
+            log.exception("transport raised", extra={"fields": {"outbox_id": row.id}})
+            return SendResult(False, error=f"{type(exc).__name__}")
+
+    def _outcome(self, row: OutboxMessage, result: SendResult) -> dict:
+        now = self.clock.now()
+        attempts = (row.attempts or 0) + 1
+        if result.ok:
+            return {"id": row.id, "attempts": attempts, "status": SENT, "sent_at": now,
+                    "platform_message_id": result.message_id}
+        change = {"id": row.id, "attempts": attempts,
+                  "last_error": (result.error or "unknown error")[:300]}
+        if result.permanent or attempts >= self.MAX_ATTEMPTS:
+            change["status"] = FAILED
+        else:
+            backoff = result.retry_after or min(3600, 5 * 2 ** attempts)
+            change["not_before"] = now + timedelta(seconds=backoff)
+        log.warning("outbox send failed", extra={"fields": {
+            "outbox_id": row.id, "attempt": attempts, "permanent": result.permanent}})
+        return change
+
+    async def _write(self, updates: list[dict]) -> None:
+        if not updates:
+            return
         async with self.db.transaction() as session:
-            fresh = await session.get(OutboxMessage, row.id)
-            fresh.attempts += 1
-            if result.ok:
-                fresh.status, fresh.sent_at = SENT, self.clock.now()
-                fresh.platform_message_id = result.message_id
-                return 1
-            fresh.last_error = (result.error or "unknown error")[:300]
-            if result.permanent or fresh.attempts >= self.MAX_ATTEMPTS:
-                fresh.status = FAILED
-            else:
-                backoff = timedelta(seconds=min(3600, 5 * 2 ** fresh.attempts))
-                fresh.not_before = self.clock.now() + backoff
-            log.warning("outbox send failed", extra={"fields": {
-                "outbox_id": row.id, "attempt": fresh.attempts, "permanent": result.permanent}})
-        return 0
+            await session.execute(update(OutboxMessage), updates)
+
+
+@dataclass
+class PlatformLimit:
+    per_second: int | None = None
+    # (messages, seconds) per chat; `groups_only` when the platform limits only group chats.
+    per_chat: tuple[int, float] | None = None
+    groups_only: bool = False
+
+
+# Telegram: 30 messages/s overall, 20 per minute in one group (about 1/s in a private chat).
+# Matrix homeservers set their own limits and answer M_LIMIT_EXCEEDED with retry_after_ms.
+PLATFORM_LIMITS = {
+    "telegram": PlatformLimit(per_second=30, per_chat=(20, 60.0), groups_only=True),
+    "matrix": PlatformLimit(per_second=10),
+}
+
+
+class RateLimits:
+    """Sliding windows per platform and per chat, plus pauses asked by the platform."""
+
+    def __init__(self, limits: dict[str, PlatformLimit] | None = None):
+        self.limits = PLATFORM_LIMITS if limits is None else limits
+        self._sent: dict[str, deque[float]] = defaultdict(deque)
+        self._paused_until: dict[str, float] = {}
+
+    def _window_wait(self, key: str, count: int, seconds: float, now: float) -> float:
+        window = self._sent[key]
+        while window and window[0] <= now - seconds:
+            window.popleft()
+        return 0.0 if len(window) < count else window[0] + seconds - now
+
+    def wait(self, platform: str, chat_key: str) -> float:
+        now = time.monotonic()
+        waits = [self._paused_until.get(platform, 0.0) - now]
+        limit = self.limits.get(platform)
+        if limit and limit.per_second:
+            waits.append(self._window_wait(platform, limit.per_second, 1.0, now))
+        if limit and limit.per_chat and (not limit.groups_only or _is_group(chat_key)):
+            waits.append(self._window_wait(chat_key, *limit.per_chat, now))
+        return max(0.0, *waits)
+
+    def record(self, platform: str, chat_key: str, retry_after: float | None = None) -> None:
+        now = time.monotonic()
+        limit = self.limits.get(platform)
+        if limit and limit.per_second:
+            self._sent[platform].append(now)
+        if limit and limit.per_chat and (not limit.groups_only or _is_group(chat_key)):
+            self._sent[chat_key].append(now)
+        if retry_after:
+            self._paused_until[platform] = max(self._paused_until.get(platform, 0.0),
+                                               now + retry_after)
+
+
+def _is_group(chat_key: str) -> bool:
+    """Telegram group and channel ids are negative."""
+    return chat_key.partition(":")[2].startswith("-")
