@@ -170,8 +170,9 @@ NEXT_WORDS = {fold(w) for w in "next prochain prochaine volgende komende nachste
 _UNIT_ALT = "|".join(sorted((re.escape(w) for w in UNITS), key=len, reverse=True))
 _NUM_ALT = "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
 _AMOUNT = rf"(?:\d+|{_NUM_ALT})\s*(?:{_UNIT_ALT})\b"
+_NOT_RELATIVE = r"(?<!\bin )(?<!dans )(?<!over )(?<!binnen )(?<!через )(?<!\bna )"
 LEAD_BEFORE = re.compile(
-    rf"((?:{_AMOUNT}[\s,]*(?:and|et|en|und|і|та)?[\s,]*)+)"
+    _NOT_RELATIVE + rf"((?:{_AMOUNT}[\s,]*(?:and|et|en|und|і|та)?[\s,]*)+)"
     r"(?:before|beforehand|in advance|earlier|avant|auparavant|a lavance|vooraf|voordien|"
     r"op voorhand|voor|vorher|zuvor|davor|im voraus|раніше|заздалегідь)\b")
 LEAD_ZA = re.compile(rf"\bза\s+((?:{_AMOUNT}[\s,]*(?:і|та)?[\s,]*)+)")
