@@ -77,6 +77,29 @@ class Outbox:
         await session.flush()
         return True
 
+    async def enqueue_many(self, session: AsyncSession,
+                           items: list[tuple[ChatRef, Reply, str, str | None]]) -> set[str]:
+        """`enqueue` for many messages at once — one look-up and one flush instead of one
+        each — for features that queue hundreds in a transaction (reminders due together).
+        Items are (chat, reply, key, source); returns the keys queued now."""
+        keys = [key for _chat, _reply, key, _source in items]
+        existing: set[str] = set()
+        for start in range(0, len(keys), 500):
+            existing |= set(await session.scalars(select(OutboxMessage.idempotency_key).where(
+                OutboxMessage.idempotency_key.in_(keys[start:start + 500]))))
+        now = self.clock.now()
+        queued: set[str] = set()
+        for chat, reply, key, source in items:
+            if key in existing or key in queued:
+                continue
+            queued.add(key)
+            session.add(OutboxMessage(
+                idempotency_key=key, chat_key=chat.key(), text=reply.text,
+                choices=[{"label": c.label, "value": c.value} for c in reply.choices],
+                status=PENDING, attempts=0, not_before=now, created_at=now, source=source))
+        await session.flush()
+        return queued
+
     async def deliver_pending(self, limit: int = 500) -> int:
         """Sends what is due, oldest first, at the platforms' rate limits; returns how many
         were confirmed sent. One delivery pass at a time per process, so two triggers (the

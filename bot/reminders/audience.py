@@ -95,6 +95,44 @@ class AudienceResolver:
         self._direct: dict[int, tuple[Recipient | None, User]] = {}
         self._chat: dict[str, Recipient] = {}
 
+    async def prefetch(self, token_lists: list[list[str]], user_ids: set[int]) -> None:
+        """Loads, in three queries, the people and chats a batch of schedules addresses, so
+        that resolving each schedule afterwards needs no round trip."""
+        ids = set(user_ids)
+        chat_keys = set()
+        for tokens in token_lists:
+            for token in tokens:
+                kind, _sep, value = token.partition(":")
+                if kind == "user" and value.isdigit():
+                    ids.add(int(value))
+                elif kind == "chat":
+                    chat_keys.add(value)
+        identities: list[Identity] = []
+        if ids:
+            users = {u.id: u for u in await self.session.scalars(
+                select(User).where(User.id.in_(ids)))}
+            identities += list(await self.session.scalars(select(Identity).where(
+                Identity.user_id.in_(ids), Identity.direct_chat_id.is_not(None))
+                .order_by(Identity.id)))
+            for user_id, user in users.items():
+                mine = [i for i in identities if i.user_id == user_id]
+                self._direct[user_id] = (self._recipient(mine[0], user) if mine else None, user)
+        if chat_keys:
+            chat_ids = {key.partition(":")[2] for key in chat_keys}
+            found = list(await self.session.scalars(select(Identity).where(
+                Identity.direct_chat_id.in_(chat_ids)).order_by(Identity.id)))
+            for key in chat_keys:
+                platform, _sep, chat_id = key.partition(":")
+                match = next((i for i in found if i.platform == platform
+                              and i.direct_chat_id == chat_id), None)
+                self._chat[key] = (self._recipient(match, match.user) if match
+                                   else Recipient(key, None, None, None, False))
+
+    @staticmethod
+    def _recipient(identity: Identity, user: User) -> Recipient:
+        return Recipient(f"{identity.platform}:{identity.direct_chat_id}", user.id, user.locale,
+                         user.timezone, True)
+
     async def resolve(self, tokens: list[str]) -> tuple[list[Recipient], list[Unreachable]]:
         found: dict[str, Recipient] = {}
         missing: list[Unreachable] = []

@@ -4,6 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from functools import lru_cache
+
+from babel import Locale
 from babel.dates import format_datetime
 
 from bot.i18n import current_locale, ngettext
@@ -14,8 +17,13 @@ BABEL_LOCALES = {"en": "en_GB", "fr": "fr_BE", "nl": "nl_BE", "de": "de_BE", "uk
 def moment(instant: datetime, tz: str) -> str:
     """`Tue 10 Mar 2026, 10:00` in the reader's language and time zone."""
     local = instant.astimezone(ZoneInfo(tz))
-    return format_datetime(local, "EEE d MMM y, HH:mm",
-                           locale=BABEL_LOCALES.get(current_locale(), "en_GB"))
+    return format_datetime(local, "EEE d MMM y, HH:mm", locale=_babel_locale(current_locale()))
+
+
+@lru_cache(maxsize=8)
+def _babel_locale(code: str) -> Locale:
+    """Parsed once: babel re-reads its locale data for every string locale it is given."""
+    return Locale.parse(BABEL_LOCALES.get(code, "en_GB"))
 
 
 def clock_time(instant: datetime, tz: str, now: datetime | None = None) -> str:

@@ -38,6 +38,7 @@ BATCH = 200
 MAX_BATCHES = 50
 MAX_FIRINGS_PER_SCHEDULE = 500
 MISSED_LINES = 20
+OUTBOX_PASS = 500
 ACK_ANSWERS = {"yes": N_("will attend"), "no": N_("cannot attend"), "done": N_("done")}
 ACK_KIND = "reminders.ack"
 
@@ -77,6 +78,8 @@ class _Run:
     missed: dict[int, list[tuple[Schedule, Firing]]] = field(
         default_factory=lambda: defaultdict(list))
     queued: int = 0
+    # (chat, reply, key, source, ack offer) collected for one bulk insert into the outbox.
+    outgoing: list[tuple] = field(default_factory=list)
 
 
 class RemindersService:
@@ -195,6 +198,8 @@ class RemindersService:
             for _batch in range(MAX_BATCHES):
                 count, found = await self._run_batch()
                 queued += count
+                if count:  # send this batch before computing the next one
+                    await self._send_outbox()
                 if found < BATCH:
                     break
         await self.deliver()
@@ -202,9 +207,14 @@ class RemindersService:
         return queued
 
     async def deliver(self) -> None:
-        await self.outbox.deliver_pending()
+        await self._send_outbox()
         if await self.report_broadcasts():
-            await self.outbox.deliver_pending()
+            await self._send_outbox()
+
+    async def _send_outbox(self) -> None:
+        for _pass in range(20):
+            if await self.outbox.deliver_pending(limit=OUTBOX_PASS) < OUTBOX_PASS:
+                return
 
     async def _run_batch(self) -> tuple[int, int]:
         now = self.clock.now()
@@ -216,8 +226,12 @@ class RemindersService:
                 query = query.with_for_update(skip_locked=True)
             schedules = list(await session.scalars(query))
             run = _Run(session, now, AudienceResolver(session))
-            for schedule in schedules:
-                await self._advance(run, schedule)
+            await run.resolver.prefetch([s.audience or [] for s in schedules],
+                                        {s.owner_id for s in schedules})
+            with session.no_autoflush:
+                for schedule in schedules:
+                    await self._advance(run, schedule)
+            await self._queue(run)
             await self._tell_missed(run)
         if schedules:
             log.info("reminders due", extra={"fields": {"schedules": len(schedules),
@@ -257,7 +271,7 @@ class RemindersService:
                 "schedule_id": schedule.id, "count": len(unreachable)}})
 
     async def _owner_locale(self, run: _Run, owner_id: int) -> str:
-        owner = await run.session.get(User, owner_id)
+        owner = await run.session.get(User, owner_id)  # prefetched: no query
         return (owner.locale if owner else None) or self.settings.default_locale
 
     async def _queue_reminder(self, run: _Run, schedule: Schedule, firing: Firing,
@@ -269,12 +283,23 @@ class RemindersService:
         lead = int(firing.lead.total_seconds() // 60)
         key = (f"rem:{schedule.id}:{occurrence_token(firing.occurrence)}:{lead}:"
                f"{_digest(recipient.chat_key)}")
-        queued = await self.outbox.enqueue(run.session, ChatRef.parse(recipient.chat_key), reply,
-                                           key, source=f"reminder:{schedule.id}")
-        if queued:
-            run.queued += 1
-            if reply.choices and recipient.is_direct and recipient.user_id is not None:
-                await self._offer_numbered_answer(run, schedule, firing, recipient)
+        offer = bool(reply.choices and recipient.is_direct and recipient.user_id is not None)
+        run.outgoing.append((ChatRef.parse(recipient.chat_key), reply, key,
+                             f"reminder:{schedule.id}", (schedule, firing, recipient) if offer
+                             else None))
+
+    async def _queue(self, run: _Run) -> None:
+        """Writes the batch's messages to the outbox (same transaction as `next_due`); the
+        unique keys make a second pass over the same occurrence queue nothing."""
+        if not run.outgoing:
+            return
+        queued = await self.outbox.enqueue_many(
+            run.session, [(chat, reply, key, source) for chat, reply, key, source, _o
+                          in run.outgoing])
+        run.queued += len(queued)
+        for _chat, _reply, key, _source, offer in run.outgoing:
+            if offer is not None and key in queued:
+                await self._offer_numbered_answer(run, *offer)
 
     def render(self, schedule: Schedule, firing: Firing, tz: str, *, late: bool,
                now: datetime) -> Reply:
@@ -284,14 +309,13 @@ class RemindersService:
             first += " " + _("(late: due at {time})").format(
                 time=clock_time(firing.at, tz, now))
         lines = [first]
-        when = moment(firing.occurrence, tz)
         if firing.lead:
             lines.append(_("Coming up in {delay}: {when}.").format(
-                delay=duration(firing.lead), when=when))
+                delay=duration(firing.lead), when=moment(firing.occurrence, tz)))
         elif schedule.kind == "meeting":
-            lines.append(_("Meeting: {when}.").format(when=when))
+            lines.append(_("Meeting: {when}.").format(when=moment(firing.occurrence, tz)))
         elif schedule.kind == "deadline":
-            lines.append(_("Deadline: {when}.").format(when=when))
+            lines.append(_("Deadline: {when}.").format(when=moment(firing.occurrence, tz)))
         token = occurrence_token(firing.occurrence)
         ack = f"/ack {short_id(schedule.id)} {token}"
         choices = []
@@ -365,11 +389,14 @@ class RemindersService:
         due = await self.next_due()
         if due is None:
             return None
-        # A little later than "now" at start-up, so that transports are attached first.
-        run_at = max(due, self.clock.now() + timedelta(milliseconds=200 if scheduler.running
-                                                        else 1000))
+        # At start-up a second later than "now", so that transports are attached first.
+        earliest = self.clock.now() + (timedelta() if scheduler.running else timedelta(seconds=1))
+        run_at = max(due, earliest)
+        # Several instances may overlap for a moment (the one planning this is still
+        # finishing); `_lock` serialises them, and a skipped run would mean a late reminder.
         scheduler.add_job(self.run_due, "date", run_date=_scheduler_time(run_at, self.clock),
-                          id=JOB_NEXT, replace_existing=True, misfire_grace_time=None)
+                          id=JOB_NEXT, replace_existing=True, misfire_grace_time=None,
+                          max_instances=5)
         return due
 
     async def wake(self) -> None:
@@ -381,7 +408,8 @@ class RemindersService:
             return
         scheduler.add_job(self.run_due, "date",
                           run_date=datetime.now(timezone.utc) + timedelta(milliseconds=100),
-                          id=JOB_WAKE, replace_existing=True, misfire_grace_time=None)
+                          id=JOB_WAKE, replace_existing=True, misfire_grace_time=None,
+                          max_instances=5)
 
     # --- acknowledgements -----------------------------------------------------------------
 
