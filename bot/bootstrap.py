@@ -8,7 +8,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.clock import SystemClock
+from bot.clock import clock_from_settings
 from bot.config import Settings
 from bot.conversations import Conversations
 from bot.db import Database
@@ -16,6 +16,7 @@ from bot.i18n import Catalogues
 from bot.messages import IncomingMessage, Reply
 from bot.outbox import Outbox
 from bot.people import People
+from bot.reminders.service import build as build_reminders
 from bot.router import Router
 from bot.transports.base import Transport, Transports
 
@@ -100,7 +101,7 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
     from bot.handlers import FEATURES
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    clock = clock or SystemClock()
+    clock = clock or clock_from_settings(settings)
     services = Services(
         settings=settings,
         db=database or Database(settings.effective_database_url),
@@ -113,4 +114,5 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
     services.outbox = Outbox(services.db, services.transports, clock)
     services.scheduler = AsyncIOScheduler(timezone="UTC")
     services.router = Router(FEATURES)
+    services.reminders = build_reminders(services)
     return App(services)

@@ -23,3 +23,25 @@ class FakeClock:
 
     def set(self, moment: datetime) -> None:
         self._now = moment
+
+
+class OffsetClock:
+    """Real time shifted to start at a given instant: `COORDBOT_FAKE_NOW` for tests and demos
+    that need a bot process living at another date (e.g. restarted "hours later")."""
+
+    def __init__(self, start: datetime):
+        self._offset = start - datetime.now(timezone.utc)
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + self._offset
+
+
+def parse_instant(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def clock_from_settings(settings) -> "SystemClock | OffsetClock":
+    if getattr(settings, "fake_now", ""):
+        return OffsetClock(parse_instant(settings.fake_now))
+    return SystemClock()

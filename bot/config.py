@@ -44,6 +44,13 @@ class Settings:
     matrix_store_path: Path | None = None
     matrix_allowed: list[str] = field(default_factory=list)
     matrix_trust: str = "trust_on_first_use"
+    # Reminders: due while the bot was down and at most this late → sent, marked late;
+    # later than that → listed in one "missed while offline" message to the owner.
+    reminders_grace_hours: int = 6
+    reminders_late_after_seconds: int = 60
+    reminders_tick_seconds: int = 30
+    # Tests and demos only: the bot's clock starts at this ISO instant and runs on from it.
+    fake_now: str = ""
 
     @property
     def effective_database_url(self) -> str:
@@ -72,6 +79,16 @@ class Settings:
                 raise ConfigError(f"COORDBOT_DATABASE_URL: {exc}") from None
         if self.matrix_trust not in {"trust_on_first_use", "verified_only"}:
             raise ConfigError("COORDBOT_MATRIX_TRUST: use trust_on_first_use or verified_only")
+        if self.fake_now:
+            from bot.clock import parse_instant
+            try:
+                parse_instant(self.fake_now)
+            except ValueError:
+                raise ConfigError(f"COORDBOT_FAKE_NOW: {self.fake_now!r} is not an ISO date-time "
+                                  "(2026-03-02T09:00:00+00:00)") from None
+        if self.reminders_grace_hours < 0 or self.reminders_tick_seconds < 1:
+            raise ConfigError("COORDBOT_REMINDERS_GRACE_HOURS must be >= 0 and "
+                              "COORDBOT_REMINDERS_TICK_SECONDS >= 1")
         if self.max_message_length < 1:
             raise ConfigError("COORDBOT_MAX_MESSAGE_LENGTH: must be positive")
         return self

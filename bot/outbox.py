@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, select
+from sqlalchemy import JSON, DateTime, Integer, String, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base
 from bot.messages import ChatRef, Choice, Reply
 from bot.people import utcnow
+from bot.transports.base import SendResult
 
 log = logging.getLogger("coordbot.outbox")
 
@@ -45,12 +47,14 @@ class OutboxMessage(Base):
 
 class Outbox:
     MAX_ATTEMPTS = 8
+    WRITE_EVERY = 50
     CONCURRENT_CHATS = 50
 
     def __init__(self, db, transports, clock):
         self.db = db
         self.transports = transports
         self.clock = clock
+        self._lock = asyncio.Lock()
 
     async def enqueue(self, session: AsyncSession, chat: ChatRef, reply: Reply, key: str, *,
                       source: str | None = None, not_before: datetime | None = None) -> bool:
@@ -69,43 +73,114 @@ class Outbox:
         await session.flush()
         return True
 
+    async def enqueue_many(self, session: AsyncSession,
+                           items: list[tuple[ChatRef, Reply, str, str | None]]) -> set[str]:
+        """`enqueue` for many messages at once — one look-up and one flush instead of one
+        each — for features that queue hundreds in a transaction (reminders due together).
+        Items are (chat, reply, key, source); returns the keys queued now."""
+        keys = [key for _chat, _reply, key, _source in items]
+        existing: set[str] = set()
+        for start in range(0, len(keys), 500):
+            existing |= set(await session.scalars(select(OutboxMessage.idempotency_key).where(
+                OutboxMessage.idempotency_key.in_(keys[start:start + 500]))))
+        now = self.clock.now()
+        queued: set[str] = set()
+        for chat, reply, key, source in items:
+            if key in existing or key in queued:
+                continue
+            queued.add(key)
+            session.add(OutboxMessage(
+                idempotency_key=key, chat_key=chat.key(), text=reply.text,
+                choices=[{"label": c.label, "value": c.value} for c in reply.choices],
+                status=PENDING, attempts=0, not_before=now, created_at=now, source=source))
+        await session.flush()
+        return queued
+
     async def deliver_pending(self, limit: int = 500) -> int:
-        """Sends what is due, oldest first; returns how many were confirmed sent."""
+        """Sends what is due, oldest first; returns how many were confirmed sent. One delivery pass at a time per process, so two triggers (the
+        interval job, a feature that just queued something) never send a row twice."""
+        async with self._lock:
+            return await self._deliver_pending(limit)
+
+    async def _deliver_pending(self, limit: int) -> int:
         now = self.clock.now()
         async with self.db.session() as session:
             rows = list(await session.scalars(
                 select(OutboxMessage).where(OutboxMessage.status == PENDING,
                                             OutboxMessage.not_before <= now)
                 .order_by(OutboxMessage.id).limit(limit)))
-        # Chats are served concurrently (each chat's messages in order) so that the transport's
-        # pacing, not one slow or flood-controlled chat, sets the speed of a broadcast.
         by_chat: dict[str, list[OutboxMessage]] = {}
         for row in rows:
+            if self.transports.get(row.chat_key.partition(":")[0]) is None:
+                continue  # not running in this process (yet): stays pending, no attempt used
             by_chat.setdefault(row.chat_key, []).append(row)
+        batch = _OutcomeBatch(self._write, self.WRITE_EVERY)
         gate = asyncio.Semaphore(self.CONCURRENT_CHATS)
 
+        # Chats are served concurrently, each chat's messages in order, so that the
+        # transport's pacing (its own rate limiter), not one flood-controlled chat, sets the
+        # speed of a broadcast.
         async def deliver_chat(chat_rows: list[OutboxMessage]) -> int:
             async with gate:
-                return sum([await self._deliver(row) for row in chat_rows])
+                sent = 0
+                for row in chat_rows:
+                    result = await self._send(row)
+                    await batch.add(self._outcome(row, result))
+                    sent += int(result.ok)
+                return sent
 
-        return sum(await asyncio.gather(*(deliver_chat(r) for r in by_chat.values())))
+        sent = sum(await asyncio.gather(*(deliver_chat(r) for r in by_chat.values())))
+        await batch.flush()
+        return sent
 
-    async def _deliver(self, row: OutboxMessage) -> int:
+    async def _send(self, row: OutboxMessage) -> SendResult:
         chat = ChatRef.parse(row.chat_key)
-        result = await self.transports.send(chat, row.reply(), idempotency_key=row.idempotency_key)
+        try:
+            return await self.transports.send(chat, row.reply(),
+                                              idempotency_key=row.idempotency_key)
+        except Exception as exc:  # noqa: BLE001 - a transport bug must not stop the outbox
+            log.exception("transport raised", extra={"fields": {"outbox_id": row.id}})
+            return SendResult(False, error=f"{type(exc).__name__}")
+
+    def _outcome(self, row: OutboxMessage, result: SendResult) -> dict:
+        now = self.clock.now()
+        attempts = (row.attempts or 0) + 1
+        if result.ok:
+            return {"id": row.id, "attempts": attempts, "status": SENT, "sent_at": now,
+                    "platform_message_id": result.message_id}
+        change = {"id": row.id, "attempts": attempts,
+                  "last_error": (result.error or "unknown error")[:300]}
+        if result.permanent or attempts >= self.MAX_ATTEMPTS:
+            change["status"] = FAILED
+        else:
+            backoff = result.retry_after or min(3600, 5 * 2 ** attempts)
+            change["not_before"] = now + timedelta(seconds=backoff)
+        log.warning("outbox send failed", extra={"fields": {
+            "outbox_id": row.id, "attempt": attempts, "permanent": result.permanent}})
+        return change
+
+    async def _write(self, updates: list[dict]) -> None:
+        if not updates:
+            return
         async with self.db.transaction() as session:
-            fresh = await session.get(OutboxMessage, row.id)
-            fresh.attempts += 1
-            if result.ok:
-                fresh.status, fresh.sent_at = SENT, self.clock.now()
-                fresh.platform_message_id = result.message_id
-                return 1
-            fresh.last_error = (result.error or "unknown error")[:300]
-            if result.permanent or fresh.attempts >= self.MAX_ATTEMPTS:
-                fresh.status = FAILED
-            else:
-                backoff = timedelta(seconds=min(3600, 5 * 2 ** fresh.attempts))
-                fresh.not_before = self.clock.now() + backoff
-            log.warning("outbox send failed", extra={"fields": {
-                "outbox_id": row.id, "attempt": fresh.attempts, "permanent": result.permanent}})
-        return 0
+            await session.execute(update(OutboxMessage), updates)
+
+
+class _OutcomeBatch:
+    """Confirmed sends are written in small groups: few transactions under load, and only a
+    handful of messages could be re-sent if the process dies mid-pass."""
+
+    def __init__(self, write, size: int):
+        self.write, self.size = write, size
+        self.items: list[dict] = []
+        self.flushed_at = time.monotonic()
+
+    async def add(self, outcome: dict) -> None:
+        self.items.append(outcome)
+        if len(self.items) >= self.size or time.monotonic() - self.flushed_at > 0.2:
+            await self.flush()
+
+    async def flush(self) -> None:
+        items, self.items = self.items, []
+        self.flushed_at = time.monotonic()
+        await self.write(items)

@@ -16,6 +16,9 @@ class SendResult:
     error: str | None = None
     # True when retrying can never succeed (the chat blocked the bot, the room is gone).
     permanent: bool = False
+    # Seconds the platform asked us to wait (Telegram HTTP 429 `retry_after`, Matrix
+    # `M_LIMIT_EXCEEDED` `retry_after_ms` / 1000); the outbox pauses that platform.
+    retry_after: float | None = None
 
 
 class Transport(Protocol):

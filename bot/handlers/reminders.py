@@ -1,0 +1,422 @@
+"""Reminder and broadcast commands: /remind, /meeting, /deadline, /reminders, /cancel, /skip,
+/edit, /acks, /broadcast, /calendar (grammar in docs/commands.md). Anything that schedules or
+sends to others is previewed first and saved only after Confirm."""
+from __future__ import annotations
+
+from bot.conversations import PendingConversation, confirmation_answer
+from bot.i18n import N_, _, current_locale
+from bot.markup import bold, escape
+from bot.messages import Attachment, Choice, Reply
+from bot.people import User
+from bot.policy import Role
+from bot.reminders.audience import AudienceError, only_self, parse_audience
+from bot.reminders.calendar import calendar_ics
+from bot.reminders.formatting import duration, moment
+from bot.reminders.models import Schedule
+from bot.reminders.recurrence import parse_local
+from bot.reminders.service import (ACK_ANSWERS, ACK_KIND, parse_occurrence_token,
+                                   parse_short_id, short_id)
+from bot.reminders.timeparse import When, WhenError, parse_when
+from bot.router import Command, ConversationStep, Context, Feature, role_label
+
+CONFIRM_KIND = "reminders.confirm"
+KIND_TITLES = {"note": N_("New reminder"), "meeting": N_("New meeting"),
+               "deadline": N_("New deadline")}
+KIND_LABELS = {"note": N_("reminder"), "meeting": N_("meeting"), "deadline": N_("deadline")}
+MAX_LISTED = 30
+MAX_TEXT = 2000
+
+
+def _confirm_choices() -> list[Choice]:
+    return [Choice(_("Confirm"), "yes"), Choice(_("Cancel"), "no")]
+
+
+def _service(ctx: Context):
+    return ctx.services.reminders
+
+
+def _parts(args: str) -> list[str]:
+    return [part.strip() for part in args.split(";")]
+
+
+# --- creating ---------------------------------------------------------------------------------
+
+async def remind(ctx: Context):
+    return await _new_schedule(ctx, "note")
+
+
+async def meeting(ctx: Context):
+    return await _new_schedule(ctx, "meeting")
+
+
+async def deadline(ctx: Context):
+    return await _new_schedule(ctx, "deadline")
+
+
+async def _new_schedule(ctx: Context, kind: str):
+    parts = _parts(ctx.args)
+    if len(parts) < 2 or not parts[0] or not parts[1]:
+        return ctx.usage()
+    text = parts[1]
+    if len(text) > MAX_TEXT:
+        return _("The reminder text is too long (at most {limit} characters).").format(
+            limit=MAX_TEXT)
+    try:
+        when = _parse_when(ctx, parts[0])
+        tokens = await _audience(ctx, "; ".join(parts[2:]) or "here")
+    except (WhenError, AudienceError) as problem:
+        return str(problem)
+    payload = {"action": "create", "kind": kind, "text": text, "when": when.as_dict(),
+               "audience": tokens}
+    await ctx.services.conversations.start(ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND,
+                                           payload)
+    title = _(KIND_TITLES[kind])
+    return Reply(await _preview(ctx, title, text, when, tokens), _confirm_choices())
+
+
+def _parse_when(ctx: Context, text: str) -> When:
+    return parse_when(text, current_locale(), ctx.user.timezone or ctx.services.settings.timezone,
+                      ctx.services.clock.now())
+
+
+async def _audience(ctx: Context, text: str) -> list[str]:
+    """Parses and checks the audience: addressing anyone but oneself needs a coordinator."""
+    tokens = await parse_audience(ctx.session, ctx.services.people, text,
+                                  origin_chat=ctx.chat_key, platform=ctx.message.chat.platform)
+    own_chats = {ctx.chat_key} if ctx.message.is_direct else set()
+    if not only_self(tokens, ctx.user.id, own_chats) and not ctx.can("reminders.address_others"):
+        raise AudienceError(_("Only coordinators can send reminders to others; yours can go to "
+                              "yourself, in a direct chat with me. Your role is {role}.").format(
+                                  role=role_label(ctx.role)))
+    return tokens
+
+
+async def _preview(ctx: Context, title: str, text: str, when: When, tokens: list[str]) -> str:
+    tz = ctx.user.timezone or when.timezone
+    upcoming = when.recurrence().next_occurrences(ctx.services.clock.now(), 3)
+    lines = [bold(title), _("Text: {text}").format(text=escape(text)),
+             _("To: {audience}").format(audience=await _describe(ctx, tokens))]
+    label = _("Next times:") if when.recurring else _("When:")
+    lines.append(label + " " + "; ".join(moment(o, tz) for o in upcoming))
+    if when.leads_minutes:
+        lines.append(_("Also reminded {delays} before.").format(
+            delays=", ".join(duration_text(m) for m in when.leads_minutes)))
+    if when.skip_holidays:
+        lines.append(_("Skips Belgian public holidays."))
+    lines.append(_("Confirm?"))
+    return "\n".join(lines)
+
+
+def duration_text(minutes: int) -> str:
+    from datetime import timedelta
+    return duration(timedelta(minutes=minutes))
+
+
+async def _describe(ctx: Context, tokens: list[str]) -> str:
+    names = []
+    for token in tokens:
+        kind, _sep, value = token.partition(":")
+        if kind == "chat":
+            names.append(_("this chat") if value == ctx.chat_key else value)
+        elif kind == "all":
+            names.append(_("every chat I know"))
+        elif kind == "role":
+            role = Role.parse(value)
+            names.append(_("everyone with the role {role}").format(
+                role=role_label(role) if role is not None else value))
+        elif kind == "org":
+            names.append(_("organisation {id}").format(id=value))
+        elif kind == "user":
+            user = await ctx.session.get(User, int(value))
+            names.append(user.display_name if user else token)
+    return ", ".join(names)
+
+
+# --- confirmation -----------------------------------------------------------------------------
+
+def _answer(text: str) -> bool | None:
+    found = confirmation_answer(text)
+    if found is not None:
+        return found
+    word = text.strip().lower()
+    if word == _("Confirm").lower():
+        return True
+    if word == _("Cancel").lower():
+        return False
+    return None
+
+
+async def confirm_step(ctx: Context, pending: PendingConversation):
+    answer = _answer(ctx.message.text)
+    if answer is None:
+        return Reply(_("Please answer 1 to confirm or 2 to cancel."), _confirm_choices())
+    payload = dict(pending.payload)
+    await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
+    if not answer:
+        return _("Cancelled; nothing was saved or sent.")
+    return await CONFIRMED[payload["action"]](ctx, payload)
+
+
+async def _confirmed_create(ctx: Context, payload: dict):
+    service = _service(ctx)
+    when = When.from_dict(payload["when"])
+    if not when.recurrence().next_occurrences(ctx.services.clock.now(), 1):
+        return _("That time has passed while you were confirming; nothing was saved.")
+    schedule = await service.create(ctx.session, kind=payload["kind"], message=payload["text"],
+                                    when=when, audience=payload["audience"], owner=ctx.user,
+                                    origin_chat=ctx.chat_key)
+    ctx.after_commit.append(service.wake)
+    return _saved(ctx, schedule)
+
+
+def _saved(ctx: Context, schedule: Schedule) -> str:
+    upcoming = _service(ctx).upcoming(schedule, 1)
+    tz = ctx.user.timezone or schedule.timezone
+    when = moment(upcoming[0], tz) if upcoming else "—"
+    return _("Saved as {id}. Next: {when}. To cancel: {prefix}cancel {id}; to skip the next "
+             "one: {prefix}skip {id}.").format(id=short_id(schedule.id), when=when,
+                                               prefix=ctx.prefix)
+
+
+async def _confirmed_edit(ctx: Context, payload: dict):
+    service = _service(ctx)
+    schedule = await service.get(ctx.session, payload["schedule_id"])
+    if schedule is None or not schedule.active:
+        return _("That reminder no longer exists; nothing was changed.")
+    when = When.from_dict(payload["when"]) if payload.get("when") else None
+    await service.update(ctx.session, schedule, when=when, message=payload.get("text"),
+                         audience=payload.get("audience"))
+    ctx.after_commit.append(service.wake)
+    return _saved(ctx, schedule)
+
+
+async def _confirmed_broadcast(ctx: Context, payload: dict):
+    service = _service(ctx)
+    broadcast, count = await service.create_broadcast(
+        ctx.session, ctx.user, ctx.chat_key, payload["text"], payload["audience"])
+    ctx.after_commit.append(service.wake)
+    return _("Broadcast B{id} is on its way to {count} chats; I will send you a delivery "
+             "report.").format(id=broadcast.id, count=count)
+
+
+CONFIRMED = {"create": _confirmed_create, "edit": _confirmed_edit,
+             "broadcast": _confirmed_broadcast}
+
+
+# --- managing ---------------------------------------------------------------------------------
+
+async def list_reminders(ctx: Context):
+    service = _service(ctx)
+    schedules = await service.visible(ctx.session, ctx.user, ctx.chat_key,
+                                      everything=ctx.can("reminders.manage_any"))
+    if not schedules:
+        return _("No reminders yet. Create one with {prefix}remind WHEN; TEXT.").format(
+            prefix=ctx.prefix)
+    tz = ctx.user.timezone or ctx.services.settings.timezone
+    lines = [_("Reminders ({count}):").format(count=len(schedules))]
+    for schedule in schedules[:MAX_LISTED]:
+        upcoming = service.upcoming(schedule, 1)
+        when = moment(upcoming[0], tz) if upcoming else "—"
+        repeat = " ↻" if schedule.rrule else ""
+        lines.append(f"• `{short_id(schedule.id)}` {_(KIND_LABELS[schedule.kind])}: "
+                     f"{escape(schedule.title)} — {when}{repeat}")
+    if len(schedules) > MAX_LISTED:
+        lines.append(_("… and {count} more.").format(count=len(schedules) - MAX_LISTED))
+    return "\n".join(lines)
+
+
+async def _managed(ctx: Context, word: str) -> Schedule | str:
+    """The reminder named by `word` if this person may manage it, else the answer to give."""
+    schedule_id = parse_short_id(word) if word else None
+    if schedule_id is None:
+        return ctx.usage().text
+    schedule = await _service(ctx).get(ctx.session, schedule_id)
+    mine = schedule is not None and (schedule.owner_id == ctx.user.id
+                                     or ctx.can("reminders.manage_any"))
+    if not mine or not schedule.active:
+        return _("There is no active reminder {id} that you may manage. {prefix}reminders lists "
+                 "yours.").format(id=escape(word[:20]), prefix=ctx.prefix)
+    return schedule
+
+
+async def cancel(ctx: Context):
+    schedule = await _managed(ctx, ctx.args.split(";")[0].strip())
+    if isinstance(schedule, str):
+        return schedule
+    await _service(ctx).cancel(ctx.session, schedule)
+    ctx.after_commit.append(_service(ctx).plan_next_job)
+    return _("Reminder {id} ({title}) is cancelled.").format(id=short_id(schedule.id),
+                                                            title=escape(schedule.title))
+
+
+async def skip(ctx: Context):
+    schedule = await _managed(ctx, ctx.args.strip())
+    if isinstance(schedule, str):
+        return schedule
+    skipped, following = await _service(ctx).skip_next(ctx.session, schedule)
+    ctx.after_commit.append(_service(ctx).plan_next_job)
+    tz = ctx.user.timezone or schedule.timezone
+    if skipped is None:
+        return _("Reminder {id} has no upcoming time to skip.").format(id=short_id(schedule.id))
+    if following is None:
+        return _("Skipped {when}; that was the last time of {id}.").format(
+            when=moment(skipped, tz), id=short_id(schedule.id))
+    return _("Skipped {when}. Next: {next}.").format(when=moment(skipped, tz),
+                                                     next=moment(following, tz))
+
+
+async def edit(ctx: Context):
+    parts = _parts(ctx.args)
+    if len(parts) < 2:
+        return ctx.usage()
+    schedule = await _managed(ctx, parts[0])
+    if isinstance(schedule, str):
+        return schedule
+    when_text = parts[1] if parts[1] not in {"", "-"} else None
+    text = parts[2] if len(parts) > 2 and parts[2] not in {"", "-"} else None
+    audience_text = "; ".join(parts[3:]) if len(parts) > 3 and parts[3] not in {"", "-"} else None
+    if when_text is None and text is None and audience_text is None:
+        return ctx.usage()
+    try:
+        when = _parse_when(ctx, when_text) if when_text else None
+        tokens = await _audience(ctx, audience_text) if audience_text else None
+    except (WhenError, AudienceError) as problem:
+        return str(problem)
+    preview_when = when or When(parse_local(schedule.start_local), schedule.timezone, schedule.rrule,
+                                tuple(schedule.leads_minutes or ()), schedule.skip_holidays,
+                                tuple(schedule.exdates or ()))
+    await ctx.services.conversations.start(
+        ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND,
+        {"action": "edit", "schedule_id": schedule.id, "text": text,
+         "when": when.as_dict() if when else None, "audience": tokens})
+    title = _("Change {id}").format(id=short_id(schedule.id))
+    return Reply(await _preview(ctx, title, text or schedule.message, preview_when,
+                                tokens or list(schedule.audience or [])), _confirm_choices())
+
+
+# --- acknowledgements -------------------------------------------------------------------------
+
+async def ack(ctx: Context):
+    """`/ack R12 20260310T090000Z yes`: what the buttons of a delivered reminder send."""
+    words = ctx.args.split()
+    if len(words) != 3:
+        return ctx.usage()
+    return await _record(ctx, words[0], words[1], words[2].lower())
+
+
+async def _record(ctx: Context, schedule_word: str, occurrence_word: str, answer: str):
+    schedule_id = parse_short_id(schedule_word)
+    occurrence = parse_occurrence_token(occurrence_word)
+    schedule = await _service(ctx).get(ctx.session, schedule_id) if schedule_id else None
+    allowed = {"meeting": {"yes", "no"}, "deadline": {"done"}}
+    if schedule is None or occurrence is None or answer not in allowed.get(schedule.kind, ()):
+        return _("I could not record that answer: the reminder or the answer is unknown.")
+    await _service(ctx).record_ack(ctx.session, schedule, occurrence, ctx.user, answer)
+    return _("Thank you, noted for {title}: {answer}.").format(
+        title=escape(schedule.title), answer=_(ACK_ANSWERS[answer]))
+
+
+async def ack_step(ctx: Context, pending: PendingConversation):
+    """After a reminder with choices, `1`/`2` or the label answers it; anything else ends
+    the wait and is handled as usual."""
+    payload = pending.payload
+    options = {"meeting": [("yes", _("I'll attend")), ("no", _("Can't attend"))],
+               "deadline": [("done", _("Done"))]}.get(payload.get("kind"), [])
+    text = ctx.message.text.strip().lower()
+    await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
+    for number, (value, label) in enumerate(options, 1):
+        if text in {str(number), value, label.lower()}:
+            return await _record(ctx, str(payload["schedule_id"]), payload["occurrence"], value)
+    router = ctx.services.router
+    if (ctx.message.is_direct or ctx.message.addressed) and router.text_handler is not None:
+        return await router.text_handler(ctx)
+    return None
+
+
+async def acks(ctx: Context):
+    schedule = await _managed(ctx, ctx.args.strip())
+    if isinstance(schedule, str):
+        return schedule
+    if schedule.kind == "note":
+        return _("{id} is a plain reminder; only meetings and deadlines collect answers.").format(
+            id=short_id(schedule.id))
+    occurrence, answers = await _service(ctx).acknowledgements(ctx.session, schedule)
+    if occurrence is None:
+        return _("Nobody has answered {id} yet.").format(id=short_id(schedule.id))
+    tz = ctx.user.timezone or schedule.timezone
+    lines = [_("Answers to {id} ({title}) for {when}:").format(
+        id=short_id(schedule.id), title=escape(schedule.title), when=moment(occurrence, tz))]
+    for value, label in ACK_ANSWERS.items():
+        names = [escape(name) for name, answer in answers if answer == value]
+        if names:
+            lines.append(f"• {_(label)} ({len(names)}): {', '.join(names)}")
+    return "\n".join(lines)
+
+
+# --- broadcasts and calendar ------------------------------------------------------------------
+
+async def broadcast(ctx: Context):
+    parts = _parts(ctx.args)
+    if len(parts) < 2 or not parts[0] or not "; ".join(parts[1:]).strip():
+        return ctx.usage()
+    text = "; ".join(parts[1:])
+    if len(text) > MAX_TEXT:
+        return _("The message is too long (at most {limit} characters).").format(limit=MAX_TEXT)
+    try:
+        tokens = await _audience(ctx, parts[0])
+    except AudienceError as problem:
+        return str(problem)
+    recipients, unreachable = await _service(ctx).broadcast_recipients(ctx.session, tokens)
+    if not recipients:
+        return _("Nobody in that audience can be reached: nothing to send.")
+    lines = [bold(_("Broadcast to {count} chats ({audience}):").format(
+        count=len(recipients), audience=await _describe(ctx, tokens))), escape(text)]
+    if unreachable:
+        lines.append(_("Not reachable (never wrote to me): {names}.").format(
+            names=", ".join(escape(u.name) for u in unreachable[:20])))
+    lines.append(_("Send it?"))
+    await ctx.services.conversations.start(ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND,
+                                           {"action": "broadcast", "text": text,
+                                            "audience": tokens})
+    return Reply("\n".join(lines), _confirm_choices())
+
+
+async def calendar(ctx: Context):
+    service = _service(ctx)
+    schedules = [s for s in await service.visible(ctx.session, ctx.user, ctx.chat_key,
+                                                  everything=False)
+                 if s.kind in {"meeting", "deadline"}]
+    if not schedules:
+        return _("You have no meetings or deadlines to put in a calendar yet.")
+    content = calendar_ics(schedules, ctx.services.clock.now())
+    return Reply(_("Your meetings and deadlines ({count}), to import in your calendar "
+                   "(Outlook, Google, Apple).").format(count=len(schedules)),
+                 attachment=Attachment("coordbot.ics", content, "text/calendar"))
+
+
+FEATURE = Feature(
+    name="reminders",
+    commands=[
+        Command("remind", remind, N_("a reminder for you or, for coordinators, for others"),
+                N_("/remind WHEN; TEXT[; AUDIENCE]")),
+        Command("meeting", meeting, N_("a meeting reminder with attendance answers"),
+                N_("/meeting WHEN; TEXT[; AUDIENCE]")),
+        Command("deadline", deadline, N_("a deadline reminder with a Done answer"),
+                N_("/deadline WHEN; TEXT[; AUDIENCE]")),
+        Command("reminders", list_reminders, N_("the reminders you can see, with their ids"),
+                N_("/reminders")),
+        Command("cancel", cancel, N_("cancel a reminder"), N_("/cancel ID")),
+        Command("skip", skip, N_("skip the next time of a reminder"), N_("/skip ID")),
+        Command("edit", edit, N_("change a reminder's time, text or audience"),
+                N_("/edit ID; WHEN; TEXT[; AUDIENCE]")),
+        Command("acks", acks, N_("who answered a meeting or deadline"), N_("/acks ID")),
+        Command("ack", ack, N_("answer a meeting or deadline reminder"),
+                N_("/ack ID TIME yes|no|done")),
+        Command("broadcast", broadcast, N_("send a message to an audience, with a report"),
+                N_("/broadcast AUDIENCE; TEXT")),
+        Command("calendar", calendar, N_("your meetings and deadlines as a calendar file"),
+                N_("/calendar")),
+    ],
+    conversations=[ConversationStep(CONFIRM_KIND, confirm_step),
+                   ConversationStep(ACK_KIND, ack_step)],
+)

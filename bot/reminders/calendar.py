@@ -1,0 +1,46 @@
+"""`/calendar`: the person's meetings and deadlines as an iCalendar file, recurrences kept as
+RRULE/EXDATE so Outlook and others show the whole series."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, vRecur
+
+from bot.reminders.models import Schedule
+from bot.reminders.recurrence import parse_local
+
+MEETING_LENGTH = timedelta(hours=1)
+DEADLINE_LENGTH = timedelta(minutes=15)
+
+
+def calendar_ics(schedules: list[Schedule], now: datetime, host: str = "coordbot") -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//coordbot//reminders//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "coordbot")
+    for schedule in schedules:
+        calendar.add_component(_event(schedule, now, host))
+    try:
+        calendar.add_missing_timezones()  # VTIMEZONE blocks, which Outlook needs
+    except AttributeError:  # icalendar < 6: clients fall back to the TZID name
+        pass
+    return calendar.to_ical()
+
+
+def _event(schedule: Schedule, now: datetime, host: str) -> Event:
+    zone = ZoneInfo(schedule.timezone)
+    start = parse_local(schedule.start_local).replace(tzinfo=zone)
+    event = Event()
+    event.add("uid", f"reminder-{schedule.id}@{host}")
+    event.add("dtstamp", now)
+    event.add("summary", schedule.title)
+    event.add("description", schedule.message)
+    event.add("dtstart", start)
+    event.add("dtend", start + (MEETING_LENGTH if schedule.kind == "meeting" else DEADLINE_LENGTH))
+    event.add("categories", [schedule.kind])
+    if schedule.rrule:
+        event.add("rrule", vRecur.from_ical(schedule.rrule))
+        for text in schedule.exdates or []:
+            event.add("exdate", parse_local(text).replace(tzinfo=zone))
+    return event
