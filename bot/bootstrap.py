@@ -97,6 +97,7 @@ class App:
 
 
 def build_app(settings: Settings, *, clock=None, database: Database | None = None) -> App:
+    from bot.directory.service import build as build_directory
     from bot.handlers import FEATURES
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -113,4 +114,5 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
     services.outbox = Outbox(services.db, services.transports, clock)
     services.scheduler = AsyncIOScheduler(timezone="UTC")
     services.router = Router(FEATURES)
+    services.directory = build_directory(services)
     return App(services)

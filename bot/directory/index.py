@@ -302,8 +302,13 @@ class DirectoryIndex:
 
     # ---- ranking -------------------------------------------------------------------------
     def search(self, text: str, limit: int = 5, language: str | None = None,
-               offset: int = 0) -> SearchOutcome:
+               offset: int = 0, place: str | None = None) -> SearchOutcome:
+        """`place` settles an ambiguous place (the chat asked back which one was meant)."""
         query = self.parse(text, language)
+        if place and place in self.gazetteer.areas:
+            query.place = PlaceReading((place,), MUNICIPALITY_NAME)
+            query.organisations = {i: s for i, s in query.organisations.items()
+                                   if self._level_for_place(i, query)[0] is not None}
         wanted = limit + offset
         results: list[SearchResult] = []
         if query.organisations:
@@ -444,20 +449,20 @@ class _StaticSpelling:
     fixes: dict[str, list[str]]
 
 
-_STATIC_CACHE: dict[tuple[int, int], _StaticSpelling] = {}
-
-
 def _static_spelling(gazetteer: Gazetteer, vocabulary: Vocabulary) -> _StaticSpelling:
     """Known words and the spelling-correction table of the gazetteer and vocabulary; the same
-    for every rebuild of the index, so computed once per (gazetteer, vocabulary)."""
-    key = (id(gazetteer), id(vocabulary))
-    cached = _STATIC_CACHE.get(key)
+    for every rebuild of the index, so computed once and kept on the vocabulary (with the
+    gazetteer it was computed for)."""
+    cache = vocabulary.__dict__.setdefault("_spelling", {})
+    found = cache.get(id(gazetteer))
+    cached = found[1] if found and found[0] is gazetteer else None
     if cached is None:
         targets = gazetteer.name_tokens() | vocabulary.words()
         known = targets | set(vocabulary.stopwords) | vocabulary.generic
         fixes = _delete_index(w for w in targets if len(w) >= MIN_FUZZY_LENGTH - 1
                               and not w.isdigit())
-        cached = _STATIC_CACHE[key] = _StaticSpelling(known, fixes)
+        cached = _StaticSpelling(known, fixes)
+        cache[id(gazetteer)] = (gazetteer, cached)
     return cached
 
 

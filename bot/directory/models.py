@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base
@@ -102,3 +102,18 @@ def organisation_from(record: EntryRecord) -> Organisation:
                         name_fr=names.get("fr", ""), name_nl=names.get("nl", ""),
                         name_de=names.get("de", ""), name_en=names.get("en", ""),
                         acronym=record.acronym, org_type=record.org_type)
+
+
+class LastQuery(Base):
+    """The last directory question of a person in a chat, so that `/more` can page on."""
+
+    __tablename__ = "directory_last_queries"
+    __table_args__ = (UniqueConstraint("chat_key", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_key: Mapped[str] = mapped_column(String(300))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    query: Mapped[str] = mapped_column(Text)
+    place: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    shown: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

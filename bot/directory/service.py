@@ -65,8 +65,9 @@ class DirectoryService:
         return self.index
 
     def search(self, text: str, limit: int = 5, language: str | None = None,
-               offset: int = 0) -> SearchOutcome:
-        return self.index.search(text, limit=limit, language=language, offset=offset)
+               offset: int = 0, place: str | None = None) -> SearchOutcome:
+        return self.index.search(text, limit=limit, language=language, offset=offset,
+                                 place=place)
 
     # ---- import / export -----------------------------------------------------------------
     def parse(self, content: bytes, skip_invalid: bool = False):

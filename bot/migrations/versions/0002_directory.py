@@ -54,9 +54,26 @@ def upgrade() -> None:
     )
     op.create_index("ix_directory_entries_organisation_id", "directory_entries",
                     ["organisation_id"])
+    op.create_table(
+        "directory_last_queries",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("chat_key", sa.String(300), nullable=False),
+        sa.Column("user_id", sa.Integer(),
+                  sa.ForeignKey("users.id", ondelete="CASCADE",
+                                name="fk_directory_last_queries_user_id_users"),
+                  nullable=False),
+        sa.Column("query", sa.Text(), nullable=False),
+        sa.Column("place", sa.String(10), nullable=True),
+        sa.Column("shown", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("chat_key", "user_id", name="uq_directory_last_queries_chat_key"),
+    )
+    op.create_index("ix_directory_last_queries_user_id", "directory_last_queries", ["user_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_directory_last_queries_user_id", table_name="directory_last_queries")
+    op.drop_table("directory_last_queries")
     op.drop_index("ix_directory_entries_organisation_id", table_name="directory_entries")
     op.drop_table("directory_entries")
     op.drop_table("directory_organisations")
