@@ -206,9 +206,13 @@ class Gazetteer:
         area = self.areas[code]
         if area.level == "municipality":
             found = [c for c, a in self.areas.items() if code in a.municipalities]
+        elif area.municipalities:
+            # Whatever contains the area contains any one of its municipalities.
+            sample = next(iter(area.municipalities))
+            found = [c for c, _rank in self.containing(sample)
+                     if area.municipalities <= self.areas[c].municipalities]
         else:
-            found = [c for c, a in self.areas.items()
-                     if area.municipalities and area.municipalities <= a.municipalities]
+            found = [code]
         ranked = sorted(((c, self.areas[c].rank) for c in found),
                         key=lambda item: (item[1], len(self.areas[item[0]].municipalities), item[0]))
         return tuple(ranked)

@@ -7,6 +7,8 @@ depends on the number of candidate entries for the query's topic and place, not 
 the directory."""
 from __future__ import annotations
 
+import heapq
+import math
 import re
 from array import array
 from collections import defaultdict
@@ -22,7 +24,8 @@ from bot.directory.vocabulary import TopicTerm, Vocabulary
 RANK_LEVEL = {0: "municipality", 1: "arrondissement", 2: "province", 3: "region", 4: "country"}
 MIN_FUZZY_LENGTH = 5        # shorter words are never "corrected"
 MIN_ORG_SCORE = 0.5         # share of an organisation name's distinctive words the query holds
-POSTING_CAP = 5000          # a word in more names than this does not identify an organisation
+POSTING_CAP = 500           # a word in more names than this does not find organisations alone
+MAX_ORGANISATIONS = 50      # organisations ranked per query (the best-matching ones)
 _UPPER_RUN = re.compile(r"[A-ZÀ-ÖØ-ÞА-ЯІЇЄҐ]{2,}")
 
 
@@ -104,6 +107,7 @@ class DirectoryIndex:
         for idx, entry in enumerate(self.entries):
             self._index_entry(idx, entry, name_postings, directory_words)
         self._name_postings = {word: array("i", ids) for word, ids in name_postings.items()}
+        self._named_entries = max(1, len(self.entries))
         self._static = _static_spelling(gazetteer, vocabulary)
         self._known = self._static.known | directory_words
         self._directory_fixes = _delete_index(w for w in directory_words
@@ -280,7 +284,9 @@ class DirectoryIndex:
         query_words = {w for w in words if w not in stop}
         free = {w for i, w in enumerate(words) if i not in consumed and w not in stop}
         candidates: set[int] = set()
-        for word in query_words:
+        # Only words that name neither the topic nor the place can point at an organisation;
+        # "CPAS Charleroi" is answered by the topic and the place.
+        for word in free:
             posting = self._name_postings.get(word)
             if posting is not None and len(posting) <= POSTING_CAP:
                 candidates.update(posting)
@@ -295,10 +301,22 @@ class DirectoryIndex:
                     continue
                 matched = distinctive & query_words
                 if matched & free:
-                    best = max(best, len(matched) / len(distinctive))
+                    best = max(best, self._weight(matched) / self._weight(distinctive))
             if best >= MIN_ORG_SCORE:
                 found[idx] = best
+        if len(found) > MAX_ORGANISATIONS:
+            kept = heapq.nlargest(MAX_ORGANISATIONS, found.items(), key=lambda kv: (kv[1], -kv[0]))
+            found = dict(kept)
         return found
+
+    def _weight(self, words: frozenset[str]) -> float:
+        """Rare words say more about which organisation is meant than common ones."""
+        total = 0.0
+        for word in words:
+            posting = self._name_postings.get(word)
+            frequency = len(posting) if posting is not None else 1
+            total += math.log(1.0 + self._named_entries / frequency)
+        return total
 
     # ---- ranking -------------------------------------------------------------------------
     def search(self, text: str, limit: int = 5, language: str | None = None,
