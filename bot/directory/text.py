@@ -12,12 +12,27 @@ _TOKEN = re.compile(r"[^\W_]+")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# Accented Latin and Cyrillic letters → their base letters, computed once: folding long texts
+# (service descriptions at index build) is then one `translate` instead of a per-character loop.
+_ACCENTS = {code: _strip_accents(chr(code)) for code in (*range(0xC0, 0x250), *range(0x400, 0x500))
+            if _strip_accents(chr(code)) != chr(code)}
+
+
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lower-case, without accents: "Lüttich" → "luttich", "ÖSHZ" → "oshz"."""
-    text = text.casefold().translate(_SPECIAL)
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    text = text.casefold()
+    if text.isascii():
+        return text
+    text = text.translate(_SPECIAL).translate(_ACCENTS)
+    if any(unicodedata.combining(c) for c in text):  # rare: combining marks typed as such
+        text = _strip_accents(text)
+    return text
 
 
 def tokens(text: str) -> list[str]:
