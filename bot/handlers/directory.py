@@ -19,10 +19,6 @@ PAGE = 3
 PLACE_QUESTION = "directory.place"
 MAX_PROBLEMS_SHOWN = 15
 MAX_STALE_SHOWN = 30
-LEVEL_LABELS = {
-    "municipality": N_("municipality"), "arrondissement": N_("arrondissement"),
-    "province": N_("province"), "region": N_("region or community"), "country": N_("Belgium"),
-}
 
 
 def _directory(ctx: Context):
