@@ -139,3 +139,30 @@ def test_command_line_contract(tmp_path, monkeypatch, capsys):
     assert main(["directory", "import", str(bad), "--replace"]) == 1
     err = capsys.readouterr().err
     assert "line 2" in err and "flying" in err and "nothing was imported" in err
+
+
+async def test_entries_due_for_reverification(db, tmp_path):
+    from datetime import datetime, timezone
+
+    from bot.clock import FakeClock
+    from bot.config import PROJECT_ROOT
+    from bot.directory.service import DirectoryService
+
+    clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
+    service = DirectoryService(PROJECT_ROOT / "data", clock)
+    content = ("id,organisation,topics,coverage,matrix,telegram,last_verified\n"
+               "fresh,Org,housing,BE,@a:example.org,,2026-02-01\n"
+               "old,Org,housing,BE,,focal_point,2025-10-01\n"
+               "never,Org,housing,BE,@b:example.org,,\n"
+               "nobody,Org,housing,BE,,,2025-01-01\n").encode()
+    async with db.transaction() as session:
+        assert (await service.import_file(session, content)).applied
+        due = sorted(e.id for e in await service.due_for_verification(session))
+        assert due == ["never", "old"]
+        await service.mark_asked(session, "old")
+        assert [e.id for e in await service.due_for_verification(session)] == ["never"]
+        record = await service.confirm(session, "never")
+        assert record.last_verified.isoformat() == "2026-03-02"
+        assert await service.due_for_verification(session) == []
+        stale = [r.id for r in await service.stale(session)]
+        assert stale == ["nobody", "old"]
