@@ -71,12 +71,6 @@ class ParsedFile:
     invalid_lines: int = 0
     total_rows: int = 0
 
-    @property
-    def fatal(self) -> bool:
-        """A problem with the file itself (encoding, header): no row can be trusted."""
-        return any(p.line is None or p.line <= 2 and p.column is None for p in self.problems) \
-            and not self.records
-
 
 class FileError(ValueError):
     """The file cannot be read at all (encoding, empty, no header)."""
