@@ -12,6 +12,7 @@ from bot.clock import clock_from_settings
 from bot.config import Settings
 from bot.conversations import Conversations
 from bot.db import Database
+from bot.directory.service import build as build_directory
 from bot.i18n import Catalogues
 from bot.messages import IncomingMessage, Reply
 from bot.outbox import Outbox
@@ -114,5 +115,6 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
     services.outbox = Outbox(services.db, services.transports, clock)
     services.scheduler = AsyncIOScheduler(timezone="UTC")
     services.router = Router(FEATURES)
+    services.directory = build_directory(services)
     services.reminders = build_reminders(services)
     return App(services)

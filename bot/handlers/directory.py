@@ -1,12 +1,352 @@
-"""Directory commands. Until the directory search lands, free text gets a holding answer."""
+"""Directory commands: who handles what, where (`/who`, plain text in a direct chat, `/more`,
+`/entry`), and keeping it current (`/stale`, `/import` with a CSV file, `/export_directory`)."""
 from __future__ import annotations
 
-from bot.i18n import _
-from bot.router import Context, Feature
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.directory.index import SearchOutcome, SearchResult
+from bot.directory.models import LastQuery, utcnow
+from bot.directory.records import EntryRecord
+from bot.directory.service import STALE_AFTER_DAYS, WARN_AFTER_DAYS
+from bot.i18n import N_, _, current_locale, ngettext
+from bot.markup import bold, escape
+from bot.messages import Attachment, Choice, Reply
+from bot.router import Command, Context, ConversationStep, Feature
+
+PAGE = 3
+PLACE_QUESTION = "directory.place"
+MAX_PROBLEMS_SHOWN = 15
+MAX_STALE_SHOWN = 30
+
+
+def _directory(ctx: Context):
+    return ctx.services.directory
+
+
+def _lang() -> str:
+    locale = current_locale()
+    return locale if locale in {"fr", "nl", "de", "en"} else "en"
+
+
+def display_name(entry: EntryRecord) -> str:
+    """The organisation's name in the reader's national language, else as its staff write it."""
+    locale = current_locale()
+    return entry.name_in(locale) if locale in {"fr", "nl", "de"} else entry.organisation
+
+
+# ---- searching -------------------------------------------------------------------------
+async def who(ctx: Context):
+    if not ctx.args.strip():
+        return ctx.usage()
+    return await answer(ctx, ctx.args.strip())
 
 
 async def search_text(ctx: Context):
-    return _("The directory search is not available yet. Send /help to see what I can do.")
+    return await answer(ctx, ctx.message.text.strip())
 
 
-FEATURE = Feature(name="directory", text_handler=search_text)
+async def answer(ctx: Context, query: str, place: str | None = None):
+    directory = _directory(ctx)
+    if directory is None:
+        return _("The directory is not available right now. Please try again later.")
+    outcome = directory.search(query, limit=PAGE, language=current_locale(), place=place)
+    if outcome.ambiguous and place is None:
+        return await _ask_which_place(ctx, query, outcome)
+    await _remember(ctx, query, place, len(outcome.results))
+    if not outcome.results:
+        return nothing_found(ctx, query)
+    lines = [_intro(ctx, outcome)]
+    lines += [format_result(ctx, number, result)
+              for number, result in enumerate(outcome.results, start=1)]
+    if len(outcome.results) == PAGE:
+        lines.append(_("Send {prefix}more for more results, {prefix}entry ID for one entry in "
+                       "full.").format(prefix=ctx.prefix))
+    return "\n\n".join(lines)
+
+
+def _intro(ctx: Context, outcome: SearchOutcome) -> str:
+    parsed = outcome.query
+    gaz = _directory(ctx).gazetteer
+    vocab = _directory(ctx).vocabulary
+    topic = vocab.label(parsed.topic, current_locale()) if parsed.topic else None
+    place = gaz.label(parsed.place.codes[0], _lang()) if parsed.place else None
+    if parsed.kind == "organisation":
+        return _("Here is what I found:")
+    if topic and place:
+        return _("Who handles {topic} for {place}:").format(topic=bold(topic), place=bold(place))
+    if topic:
+        return _("Who handles {topic} (widest coverage first; add a place to see local "
+                 "services):").format(topic=bold(topic))
+    return _("Local services for {place} (add what you need, e.g. \"housing\", for a better "
+             "answer):").format(place=bold(place or ""))
+
+
+def nothing_found(ctx: Context, query: str) -> str:
+    return _("I found nothing useful for \"{query}\". Say what you need and where, for example "
+             "\"housing Liège\", \"leefloon 9000\", \"Arbeit Eupen\", or name an organisation "
+             "such as \"Fedasil\".").format(query=escape(query[:80]))
+
+
+async def _ask_which_place(ctx: Context, query: str, outcome: SearchOutcome) -> Reply:
+    gaz = _directory(ctx).gazetteer
+    choices = [Choice(_place_label(gaz, code), code) for code in outcome.readings]
+    await ctx.services.conversations.start(
+        ctx.session, ctx.chat_key, ctx.user.id, PLACE_QUESTION,
+        {"query": query, "codes": list(outcome.readings)}, ttl=timedelta(hours=1))
+    names = {gaz.label(code, _lang()) for code in outcome.readings}
+    said = names.pop() if len(names) == 1 else outcome.query.place_words
+    text = _("\"{place}\" can mean several places. Which one do you mean?").format(
+        place=escape(said))
+    return Reply(text, choices=choices)
+
+
+def _place_label(gaz, code: str) -> str:
+    area = gaz.area(code)
+    lang = _lang()
+    parent = gaz.area(area.parent) if area.parent in gaz.areas else None
+    province = next((gaz.area(c) for c, rank in gaz.containing(code)
+                     if gaz.area(c).level == "province"), None)
+    wider = province or (gaz.area(parent.parent) if parent and parent.parent in gaz.areas
+                         else None)
+    return f"{area.name(lang)} ({wider.name(lang)})" if wider else area.name(lang)
+
+
+async def place_answer(ctx: Context, pending):
+    codes = pending.payload.get("codes", [])
+    query = pending.payload.get("query", "")
+    text = ctx.message.text.strip()
+    chosen = _chosen(ctx, text, codes)
+    await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
+    if chosen is None:
+        if not (ctx.message.is_direct or ctx.message.addressed):
+            return None
+        return await answer(ctx, text)  # not an answer to the question: a new question
+    return await answer(ctx, query, place=chosen)
+
+
+def _chosen(ctx: Context, text: str, codes: list[str]) -> str | None:
+    if text.isdigit() and 1 <= int(text) <= len(codes):
+        return codes[int(text) - 1]
+    if text in codes:
+        return text
+    gaz = _directory(ctx).gazetteer
+    lowered = text.casefold()
+    for code in codes:
+        if lowered in {_place_label(gaz, code).casefold(), gaz.label(code, _lang()).casefold()}:
+            return code
+    return None
+
+
+async def _remember(ctx: Context, query: str, place: str | None, shown: int) -> None:
+    row = await _last_query(ctx)
+    if row is None:
+        row = LastQuery(chat_key=ctx.chat_key, user_id=ctx.user.id)
+        ctx.session.add(row)
+    row.query, row.place, row.shown, row.updated_at = query, place, shown, utcnow()
+
+
+async def _last_query(ctx: Context) -> LastQuery | None:
+    return await ctx.session.scalar(select(LastQuery).where(
+        LastQuery.chat_key == ctx.chat_key, LastQuery.user_id == ctx.user.id))
+
+
+async def more(ctx: Context):
+    row = await _last_query(ctx)
+    directory = _directory(ctx)
+    if row is None or directory is None:
+        return _("Ask me something first, e.g. {prefix}who housing Liège.").format(
+            prefix=ctx.prefix)
+    outcome = directory.search(row.query, limit=PAGE, language=current_locale(),
+                               offset=row.shown, place=row.place)
+    if not outcome.results:
+        return _("No more results for \"{query}\".").format(query=escape(row.query[:80]))
+    lines = [format_result(ctx, row.shown + number, result)
+             for number, result in enumerate(outcome.results, start=1)]
+    row.shown += len(outcome.results)
+    return "\n\n".join(lines)
+
+
+# ---- showing entries ---------------------------------------------------------------------
+def format_result(ctx: Context, number: int, result: SearchResult) -> str:
+    entry = result.entry
+    lines = [f"{number}. {bold(display_name(entry))} (`{entry.id}`)"]
+    if entry.service:
+        lines.append(escape(entry.service))
+    lines.append(_("Area: {area}").format(area=coverage_text(ctx, entry)))
+    contact = contact_text(ctx, entry)
+    if contact:
+        lines.append(_("Contact: {contact}").format(contact=contact))
+    if entry.languages:
+        lines.append(_("Languages: {languages}").format(languages=", ".join(entry.languages)))
+    lines.extend(freshness_lines(ctx, entry))
+    return "\n".join(lines)
+
+
+def coverage_text(ctx: Context, entry: EntryRecord) -> str:
+    gaz = _directory(ctx).gazetteer
+    lang = _lang()
+    included = [gaz.label(gaz.canonical(c) or c, lang) for c in entry.includes]
+    excluded = [gaz.label(gaz.canonical(c) or c, lang) for c in entry.excludes]
+    text = ", ".join(included[:4]) + (" …" if len(included) > 4 else "")
+    if excluded:
+        text += " " + _("(except {areas})").format(areas=", ".join(excluded))
+    return escape(text)
+
+
+def contact_text(ctx: Context, entry: EntryRecord) -> str:
+    """Guests see the organisation's public channels; staff and above also the focal point."""
+    personal = ctx.can("directory.personal_contacts")
+    named = bool(entry.contact_name)
+    parts = []
+    if personal and entry.contact_name:
+        parts.append(entry.contact_name)
+    if entry.phone and (personal or not named):
+        parts.append(entry.phone)
+    if entry.email and (personal or not named):
+        parts.append(entry.email)
+    if entry.url:
+        parts.append(entry.url)
+    if entry.address:
+        parts.append(entry.address)
+    if personal and entry.matrix:
+        parts.append(_("Matrix {handle}").format(handle=entry.matrix))
+    if personal and entry.telegram:
+        parts.append(_("Telegram @{handle}").format(handle=entry.telegram))
+    return escape(" · ".join(parts))
+
+
+def freshness_lines(ctx: Context, entry: EntryRecord) -> list[str]:
+    today = _directory(ctx).today()
+    if entry.last_verified is None:
+        return [_("Not yet verified by its focal point.")]
+    lines = [_("Verified on {date}.").format(date=entry.last_verified.isoformat())]
+    if (today - entry.last_verified).days > WARN_AFTER_DAYS:
+        lines.append("⚠ " + _("Not verified for over 6 months: check before relying on it."))
+    return lines
+
+
+async def show_entry(ctx: Context):
+    entry_id = ctx.args.strip()
+    directory = _directory(ctx)
+    if not entry_id or directory is None:
+        return ctx.usage()
+    entry = directory.index.get(entry_id)
+    if entry is None:
+        return _("There is no entry {id}.").format(id=escape(entry_id[:100]))
+    vocab = directory.vocabulary
+    status = {"active": _("active"), "paused": _("paused"), "closed": _("closed")}
+    lines = [bold(display_name(entry)) + f" (`{entry.id}`)"]
+    other_names = sorted({n for n in entry.organisation_names.values() if n != entry.organisation})
+    if other_names or entry.acronym:
+        lines.append(_("Also known as: {names}").format(
+            names=escape(", ".join(filter(None, [entry.organisation, *other_names,
+                                                 entry.acronym])))))
+    if entry.service:
+        lines.append(escape(entry.service))
+    lines.append(_("Topics: {topics}").format(
+        topics=", ".join(vocab.label(t, current_locale()) for t in entry.topics)))
+    lines.append(_("Area: {area}").format(area=coverage_text(ctx, entry)))
+    contact = contact_text(ctx, entry)
+    if contact:
+        lines.append(_("Contact: {contact}").format(contact=contact))
+    if entry.languages:
+        lines.append(_("Languages: {languages}").format(languages=", ".join(entry.languages)))
+    if entry.keywords:
+        lines.append(_("Keywords: {keywords}").format(keywords=escape(", ".join(entry.keywords))))
+    lines.append(_("Status: {status}").format(status=status.get(entry.status, entry.status)))
+    lines.extend(freshness_lines(ctx, entry))
+    return "\n".join(lines)
+
+
+# ---- keeping it current ------------------------------------------------------------------
+async def stale(ctx: Context):
+    directory = _directory(ctx)
+    entries = await directory.stale(ctx.session, STALE_AFTER_DAYS)
+    if not entries:
+        return _("Every active entry was verified in the last {days} days.").format(
+            days=STALE_AFTER_DAYS)
+    lines = [ngettext("{n} entry not verified for {days} days or more:",
+                      "{n} entries not verified for {days} days or more:",
+                      len(entries)).format(n=len(entries), days=STALE_AFTER_DAYS)]
+    for entry in entries[:MAX_STALE_SHOWN]:
+        when = (_("verified on {date}").format(date=entry.last_verified.isoformat())
+                if entry.last_verified else _("never verified"))
+        lines.append(f"• `{entry.id}` {escape(entry.organisation)} ({when})")
+    if len(entries) > MAX_STALE_SHOWN:
+        lines.append(_("… and {n} more; {prefix}export_directory gives the whole list.").format(
+            n=len(entries) - MAX_STALE_SHOWN, prefix=ctx.prefix))
+    return "\n".join(lines)
+
+
+async def import_directory(ctx: Context):
+    attachment = ctx.message.attachment
+    if attachment is None:
+        return _("Send the CSV file as an attachment with {prefix}import as its caption "
+                 "(add \"replace\" to replace the whole directory, \"skip-invalid\" to import "
+                 "only the valid rows).").format(prefix=ctx.prefix)
+    options = set(ctx.args.lower().replace(",", " ").split())
+    unknown = options - {"replace", "skip-invalid", "skip_invalid"}
+    if unknown:
+        return ctx.usage()
+    directory = _directory(ctx)
+    report = await directory.import_file(
+        ctx.session, attachment.content, replace="replace" in options,
+        skip_invalid=bool(options & {"skip-invalid", "skip_invalid"}))
+    if report.file_error:
+        return _("I could not read {file}: {error}. Nothing was changed.").format(
+            file=escape(attachment.filename), error=report.file_error)
+    lines = []
+    if not report.applied:
+        lines.append(ngettext(
+            "{n} row of {total} is invalid; nothing was changed. Fix it and send the file "
+            "again, or add \"skip-invalid\".",
+            "{n} rows of {total} are invalid; nothing was changed. Fix them and send the file "
+            "again, or add \"skip-invalid\".", report.skipped).format(
+                n=report.skipped, total=report.total_rows))
+    else:
+        lines.append(_("Directory updated: {created} new, {updated} updated, {removed} removed, "
+                       "{skipped} invalid rows skipped.").format(
+            created=report.created, updated=report.updated, removed=report.removed,
+            skipped=report.skipped))
+        ctx.after_commit.append(_refresh_after_commit(ctx))
+    for problem in report.problems[:MAX_PROBLEMS_SHOWN]:
+        lines.append(f"• {escape(str(problem))}")
+    if len(report.problems) > MAX_PROBLEMS_SHOWN:
+        lines.append(_("… and {n} more problems.").format(
+            n=len(report.problems) - MAX_PROBLEMS_SHOWN))
+    return "\n".join(lines)
+
+
+def _refresh_after_commit(ctx: Context):
+    services = ctx.services
+
+    async def refresh() -> None:
+        async with services.db.session() as session:
+            await services.directory.refresh(session)
+    return refresh
+
+
+async def export_directory(ctx: Context):
+    content = await _directory(ctx).export(ctx.session)
+    return Reply(_("The directory as CSV (with the HXL row); edit it and send it back with "
+                   "{prefix}import.").format(prefix=ctx.prefix),
+                 attachment=Attachment("directory.csv", content, "text/csv"))
+
+
+FEATURE = Feature(
+    name="directory",
+    commands=[
+        Command("who", who, N_("who handles what, where"), N_("/who QUERY")),
+        Command("more", more, N_("more results for your last question"), N_("/more")),
+        Command("entry", show_entry, N_("one directory entry in full"), N_("/entry ID")),
+        Command("stale", stale, N_("directory entries not verified for 90 days"), N_("/stale")),
+        Command("import", import_directory, N_("import the directory (send the CSV file)"),
+                N_("/import [replace] [skip-invalid] with the CSV file attached")),
+        Command("export_directory", export_directory, N_("the directory as a CSV file"),
+                N_("/export_directory")),
+    ],
+    conversations=[ConversationStep(PLACE_QUESTION, place_answer)],
+    text_handler=search_text,
+)

@@ -1,13 +1,13 @@
 """reminders: schedules, acknowledgements, broadcasts
 
 Revision ID: 0003_reminders
-Revises: 0001_core
+Revises: 0002_directory
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0003_reminders"
-down_revision = "0001_core"
+down_revision = "0002_directory"
 branch_labels = None
 depends_on = None
 

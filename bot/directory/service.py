@@ -1,0 +1,224 @@
+"""The directory service: import/export, the in-memory index and its refresh, freshness.
+Built by `build(services)` from the composition root; knows nothing of chat."""
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.directory.csvformat import FileError, Problem, read_directory, write_directory
+from bot.directory.gazetteer import Gazetteer
+from bot.directory.index import DirectoryIndex, SearchOutcome
+from bot.directory.models import DirectoryEntry, Organisation, organisation_from
+from bot.directory.records import EntryRecord
+from bot.directory.vocabulary import Vocabulary
+
+log = logging.getLogger("coordbot.directory")
+
+STALE_AFTER_DAYS = 90          # /stale and the re-verification request
+WARN_AFTER_DAYS = 183          # "not verified for over 6 months"
+SEED_FILE = Path("directory") / "seed.csv"
+
+
+@dataclass
+class ImportReport:
+    applied: bool
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    skipped: int = 0
+    total_rows: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    file_error: str | None = None
+
+
+class DirectoryService:
+    def __init__(self, data_dir: Path, clock=None):
+        self.data_dir = Path(data_dir)
+        self.clock = clock
+        self.gazetteer = Gazetteer.load(self.data_dir)
+        self.vocabulary = Vocabulary.load(self.data_dir)
+        self.index = DirectoryIndex([], self.gazetteer, self.vocabulary)
+        self._refresh_lock = asyncio.Lock()
+
+    # ---- reading -------------------------------------------------------------------------
+    async def records(self, session: AsyncSession) -> list[EntryRecord]:
+        rows = await session.scalars(select(DirectoryEntry).order_by(DirectoryEntry.position,
+                                                                     DirectoryEntry.id))
+        return [row.to_record() for row in rows.unique()]
+
+    async def count(self, session: AsyncSession) -> int:
+        return await session.scalar(select(func.count()).select_from(DirectoryEntry)) or 0
+
+    async def refresh(self, session: AsyncSession) -> DirectoryIndex:
+        """Rebuilds the index from the database (after an import, at start-up)."""
+        records = await self.records(session)
+        async with self._refresh_lock:
+            self.index = await asyncio.to_thread(DirectoryIndex, records, self.gazetteer,
+                                                 self.vocabulary)
+        # The index is long-lived: keep the garbage collector from re-scanning it, which
+        # otherwise shows as multi-millisecond pauses in query latency.
+        gc.freeze()
+        log.info("directory index built", extra={"fields": {"entries": len(records)}})
+        return self.index
+
+    def search(self, text: str, limit: int = 5, language: str | None = None,
+               offset: int = 0, place: str | None = None) -> SearchOutcome:
+        return self.index.search(text, limit=limit, language=language, offset=offset,
+                                 place=place)
+
+    # ---- import / export -----------------------------------------------------------------
+    def parse(self, content: bytes, skip_invalid: bool = False):
+        return read_directory(content, self.gazetteer, self.vocabulary, skip_invalid=skip_invalid)
+
+    async def import_file(self, session: AsyncSession, content: bytes, *, replace: bool = False,
+                          skip_invalid: bool = False) -> ImportReport:
+        """Validates the whole file first; writes nothing unless it is valid (or invalid rows
+        are skipped). The caller's transaction makes `replace` atomic."""
+        try:
+            parsed = await asyncio.to_thread(self.parse, content, skip_invalid)
+        except FileError as exc:
+            return ImportReport(applied=False, file_error=str(exc))
+        report = ImportReport(applied=False, problems=parsed.problems,
+                              skipped=parsed.invalid_lines, total_rows=parsed.total_rows)
+        if (parsed.problems and not skip_invalid) or not parsed.records:
+            return report
+        await self._write(session, parsed.records, replace, report)
+        report.applied = True
+        log.info("directory imported", extra={"fields": {
+            "created": report.created, "updated": report.updated, "removed": report.removed,
+            "skipped": report.skipped, "replace": replace}})
+        return report
+
+    async def _write(self, session: AsyncSession, records: list[EntryRecord], replace: bool,
+                     report: ImportReport) -> None:
+        now = self._now()
+        if replace:
+            old_ids = set(await session.scalars(select(DirectoryEntry.id)))
+            report.removed = len(old_ids - {r.id for r in records})
+            await session.execute(delete(DirectoryEntry))
+            await session.execute(delete(Organisation))
+            await session.flush()
+            existing: dict[str, DirectoryEntry] = {}
+            organisations: dict[str, Organisation] = {}
+            start = 0
+        else:
+            old_ids = set()
+            existing = {e.id: e for e in (await session.scalars(select(DirectoryEntry))).unique()}
+            organisations = {o.key: o for o in await session.scalars(select(Organisation))}
+            start = (await session.scalar(select(func.max(DirectoryEntry.position))) or 0) + 1
+        for offset, record in enumerate(records):
+            key = Organisation.key_of(record)
+            organisation = organisations.get(key)
+            if organisation is None:
+                organisation = organisations[key] = organisation_from(record)
+                session.add(organisation)
+            entry = existing.get(record.id)
+            if entry is None:
+                entry = DirectoryEntry(id=record.id)
+                session.add(entry)
+                position = start + offset
+                if record.id in old_ids:  # replaced, but the entry existed before
+                    report.updated += 1
+                else:
+                    report.created += 1
+            else:
+                report.updated += 1
+                position = entry.position
+            entry.apply(record, organisation, position, now)
+        await session.flush()
+
+    async def export(self, session: AsyncSession) -> bytes:
+        return write_directory(await self.records(session))
+
+    async def load_seed_if_empty(self, session: AsyncSession) -> ImportReport | None:
+        if await self.count(session):
+            return None
+        seed = self.data_dir / SEED_FILE
+        if not seed.exists():
+            return None
+        return await self.import_file(session, seed.read_bytes(), replace=True)
+
+    # ---- freshness -----------------------------------------------------------------------
+    def _now(self) -> datetime:
+        return self.clock.now() if self.clock else datetime.now(timezone.utc)
+
+    def today(self) -> date:
+        return self._now().date()
+
+    @staticmethod
+    def age_days(record: EntryRecord, today: date) -> int | None:
+        return (today - record.last_verified).days if record.last_verified else None
+
+    async def stale(self, session: AsyncSession, days: int = STALE_AFTER_DAYS) -> list[EntryRecord]:
+        """Active entries never verified or not verified for `days` days, oldest first."""
+        today = self.today()
+        found = [r for r in await self.records(session) if r.is_active
+                 and (r.last_verified is None or (today - r.last_verified).days >= days)]
+        return sorted(found, key=lambda r: (r.last_verified or date.min, r.id))
+
+    async def due_for_verification(self, session: AsyncSession,
+                                   every_days: int = STALE_AFTER_DAYS) -> list[DirectoryEntry]:
+        """Entries whose focal point (Matrix or Telegram handle) should be asked to confirm
+        them now: active, not verified for `every_days` days and not asked in that period.
+        The reminders machinery calls this and then `mark_asked`."""
+        now = self._now()
+        rows = (await session.scalars(select(DirectoryEntry).where(
+            DirectoryEntry.status == "active"))).unique()
+        due = []
+        for row in rows:
+            if not (row.matrix or row.telegram):
+                continue
+            if row.last_verified and (now.date() - row.last_verified).days < every_days:
+                continue
+            asked = _aware(row.verification_requested_at)
+            if asked and now - asked < timedelta(days=every_days):
+                continue
+            due.append(row)
+        return due
+
+    async def mark_asked(self, session: AsyncSession, entry_id: str) -> None:
+        entry = await session.get(DirectoryEntry, entry_id)
+        if entry is not None:
+            entry.verification_requested_at = self._now()
+
+    async def confirm(self, session: AsyncSession, entry_id: str) -> EntryRecord | None:
+        """The focal point confirmed the entry: it is verified today."""
+        entry = await session.get(DirectoryEntry, entry_id)
+        if entry is None:
+            return None
+        entry.last_verified = self.today()
+        entry.updated_at = self._now()
+        await session.flush()
+        return entry.to_record()
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def build(services) -> DirectoryService:
+    """Composition root hook: `services.directory = build_directory(services)`."""
+    service = DirectoryService(services.settings.bundled_data_dir, services.clock)
+    services.startup_hooks.append(_start(service))
+    return service
+
+
+def _start(service: DirectoryService):
+    async def start(services) -> None:
+        async with services.db.transaction() as session:
+            if services.settings.load_bundled_data:
+                report = await service.load_seed_if_empty(session)
+                if report is not None and not report.applied:
+                    log.warning("seed directory not loaded", extra={"fields": {
+                        "problems": len(report.problems)}})
+            await service.refresh(session)
+    return start
