@@ -8,6 +8,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.checkins.service import build as build_checkins
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.conversations import Conversations
@@ -112,5 +113,6 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
     )
     services.outbox = Outbox(services.db, services.transports, clock)
     services.scheduler = AsyncIOScheduler(timezone="UTC")
+    services.checkins = build_checkins(services)
     services.router = Router(FEATURES)
     return App(services)

@@ -32,6 +32,13 @@ class Settings:
     bundled_data_dir: Path = PROJECT_ROOT / "data"
     load_bundled_data: bool = True
     max_message_length: int = 4000
+    # check-ins
+    checkins_forms_dir: Path | None = PROJECT_ROOT / "data" / "forms"
+    checkins_retention_days: int = 365
+    checkins_nudge_halfway: bool = True
+    checkins_nudge_hours_before: int = 24
+    checkins_late_days: int = 14
+    checkins_chart_rounds: int = 8
     telegram_token: str = ""
     telegram_api_url: str = ""
     telegram_webhook_url: str = ""
@@ -72,6 +79,10 @@ class Settings:
                 raise ConfigError(f"COORDBOT_DATABASE_URL: {exc}") from None
         if self.matrix_trust not in {"trust_on_first_use", "verified_only"}:
             raise ConfigError("COORDBOT_MATRIX_TRUST: use trust_on_first_use or verified_only")
+        if self.checkins_retention_days < 1 or self.checkins_late_days < 0 \
+                or self.checkins_nudge_hours_before < 0 or self.checkins_chart_rounds < 1:
+            raise ConfigError("COORDBOT_CHECKINS_*: retention and chart rounds must be positive, "
+                              "late days and nudge hours not negative")
         if self.max_message_length < 1:
             raise ConfigError("COORDBOT_MAX_MESSAGE_LENGTH: must be positive")
         return self
