@@ -176,8 +176,8 @@ def _question_lines(form: Form, q: Question, figures: dict[str, Any], locale: st
     label = bold(q.label(locale, default))
     answered = figures.get("answered", 0)
     if q.is_numeric:
-        line = _("{label}: total {total} ({answered} answers, mean {mean})").format(
-            label=label, total=_number(figures["total"]), answered=answered,
+        line = _("{label}: total {total} ({answers}, mean {mean})").format(
+            label=label, total=_number(figures["total"]), answers=_answers(answered),
             mean=_number(figures["mean"]) if figures.get("mean") is not None else "—")
         lines = [line]
         if figures.get("by_region") and len(figures["by_region"]) > 1:
@@ -194,9 +194,13 @@ def _question_lines(form: Form, q: Question, figures: dict[str, Any], locale: st
                       for r, c in figures["by_region"].items()]
         return lines
     if "texts" in figures:
-        lines = [_("{label}: {answered} answers").format(label=label, answered=answered)]
+        lines = [f"{label}: {_answers(answered)}"]
         lines += [f"   • [{region_label(form, r)}] {escape(t)}"
                   for r, t in figures["texts"][:MAX_TEXTS]]
         return lines
-    return [_("{label}: {answered} answers (personal data: only the count is shown)").format(
-        label=label, answered=answered)]
+    return [_("{label}: {answers} (personal data: only the count is shown)").format(
+        label=label, answers=_answers(answered))]
+
+
+def _answers(count: int) -> str:
+    return ngettext("{count} answer", "{count} answers", count).format(count=count)
