@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, select
+from sqlalchemy import JSON, DateTime, Integer, String, Text, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -66,6 +66,30 @@ class Outbox:
             source=source))
         await session.flush()
         return True
+
+    async def enqueue_many(self, session: AsyncSession,
+                           items: list[tuple[ChatRef, Reply, str]], *,
+                           source: str | None = None) -> int:
+        """`enqueue` for a fan-out (a check-in round opening for thousands of people): one
+        query for the keys already queued and one bulk insert. Returns how many were queued."""
+        keys = [key for _chat, _reply, key in items]
+        existing: set[str] = set()
+        for start in range(0, len(keys), 500):
+            existing.update(await session.scalars(select(OutboxMessage.idempotency_key).where(
+                OutboxMessage.idempotency_key.in_(keys[start:start + 500]))))
+        now = self.clock.now()
+        rows, seen = [], set(existing)
+        for chat, reply, key in items:
+            if key in seen:
+                continue
+            seen.add(key)
+            rows.append({"idempotency_key": key, "chat_key": chat.key(), "text": reply.text,
+                         "choices": [{"label": c.label, "value": c.value} for c in reply.choices],
+                         "status": PENDING, "attempts": 0, "not_before": now, "created_at": now,
+                         "source": source})
+        if rows:
+            await session.execute(insert(OutboxMessage), rows)
+        return len(rows)
 
     async def deliver_pending(self, limit: int = 500) -> int:
         """Sends what is due, oldest first; returns how many were confirmed sent."""

@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkins import summary as summaries
@@ -264,35 +264,46 @@ class CheckinsService:
         now = self.clock.now()
         existing = set(await session.scalars(select(CheckinAssignment.user_id).where(
             CheckinAssignment.round_id == round_.id)))
+        recipients = [r for r in recipients if r.user.id not in existing]
         busy = await self._busy_chats(session, [r.user.id for r in recipients])
         expires = aware(round_.deadline) + timedelta(days=self.settings.checkins_late_days)
-        asked = 0
+        first = first_question(form, {})
+        starting = {r.user.id for r in recipients
+                    if r.chat_key is not None and (r.user.id, r.chat_key) not in busy}
+        # Core bulk inserts: a round may open for thousands of people in one transaction.
+        if recipients:
+            await session.execute(insert(CheckinAssignment), [{
+                "round_id": round_.id, "user_id": r.user.id, "chat_key": r.chat_key,
+                "status": ANSWERING if r.user.id in starting else WAITING, "answers": None,
+                "draft": {}, "current": first if r.user.id in starting else 0,
+                "confirming": False, "late": False, "nudges_done": 0, "nudges_sent": 0}
+                for r in recipients])
+        ids = dict((await session.execute(
+            select(CheckinAssignment.user_id, CheckinAssignment.id)
+            .where(CheckinAssignment.round_id == round_.id))).all())
+        conversations, messages, rendered = [], [], {}
         for recipient in recipients:
-            if recipient.user.id in existing:
-                continue
-            assignment = CheckinAssignment(
-                round_id=round_.id, user_id=recipient.user.id, chat_key=recipient.chat_key,
-                status=WAITING, answers=None, draft={}, current=0, confirming=False,
-                late=False, nudges_done=0, nudges_sent=0)
-            session.add(assignment)
             if recipient.chat_key is None:
                 continue
-            await session.flush()
-            start_now = (recipient.user.id, recipient.chat_key) not in busy
+            start_now = recipient.user.id in starting
             if start_now:
-                assignment.status = ANSWERING
-                assignment.current = first_question(form, {})
-                session.add(PendingConversation(
-                    chat_key=recipient.chat_key, user_id=recipient.user.id,
-                    kind=CONVERSATION_KIND, payload={"assignment": assignment.id},
-                    created_at=now, expires_at=expires))
-            with self.catalogues.use(self.locale_of(recipient.user)):
-                reply = texts.invitation(form, round_, assignment, recipient.user,
-                                         self.tz_of(recipient.user), start_now)
-            await self.outbox.enqueue(session, ChatRef.parse(recipient.chat_key), reply,
-                                      f"checkins:ask:{round_.id}:{recipient.user.id}",
-                                      source=f"checkins:{round_.id}")
-            asked += 1
+                conversations.append({
+                    "chat_key": recipient.chat_key, "user_id": recipient.user.id,
+                    "kind": CONVERSATION_KIND, "payload": {"assignment": ids[recipient.user.id]},
+                    "created_at": now, "expires_at": expires})
+            # Same language, time zone, platform and start: same text (thousands of people).
+            variant = (self.locale_of(recipient.user), recipient.user.timezone,
+                       texts.prefix_for(recipient.chat_key), start_now)
+            if variant not in rendered:
+                with self.catalogues.use(variant[0]):
+                    rendered[variant] = texts.invitation(form, round_, first, recipient.chat_key,
+                                                         self.tz_of(recipient.user), start_now)
+            reply = rendered[variant]
+            messages.append((ChatRef.parse(recipient.chat_key), reply,
+                             f"checkins:ask:{round_.id}:{recipient.user.id}"))
+        if conversations:
+            await session.execute(insert(PendingConversation), conversations)
+        asked = await self.outbox.enqueue_many(session, messages, source=f"checkins:{round_.id}")
         round_.status = OPEN
         await session.flush()
         log.info("round opened", extra={"fields": {"round_id": round_.id, "asked": asked,
@@ -472,9 +483,9 @@ class CheckinsService:
     async def _nudge(self, session: AsyncSession, round_: CheckinRound, now: datetime) -> int:
         slots = [datetime.fromisoformat(t) for t in round_.nudge_times or []]
         due_slots = [i for i, slot in enumerate(slots) if aware(slot) <= now]
-        if not due_slots:
-            return 0
         deadline = aware(round_.deadline)
+        if not due_slots or now >= deadline:  # at the deadline the summary replaces nudges
+            return 0
         pending = list((await session.execute(
             select(CheckinAssignment, User).join(User, CheckinAssignment.user_id == User.id)
             .where(CheckinAssignment.round_id == round_.id,

@@ -100,16 +100,17 @@ def pick_question(form: Form, relevant_indexes: list[int], prefix: str = "/") ->
     return Reply("\n".join(lines))
 
 
-def invitation(form: Form, round_, assignment, user, tz: ZoneInfo, start_now: bool) -> Reply:
-    prefix = prefix_for(assignment.chat_key)
+def invitation(form: Form, round_, first: int, chat_key: str, tz: ZoneInfo,
+               start_now: bool) -> Reply:
+    prefix = prefix_for(chat_key)
     intro = _("Check-in {title} (round {number}): please answer by {deadline}.").format(
         title=bold(title(form)), number=round_.number,
         deadline=when(round_.deadline, tz))
     if not start_now:
         return Reply(intro + "\n" + _("When you are ready, send {prefix}checkin {form} to "
                                       "answer.").format(prefix=prefix, form=form.code))
-    first = question(form, assignment.current, {}, prefix=prefix)
-    return Reply(intro + "\n" + first.text, first.choices)
+    shown = question(form, first, {}, prefix=prefix)
+    return Reply(intro + "\n" + shown.text, shown.choices)
 
 
 def nudge(form: Form, round_, tz: ZoneInfo, prefix: str = "/") -> Reply:
