@@ -208,7 +208,8 @@ def _compare(op: str, left: Any, right: Any) -> bool:
     if math.isnan(a) or math.isnan(b):
         # Dates compare as ISO strings; anything else missing is simply false.
         sa, sb = _text(left), _text(right)
-        if sa and sb and re.fullmatch(r"\d{4}-\d\d-\d\d", sa) and re.fullmatch(r"\d{4}-\d\d-\d\d", sb):
+        iso_date = re.compile(r"\d{4}-\d\d-\d\d")
+        if iso_date.fullmatch(sa) and iso_date.fullmatch(sb):
             a, b = sa, sb  # type: ignore[assignment]
         else:
             return False

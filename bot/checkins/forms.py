@@ -173,7 +173,8 @@ class Question:
             option = self._match_option(part, locale, default)
             if option is None:
                 return None, _("I do not recognise {part!r}. Send the numbers of the options, "
-                               "separated by commas, for example 1, 3.").format(part=part.strip()[:40])
+                               "separated by commas, for example 1, 3.").format(
+                                   part=part.strip()[:40])
             if option.name not in chosen:
                 chosen.append(option.name)
         if not chosen:

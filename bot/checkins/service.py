@@ -167,7 +167,8 @@ class CheckinsService:
                 User.organisation_id == value, User.entry_id == value)))
         if kind == "area" and value:
             regions = await self.known_regions(session)
-            wanted = [uid for uid, region in regions.items() if area_contains(value.upper(), region)]
+            wanted = [uid for uid, region in regions.items()
+                      if area_contains(value.upper(), region)]
             return await session.scalars(select(User).where(User.id.in_(wanted))) if wanted else []
         if item.startswith("@") or (":" in item and kind in {"console", "telegram", "matrix"}):
             user = await self.people.find(session, item, platform)
@@ -572,7 +573,8 @@ class CheckinsService:
                       limit: int | None = None) -> list[tuple[CheckinRound, dict[str, Any]]]:
         """The last rounds of a form, oldest first, with their summaries (for the chart)."""
         limit = limit or self.settings.checkins_chart_rounds
-        rounds = [r for r in await self.rounds_of(session, form_row, limit) if r.status != SCHEDULED]
+        rounds = [r for r in await self.rounds_of(session, form_row, limit)
+                  if r.status != SCHEDULED]
         return [(r, await self.summarise(session, r)) for r in reversed(rounds)]
 
     # ----- retention ---------------------------------------------------------------------

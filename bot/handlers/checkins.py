@@ -344,7 +344,7 @@ async def manage_rounds(ctx: Context):
 
 
 async def _list_rounds(ctx: Context):
-    from sqlalchemy import func, select
+    from sqlalchemy import case, func, select
 
     from bot.checkins.models import CheckinAssignment
 
@@ -355,7 +355,7 @@ async def _list_rounds(ctx: Context):
             prefix=ctx.prefix)
     counts = {rid: (total, done) for rid, total, done in await ctx.session.execute(
         select(CheckinAssignment.round_id, func.count(),
-               func.sum(func.cast(CheckinAssignment.status == SUBMITTED, type_=_int())))
+               func.sum(case((CheckinAssignment.status == SUBMITTED, 1), else_=0)))
         .where(CheckinAssignment.round_id.in_([r.id for r, _c in rounds]))
         .group_by(CheckinAssignment.round_id))}
     labels = {"scheduled": _("scheduled"), "open": _("open"), "closed": _("closed")}
@@ -368,11 +368,6 @@ async def _list_rounds(ctx: Context):
                                           deadline=texts.when(aware(round_.deadline), _tz(ctx)),
                                           done=int(done or 0), total=total))
     return "\n".join(lines)
-
-
-def _int():
-    from sqlalchemy import Integer
-    return Integer()
 
 
 async def _preview_round(ctx: Context, rest: str):
