@@ -540,9 +540,12 @@ class CheckinsService:
         await session.flush()
         if round_.report_chat:
             result = await self.summarise(session, round_)
-            with self.catalogues.use(self.settings.default_locale):
+            # Written in the language and time zone of the coordinator who opened the round.
+            creator = await session.get(User, round_.created_by) if round_.created_by else None
+            locale = self.locale_of(creator) if creator else self.settings.default_locale
+            with self.catalogues.use(locale):
                 reply = texts.round_summary(self.form_of(round_), round_, result,
-                                            self.tz_of(None), closing=True)
+                                            self.tz_of(creator), closing=True)
             await self.outbox.enqueue(session, ChatRef.parse(round_.report_chat), reply,
                                       f"checkins:summary:{round_.id}",
                                       source=f"checkins:{round_.id}")
