@@ -8,6 +8,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.checkins.service import build as build_checkins
 from bot.clock import clock_from_settings
 from bot.config import Settings
 from bot.conversations import Conversations
@@ -117,4 +118,5 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
     services.router = Router(FEATURES)
     services.directory = build_directory(services)
     services.reminders = build_reminders(services)
+    services.checkins = build_checkins(services)
     return App(services)

@@ -32,6 +32,13 @@ class Settings:
     bundled_data_dir: Path = PROJECT_ROOT / "data"
     load_bundled_data: bool = True
     max_message_length: int = 4000
+    # check-ins
+    checkins_forms_dir: Path | None = PROJECT_ROOT / "data" / "forms"
+    checkins_retention_days: int = 365
+    checkins_nudge_halfway: bool = True
+    checkins_nudge_hours_before: int = 24
+    checkins_late_days: int = 14
+    checkins_chart_rounds: int = 8
     telegram_token: str = ""
     telegram_api_url: str = ""
     telegram_webhook_url: str = ""
@@ -89,6 +96,10 @@ class Settings:
         if self.reminders_grace_hours < 0 or self.reminders_tick_seconds < 1:
             raise ConfigError("COORDBOT_REMINDERS_GRACE_HOURS must be >= 0 and "
                               "COORDBOT_REMINDERS_TICK_SECONDS >= 1")
+        if self.checkins_retention_days < 1 or self.checkins_late_days < 0 \
+                or self.checkins_nudge_hours_before < 0 or self.checkins_chart_rounds < 1:
+            raise ConfigError("COORDBOT_CHECKINS_*: retention and chart rounds must be positive, "
+                              "late days and nudge hours not negative")
         if self.max_message_length < 1:
             raise ConfigError("COORDBOT_MAX_MESSAGE_LENGTH: must be positive")
         return self

@@ -9,7 +9,7 @@ import logging
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, select, update
+from sqlalchemy import JSON, DateTime, Integer, String, Text, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -75,25 +75,26 @@ class Outbox:
 
     async def enqueue_many(self, session: AsyncSession,
                            items: list[tuple[ChatRef, Reply, str, str | None]]) -> set[str]:
-        """`enqueue` for many messages at once — one look-up and one flush instead of one
-        each — for features that queue hundreds in a transaction (reminders due together).
+        """`enqueue` for a fan-out (reminders due together, a check-in round opening for
+        thousands): one query for the keys already queued and one bulk insert.
         Items are (chat, reply, key, source); returns the keys queued now."""
         keys = [key for _chat, _reply, key, _source in items]
         existing: set[str] = set()
         for start in range(0, len(keys), 500):
-            existing |= set(await session.scalars(select(OutboxMessage.idempotency_key).where(
+            existing.update(await session.scalars(select(OutboxMessage.idempotency_key).where(
                 OutboxMessage.idempotency_key.in_(keys[start:start + 500]))))
         now = self.clock.now()
-        queued: set[str] = set()
+        rows, queued = [], set()
         for chat, reply, key, source in items:
             if key in existing or key in queued:
                 continue
             queued.add(key)
-            session.add(OutboxMessage(
-                idempotency_key=key, chat_key=chat.key(), text=reply.text,
-                choices=[{"label": c.label, "value": c.value} for c in reply.choices],
-                status=PENDING, attempts=0, not_before=now, created_at=now, source=source))
-        await session.flush()
+            rows.append({"idempotency_key": key, "chat_key": chat.key(), "text": reply.text,
+                         "choices": [{"label": c.label, "value": c.value} for c in reply.choices],
+                         "status": PENDING, "attempts": 0, "not_before": now, "created_at": now,
+                         "source": source})
+        if rows:
+            await session.execute(insert(OutboxMessage), rows)
         return queued
 
     async def deliver_pending(self, limit: int = 500) -> int:

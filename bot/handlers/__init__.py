@@ -1,8 +1,9 @@
 """Chat command handlers, one module per feature. This is the one place features are included."""
-from bot.handlers import core, directory, reminders
+from bot.handlers import checkins, core, directory, reminders
 
 FEATURES = [
     core.FEATURE,
     directory.FEATURE,
     reminders.FEATURE,
+    checkins.FEATURE,
 ]

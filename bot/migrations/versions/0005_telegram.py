@@ -1,13 +1,13 @@
 """telegram: offsets and handled updates (no update handled twice after a restart)
 
 Revision ID: 0005_telegram
-Revises: 0003_reminders
+Revises: 0004_checkins
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0005_telegram"
-down_revision = "0003_reminders"
+down_revision = "0004_checkins"
 branch_labels = None
 depends_on = None
 
