@@ -18,6 +18,7 @@ from bot.outbox import Outbox
 from bot.people import People
 from bot.router import Router
 from bot.transports.base import Transport, Transports
+from bot.trust.service import build as build_trust
 
 log = logging.getLogger("coordbot.app")
 
@@ -41,6 +42,7 @@ class Services:
     directory: Any = None
     reminders: Any = None
     checkins: Any = None
+    trust: Any = None
     startup_hooks: list[Any] = field(default_factory=list)
     shutdown_hooks: list[Any] = field(default_factory=list)
 
@@ -113,4 +115,5 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
     services.outbox = Outbox(services.db, services.transports, clock)
     services.scheduler = AsyncIOScheduler(timezone="UTC")
     services.router = Router(FEATURES)
+    services.trust = build_trust(services)
     return App(services)

@@ -33,6 +33,7 @@ class Settings:
     load_bundled_data: bool = True
     max_message_length: int = 4000
     telegram_token: str = ""
+    telegram_bot_username: str = ""
     telegram_api_url: str = ""
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = ""
@@ -44,6 +45,13 @@ class Settings:
     matrix_store_path: Path | None = None
     matrix_allowed: list[str] = field(default_factory=list)
     matrix_trust: str = "trust_on_first_use"
+    # Trust (bot/trust): flood limit per person, invitation codes, retention.
+    rate_limit_burst: int = 10
+    rate_limit_per_minute: int = 60
+    invitation_days: int = 7
+    registration_failures_per_hour: int = 5
+    audit_retention_days: int = 730
+    outbox_retention_days: int = 90
 
     @property
     def effective_database_url(self) -> str:
@@ -74,6 +82,13 @@ class Settings:
             raise ConfigError("COORDBOT_MATRIX_TRUST: use trust_on_first_use or verified_only")
         if self.max_message_length < 1:
             raise ConfigError("COORDBOT_MAX_MESSAGE_LENGTH: must be positive")
+        for name in ("invitation_days", "registration_failures_per_hour",
+                     "audit_retention_days", "outbox_retention_days"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"COORDBOT_{name.upper()}: must be positive")
+        if self.rate_limit_burst < 0 or self.rate_limit_per_minute < 0:
+            raise ConfigError("COORDBOT_RATE_LIMIT_*: must be 0 (off) or positive")
+        self.telegram_bot_username = self.telegram_bot_username.lstrip("@")
         return self
 
     def masked(self) -> dict[str, str]:
