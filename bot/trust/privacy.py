@@ -66,9 +66,10 @@ class Privacy:
         return json.dumps(data, default=_jsonable, ensure_ascii=False, indent=2).encode("utf-8")
 
     async def erase(self, session: AsyncSession, user: User) -> None:
+        user_id = user.id
         for source in reversed(list(self.sources.values())):
             await source.erase(session, user)
-        await audit.record(session, user.id, "privacy.forget", audit.user_target(user.id),
+        await audit.record(session, user_id, "privacy.forget", audit.user_target(user_id),
                            {"sources": list(self.sources)}, at=self.clock.now())
         await session.flush()
 
