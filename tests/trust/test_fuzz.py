@@ -3,13 +3,16 @@ the real router and database, at the core and trust commands. Nothing may crash 
 error is logged; the user never reads "something went wrong") and a guest's input never
 changes anybody's role, organisation, entry or chat identities, nor creates codes or audit
 entries. Example counts: PARSER_EXAMPLES pure parses, GUEST_EXAMPLES + ADMIN_EXAMPLES
-messages through the harness (10,000 together)."""
+messages through the harness (10,000 together; FUZZ_GUEST / FUZZ_ADMIN lower them for a quick
+local run). About 1 minute on an idle 2-core machine, mostly SQLite transactions."""
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import string
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, func, select
@@ -20,8 +23,8 @@ from bot.trust.models import AuditEntry, Invitation
 from tests.harness import make_bot
 
 PARSER_EXAMPLES = 10_000
-GUEST_EXAMPLES = 8_000
-ADMIN_EXAMPLES = 2_000
+GUEST_EXAMPLES = int(os.environ.get("FUZZ_GUEST", 8_000))
+ADMIN_EXAMPLES = int(os.environ.get("FUZZ_ADMIN", 2_000))
 BATCH = 10  # inputs per hypothesis example: less engine overhead per input
 COMMANDS = ["lang", "role", "whoami", "invite", "start", "help", "link", "audit", "mydata"]
 GUEST_SENDERS = [("console", "mallory"), ("matrix", "@mallory:evil.example"),
@@ -147,6 +150,7 @@ def _run_fuzz(tmp_path, database_url, examples, sender_for, guest):
         loop.close()
 
 
+@pytest.mark.slow
 def test_guest_input_never_crashes_nor_changes_anything_it_may_not(tmp_path, database_url):
     after, before, tried = _run_fuzz(tmp_path, database_url, GUEST_EXAMPLES,
                                      lambda who: GUEST_SENDERS[who % len(GUEST_SENDERS)], True)
@@ -154,6 +158,7 @@ def test_guest_input_never_crashes_nor_changes_anything_it_may_not(tmp_path, dat
     assert tried >= GUEST_EXAMPLES
 
 
+@pytest.mark.slow
 def test_admin_input_never_crashes(tmp_path, database_url):
     _, _, tried = _run_fuzz(tmp_path, database_url, ADMIN_EXAMPLES,
                             lambda who: ("console", "alice"), False)
