@@ -1,9 +1,11 @@
 """A per-person token bucket, checked before a message reaches the database.
 
 Each chat identity has a bucket of `burst` tokens refilled at `per_minute` tokens a minute; a
-message takes one. The first message refused after a run of accepted ones gets one warning;
-the next ones are dropped silently until a token is back. Everything lives in memory: a
-refused message costs a dictionary look-up and no database query."""
+message takes one. The first refused message gets one warning; after it, every message is
+dropped silently until the bucket is full again (`burst / per_minute` minutes after the
+warning: 10 s by default), so a sustained flood earns one warning, not one a second. Dropped
+messages take no token. Everything lives in memory: a refused message costs a dictionary
+look-up and no database query."""
 from __future__ import annotations
 
 import time
@@ -47,12 +49,14 @@ class RateLimiter:
             elapsed = max(0.0, now - bucket.updated)
             bucket.tokens = min(float(self.burst), bucket.tokens + elapsed * self.rate)
             bucket.updated = now
+        if bucket.warned:
+            # Warned once: silence until the bucket is full again, however long the flood.
+            if bucket.tokens < self.burst:
+                return Verdict.DROP
+            bucket.warned = False
         if bucket.tokens >= 1.0:
             bucket.tokens -= 1.0
-            bucket.warned = False
             return Verdict.ALLOW
-        if bucket.warned:
-            return Verdict.DROP
         bucket.warned = True
         return Verdict.WARN
 

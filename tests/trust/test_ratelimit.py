@@ -13,9 +13,12 @@ def test_bucket_allows_a_burst_then_warns_once_then_drops_until_refilled():
     verdicts = [limiter.check("telegram:1") for _ in range(6)]
     assert verdicts == [Verdict.ALLOW] * 3 + [Verdict.WARN, Verdict.DROP, Verdict.DROP]
     assert limiter.check("telegram:2") is Verdict.ALLOW
-    now[0] += 1.0
-    assert limiter.check("telegram:1") is Verdict.ALLOW
-    assert limiter.check("telegram:1") is Verdict.WARN  # a new flood gets a new warning
+    for _ in range(20):  # the flood goes on: no trickle, no second warning
+        now[0] += 0.1
+        assert limiter.check("telegram:1") is Verdict.DROP
+    now[0] += 1.0  # full again (3 tokens at 1 a second since the warning)
+    verdicts = [limiter.check("telegram:1") for _ in range(5)]
+    assert verdicts == [Verdict.ALLOW] * 3 + [Verdict.WARN, Verdict.DROP]
 
 
 def test_zero_disables_the_limit():
@@ -46,7 +49,9 @@ async def test_flooder_gets_exactly_one_warning_and_others_are_still_answered(
         assert len(warnings) == 1
         assert len(answers) == 11  # the burst of 10, then one warning, then silence
         assert await bot.count(User) == 2  # mallory and bob; alice never wrote
-        bot.clock.advance(timedelta(seconds=2))
+        bot.clock.advance(timedelta(seconds=5))
+        assert await bot.say("/whoami", as_="mallory") == []  # not full yet: still silent
+        bot.clock.advance(timedelta(seconds=5))
         assert "Role: guest" in await bot.ask("/whoami", as_="mallory")
     finally:
         await bot.close()
