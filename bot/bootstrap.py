@@ -21,6 +21,7 @@ from bot.people import People
 from bot.reminders.service import build as build_reminders
 from bot.router import Router
 from bot.transports.base import Transport, Transports
+from bot.trust.service import build as build_trust
 
 log = logging.getLogger("coordbot.app")
 
@@ -44,6 +45,7 @@ class Services:
     directory: Any = None
     reminders: Any = None
     checkins: Any = None
+    trust: Any = None
     startup_hooks: list[Any] = field(default_factory=list)
     shutdown_hooks: list[Any] = field(default_factory=list)
 
@@ -116,6 +118,7 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
     services.outbox = Outbox(services.db, services.transports, clock)
     services.scheduler = AsyncIOScheduler(timezone="UTC")
     services.router = Router(FEATURES)
+    services.trust = build_trust(services)
     services.directory = build_directory(services)
     services.reminders = build_reminders(services)
     services.checkins = build_checkins(services)

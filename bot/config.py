@@ -40,6 +40,7 @@ class Settings:
     checkins_late_days: int = 14
     checkins_chart_rounds: int = 8
     telegram_token: str = ""
+    telegram_bot_username: str = ""
     telegram_api_url: str = ""
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = ""
@@ -58,6 +59,13 @@ class Settings:
     reminders_tick_seconds: int = 30
     # Tests and demos only: the bot's clock starts at this ISO instant and runs on from it.
     fake_now: str = ""
+    # Trust (bot/trust): flood limit per person, invitation codes, retention.
+    rate_limit_burst: int = 10
+    rate_limit_per_minute: int = 60
+    invitation_days: int = 7
+    registration_failures_per_hour: int = 5
+    audit_retention_days: int = 730
+    outbox_retention_days: int = 90
 
     @property
     def effective_database_url(self) -> str:
@@ -102,6 +110,13 @@ class Settings:
                               "late days and nudge hours not negative")
         if self.max_message_length < 1:
             raise ConfigError("COORDBOT_MAX_MESSAGE_LENGTH: must be positive")
+        for name in ("invitation_days", "registration_failures_per_hour",
+                     "audit_retention_days", "outbox_retention_days"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"COORDBOT_{name.upper()}: must be positive")
+        if self.rate_limit_burst < 0 or self.rate_limit_per_minute < 0:
+            raise ConfigError("COORDBOT_RATE_LIMIT_*: must be 0 (off) or positive")
+        self.telegram_bot_username = self.telegram_bot_username.lstrip("@")
         return self
 
     def masked(self) -> dict[str, str]:

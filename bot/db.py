@@ -50,7 +50,8 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False):
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
-        kwargs = {"echo": echo}
+        # Parameters are people's messages and contact details: never in errors or logs.
+        kwargs = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)

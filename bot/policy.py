@@ -51,6 +51,8 @@ POLICY: dict[str, Role] = {
     "reminders.address_others": C, "reminders.manage_any": C,
     # check-ins
     "results": C, "export": C, "away": F, "checkin": F, "rounds": C, "forms": C,
+    # trust
+    "invite": C, "link": S, "audit": A, "mydata": G, "forget": G,
 }
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import _, normalize_locale
 from bot.messages import IncomingMessage, Reply
 from bot.policy import POLICY, ROLE_LABELS, Role, allowed
+from bot.trust.ratelimit import Verdict
 
 if TYPE_CHECKING:
     from bot.bootstrap import Services
@@ -135,6 +136,10 @@ class Router:
             self.text_handler = feature.text_handler
 
     async def route(self, services: "Services", message: IncomingMessage) -> list[Reply]:
+        # Flood limit first: a refused message never reaches the database.
+        verdict = services.trust.limiter.check(message.identity) if services.trust else None
+        if verdict is not None and verdict is not Verdict.ALLOW:
+            return await _flood_warning(services, message) if verdict is Verdict.WARN else []
         try:
             return await self._route(services, message)
         except Exception:  # noqa: BLE001 - e.g. the database went away mid-message
@@ -209,6 +214,12 @@ class Router:
                      "{role}. Ask a coordinator if you need it.").format(
                          prefix=ctx.prefix, command=ctx.command, role=role_label(ctx.role))
         return await command.handler(ctx)
+
+
+async def _flood_warning(services: "Services", message: IncomingMessage) -> list[Reply]:
+    with services.catalogues.use(await services.trust.locale_for(message)):
+        return [Reply(_("You are sending messages faster than I can answer. I will read your "
+                        "messages again in a few seconds."))]
 
 
 def role_label(role: Role) -> str:

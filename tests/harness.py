@@ -50,8 +50,9 @@ class ChatHarness:
 
 
 def test_settings(tmp_path: Path, database_url: str, **overrides):
+    # The flood limit is off unless a test turns it on: the fake clock does not refill it.
     values = dict(data_dir=tmp_path / "var", database_url=database_url,
-                  load_bundled_data=False)
+                  load_bundled_data=False, rate_limit_burst=0)
     values.update(overrides)
     return load_settings(environ={}, **values)
 

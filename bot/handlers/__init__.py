@@ -1,9 +1,10 @@
 """Chat command handlers, one module per feature. This is the one place features are included."""
-from bot.handlers import checkins, core, directory, reminders
+from bot.handlers import checkins, core, directory, reminders, trust
 
 FEATURES = [
     core.FEATURE,
     directory.FEATURE,
     reminders.FEATURE,
     checkins.FEATURE,
+    trust.FEATURE,
 ]

@@ -1,10 +1,11 @@
-"""Core commands: help, language, identity, roles, welcome."""
+"""Core commands: help, language, identity, roles. (/start lives in bot/handlers/trust.py.)"""
 from __future__ import annotations
 
 from bot.i18n import LANGUAGE_NAMES, LOCALES, N_, _
 from bot.markup import bold, escape
 from bot.policy import Role
 from bot.router import Command, Context, Feature, role_label, visible_commands
+from bot.trust import audit
 
 
 async def show_help(ctx: Context):
@@ -60,15 +61,11 @@ async def change_role(ctx: Context):
             user=escape(handle[:80]))
     if target.id == ctx.user.id:
         return _("You cannot change your own role; ask another admin.")
-    target.role = role
+    before, target.role = target.role, role
+    await audit.record(ctx.session, ctx.user.id, "role.change", audit.user_target(target.id),
+                       {"from": before.code, "to": role.code}, at=ctx.services.clock.now())
     return _("{user} is now {role}.").format(user=bold(target.display_name),
                                             role=role_label(role))
-
-
-async def welcome(ctx: Context):
-    return _("Hello! I help the services supporting people displaced from Ukraine find who "
-             "handles what, where, and coordinate. Send {prefix}help to see what you can do, "
-             "{prefix}lang to change the language.").format(prefix=ctx.prefix)
 
 
 FEATURE = Feature(
@@ -78,6 +75,5 @@ FEATURE = Feature(
         Command("lang", set_language, N_("set your language"), N_("/lang fr|nl|de|en|uk")),
         Command("whoami", who_am_i, N_("your identity, role and settings"), N_("/whoami")),
         Command("role", change_role, N_("give someone a role"), N_("/role USER ROLE")),
-        Command("start", welcome, N_("welcome message"), N_("/start")),
     ],
 )

@@ -1,0 +1,221 @@
+"""Trust commands: registration (/start CODE, /invite, /link), the audit log (/audit) and
+privacy (/mydata, /forget)."""
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo
+
+from bot.conversations import confirmation_answer
+from bot.i18n import N_, _
+from bot.markup import bold, escape
+from bot.messages import Attachment, Choice, Reply
+from bot.policy import Role
+from bot.router import Command, Context, ConversationStep, Feature, role_label
+from bot.trust import audit
+from bot.trust.invitations import Outcome
+from bot.trust.models import AuditEntry
+
+FORGET = "trust.forget"
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}")
+AUDIT_DEFAULT, AUDIT_MAX = 20, 100
+
+
+def code(text: str) -> str:
+    return f"`{escape(text)}`"
+
+
+def _direct_only(ctx: Context) -> str | None:
+    if ctx.message.is_direct:
+        return None
+    return _("For your safety, {prefix}{command} works only in a direct chat with me.").format(
+        prefix=ctx.prefix, command=ctx.command)
+
+
+async def welcome(ctx: Context):
+    return _("Hello! I help the services supporting people displaced from Ukraine find who "
+             "handles what, where, and coordinate. Send {prefix}help to see what you can do, "
+             "{prefix}lang to change the language.").format(prefix=ctx.prefix)
+
+
+async def start(ctx: Context):
+    if not ctx.args:
+        return await welcome(ctx)
+    refusal = _direct_only(ctx)
+    if refusal:
+        return refusal
+    trust = ctx.services.trust
+    identity = await ctx.services.people.identity(ctx.session, ctx.message.chat.platform,
+                                                  ctx.message.sender_id)
+    result = await trust.invitations.redeem(ctx.session, identity, ctx.user, ctx.args)
+    if result.outcome is Outcome.THROTTLED:
+        minutes = max(1, round(result.wait.total_seconds() / 60))
+        return _("Too many wrong codes. Please wait {minutes} minutes before trying "
+                 "again.").format(minutes=minutes)
+    if result.outcome is Outcome.INVALID:
+        return _("This code is not valid: it may be mistyped, expired or already used. Ask "
+                 "your coordinator for a new one.")
+    if result.outcome is Outcome.ALREADY_LINKED:
+        return _("This chat account is already linked to your account.")
+    if result.outcome is Outcome.LINKED:
+        return _("This chat account is now linked to your account {name}. Send {prefix}whoami "
+                 "to check.").format(name=bold(result.user.display_name), prefix=ctx.prefix)
+    user = result.user
+    lines = [_("Welcome! You are registered as {role} for {org}.").format(
+        role=role_label(user.role), org=code(user.organisation_id or "-"))]
+    if user.entry_id:
+        lines.append(_("Your directory entry: {entry}.").format(entry=code(user.entry_id)))
+    lines.append(_("Send {prefix}help to see what you can do.").format(prefix=ctx.prefix))
+    return "\n".join(lines)
+
+
+def _parse_invitation(args: str) -> tuple[str, str, str | None] | None:
+    parts = args.split()
+    if len(parts) not in (2, 3):
+        return None
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
+
+
+async def invite(ctx: Context):
+    refusal = _direct_only(ctx)
+    if refusal:
+        return refusal
+    parsed = _parse_invitation(ctx.args)
+    if parsed is None:
+        return ctx.usage()
+    role_name, organisation, entry = parsed
+    role = Role.parse(role_name)
+    allowed_roles = [r.code for r in Role if Role.GUEST < r <= ctx.role]
+    if role is None or role == Role.GUEST:
+        return [_("Unknown role {role!r}. You can invite: {roles}.").format(
+            role=escape(role_name[:20]), roles=", ".join(allowed_roles)), ctx.usage()]
+    if role > ctx.role:
+        return _("You cannot invite someone as {role}: that is above your own role. You can "
+                 "invite: {roles}.").format(role=role_label(role), roles=", ".join(allowed_roles))
+    for value in (organisation, entry):
+        if value is not None and not _ID.fullmatch(value):
+            return [_("{value!r} is not a valid organisation or entry id (letters, digits, "
+                      "-_.: only).").format(value=escape(value[:40])), ctx.usage()]
+    issued = await ctx.services.trust.invitations.create(
+        ctx.session, created_by=ctx.user.id, role=role, organisation_id=organisation,
+        entry_id=entry)
+    lines = [_("Invitation for a {role} of {org}:").format(role=role_label(role),
+                                                          org=code(organisation)),
+             _("Code: {code} (single use, valid until {until}).").format(
+                 code=code(issued.code), until=_local(ctx, issued.invitation.expires_at)),
+             _("The person sends {telegram} to me on Telegram or the console, or {matrix} on "
+               "Matrix.").format(telegram=code(f"/start {issued.code}"),
+                                 matrix=code(f"!start {issued.code}"))]
+    link = _deep_link(ctx, issued.code)
+    if link:
+        lines.append(_("Telegram link: {link}").format(link=link))
+    lines.append(_("Share the code privately: whoever sends it first gets the role."))
+    return "\n".join(lines)
+
+
+async def link(ctx: Context):
+    refusal = _direct_only(ctx)
+    if refusal:
+        return refusal
+    issued = await ctx.services.trust.invitations.create_link(ctx.session, ctx.user)
+    lines = [_("To use your account from another chat app, send {telegram} to me there "
+               "(Telegram or the console), or {matrix} on Matrix. The code works once, until "
+               "{until}.").format(telegram=code(f"/start {issued.code}"),
+                                  matrix=code(f"!start {issued.code}"),
+                                  until=_local(ctx, issued.invitation.expires_at))]
+    deep = _deep_link(ctx, issued.code)
+    if deep:
+        lines.append(_("Telegram link: {link}").format(link=deep))
+    return "\n".join(lines)
+
+
+def _deep_link(ctx: Context, code_text: str) -> str | None:
+    username = ctx.services.settings.telegram_bot_username
+    return f"https://t.me/{username}?start={code_text}" if username else None
+
+
+def _local(ctx: Context, moment) -> str:
+    try:
+        zone = ZoneInfo(ctx.user.timezone)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    return audit.aware(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+async def show_audit(ctx: Context):
+    refusal = _direct_only(ctx)
+    if refusal:
+        return refusal
+    text = ctx.args.strip()
+    if text and not text.isdigit():
+        return ctx.usage()
+    limit = min(int(text), AUDIT_MAX) if text else AUDIT_DEFAULT
+    entries = await audit.latest(ctx.session, max(limit, 1))
+    if not entries:
+        return _("The audit log is empty.")
+    lines = [_("Latest {count} audit entries (newest first):").format(count=len(entries))]
+    lines += [_audit_line(ctx, entry) for entry in entries]
+    return "\n".join(lines)
+
+
+def _audit_line(ctx: Context, entry: AuditEntry) -> str:
+    details = ", ".join(f"{key}={value}" for key, value in (entry.details or {}).items()
+                        if value is not None)
+    actor = f"user:{entry.actor_user_id}" if entry.actor_user_id is not None else "-"
+    line = f"• {_local(ctx, entry.at)} {code(actor)} {bold(entry.action)} {code(entry.target)}"
+    return f"{line} {escape(details)}" if details else line
+
+
+async def my_data(ctx: Context):
+    refusal = _direct_only(ctx)
+    if refusal:
+        return refusal
+    content = await ctx.services.trust.privacy.export_json(ctx.session, ctx.user)
+    stamp = ctx.services.clock.now().strftime("%Y%m%d")
+    return Reply(_("Here is everything I store about you, as a JSON file. Send {prefix}forget "
+                   "to have it erased.").format(prefix=ctx.prefix),
+                 attachment=Attachment(f"coordbot-my-data-{stamp}.json", content,
+                                       "application/json"))
+
+
+def _confirm_choices() -> list[Choice]:
+    return [Choice(_("Confirm"), "1"), Choice(_("Cancel"), "2")]
+
+
+async def forget(ctx: Context):
+    refusal = _direct_only(ctx)
+    if refusal:
+        return refusal
+    await ctx.services.conversations.start(ctx.session, ctx.chat_key, ctx.user.id, FORGET, {})
+    return Reply(_("This erases your name, your chat accounts, your role and everything the "
+                   "features store about you. It cannot be undone; anonymous totals are kept. "
+                   "Send {prefix}mydata first if you want a copy. Erase everything?").format(
+                       prefix=ctx.prefix), _confirm_choices())
+
+
+async def forget_answer(ctx: Context, pending):
+    answer = confirmation_answer(ctx.message.text)
+    if answer is None:
+        return Reply(_("Please answer 1 to erase your data or 2 to keep it."), _confirm_choices())
+    await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
+    if not answer:
+        return _("Nothing was erased.")
+    await ctx.services.trust.privacy.erase(ctx.session, ctx.user)
+    return _("Done: I have erased your data. If you write to me again, I will treat you as a "
+             "new person.")
+
+
+FEATURE = Feature(
+    name="trust",
+    commands=[
+        Command("start", start, N_("welcome; with a code, registers this chat account"),
+                N_("/start [CODE]")),
+        Command("invite", invite, N_("create a one-time registration code"),
+                N_("/invite ROLE ORG [ENTRY]")),
+        Command("link", link, N_("a code to use your account from another chat app"),
+                N_("/link")),
+        Command("audit", show_audit, N_("latest entries of the audit log"), N_("/audit [N]")),
+        Command("mydata", my_data, N_("everything stored about you, as a file"), N_("/mydata")),
+        Command("forget", forget, N_("erase your personal data"), N_("/forget")),
+    ],
+    conversations=[ConversationStep(FORGET, forget_answer)],
+)

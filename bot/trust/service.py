@@ -1,0 +1,70 @@
+"""The trust service, built once by `bot.bootstrap.build_app` as `services.trust`."""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from bot.clock import SystemClock
+from bot.i18n import normalize_locale
+from bot.messages import IncomingMessage
+from bot.trust.invitations import Invitations
+from bot.trust.privacy import Privacy, erase_core, export_core, reassign_core
+from bot.trust.ratelimit import RateLimiter
+from bot.trust.retention import (JOB_ID, Retention, blank_old_outbox, purge_audit,
+                                 purge_expired_conversations)
+
+log = logging.getLogger("coordbot.trust")
+
+
+class TrustService:
+    def __init__(self, services):
+        settings = services.settings
+        self.db = services.db
+        self.clock = services.clock
+        self.people = services.people
+        self.default_locale = settings.default_locale
+        self.limiter = RateLimiter(settings.rate_limit_burst, settings.rate_limit_per_minute,
+                                   now=_seconds(services.clock))
+        self.privacy = Privacy(services.clock)
+        self.privacy.register("core", export_core, erase_core, reassign_core)
+        self.invitations = Invitations(
+            services.clock, valid_for=timedelta(days=settings.invitation_days),
+            failures_per_hour=settings.registration_failures_per_hour,
+            merge=self.privacy.reassign)
+        self.retention = Retention(services.db, services.clock)
+        self.retention.register("core.audit", purge_audit(settings.audit_retention_days))
+        self.retention.register("core.outbox", blank_old_outbox(settings.outbox_retention_days))
+        self.retention.register("core.conversations", purge_expired_conversations)
+        self.retention.register("core.codes", self.invitations.purge)
+
+    async def locale_for(self, message: IncomingMessage) -> str:
+        """The language to warn a flooding person in: one read, once per flood."""
+        chosen = None
+        try:
+            async with self.db.session() as session:
+                identity = await self.people.identity(session, message.chat.platform,
+                                                      message.sender_id)
+                chosen = identity.user.locale if identity is not None else None
+        except Exception:  # noqa: BLE001 - the warning must go out even if the DB is down
+            log.warning("flood warning locale unavailable")
+        return chosen or normalize_locale(message.language_hint) or self.default_locale
+
+    async def schedule(self, services) -> None:
+        """Start-up hook: the daily retention run (stable id, so restarts replace it)."""
+        services.scheduler.add_job(self.retention.run_due, "cron", hour=3, minute=17,
+                                   id=JOB_ID, replace_existing=True, max_instances=1,
+                                   coalesce=True)
+
+
+def _seconds(clock):
+    """Monotonic time in production; the fake clock's time in tests."""
+    if isinstance(clock, SystemClock):
+        return time.monotonic
+    return lambda: clock.now().timestamp()
+
+
+def build(services) -> TrustService:
+    service = TrustService(services)
+    services.startup_hooks.append(service.schedule)
+    return service

@@ -1,0 +1,16 @@
+"""Small helpers shared by the trust tests."""
+from __future__ import annotations
+
+import re
+
+CODE = re.compile(r"[A-Z2-7]{4}(?:-[A-Z2-7]{4}){3}")
+
+
+def code_in(text: str) -> str:
+    match = CODE.search(text)
+    assert match, f"no code in {text!r}"
+    return match.group(0)
+
+
+async def invite(bot, role="focal_point", org="cpas-liege", entry="", as_="alice") -> str:
+    return code_in(await bot.ask(f"/invite {role} {org} {entry}".strip(), as_=as_))
