@@ -119,24 +119,33 @@ async def test_directory_question_and_ambiguous_place_by_button(app, fake, teleg
     guest = await person(fake, 2002)
 
     answer = await guest.ask("housing 4000")
-    assert answer.text.startswith("Who handles")
+    assert answer.text.startswith("Who handles Housing for Liège:")
+    assert "Who handles <b>Housing</b> for <b>Liège</b>:" in answer.html
     first_result = answer.text.split("\n\n")[1]
     assert first_result.startswith("1. CPAS de Liège (cpas-liege)")
     assert "<b>CPAS de Liège</b> (<code>cpas-liege</code>)" in answer.html
 
+    # what the directory's editors wrote is escaped, never taken for markup
+    answer = await guest.ask("inburgering Antwerpen")
+    assert "Atlas, integratie & inburgering Antwerpen (vlg-atlas)" in answer.text
+    assert "<b>Atlas, integratie &amp; inburgering Antwerpen</b>" in answer.html
+
     question = await guest.ask("CPAS Saint-Nicolas")
     assert "can mean several places" in question.text
     labels = [label for label, _data in question.buttons]
-    liege = next(label for label in labels if "Liège" in label)
     assert len(labels) == 2
+    liege = "Saint-Nicolas (Province of Liège)"
+    assert liege in labels
     [chosen] = await guest.press(question, liege)
-    assert "cpas-saint-nicolas" in chosen.text and "ocmw-sint-niklaas" not in chosen.text
+    assert chosen.text.startswith("Who handles Social aid and income support for "
+                                  "Saint-Nicolas:\n\n1. CPAS de Saint-Nicolas "
+                                  "(cpas-saint-nicolas)")
+    assert "ocmw-sint-niklaas" not in chosen.text
     assert guest.keyboard_of(question) == [f"✓ {liege}"]
     assert_all_valid_html(fake, guest.chat_id)
 
-    # the question is answered: pressing the other reading now does nothing
-    other = next(label for label in labels if label != liege)
-    assert other not in guest.keyboard_of(question)
+    # the question is answered: pressing what is left of the keyboard does nothing more
+    assert await guest.press(question, f"✓ {liege}") == []
 
 
 # ---- 2. reminders -------------------------------------------------------------------------
@@ -206,36 +215,68 @@ async def test_checkin_answered_with_buttons_and_numbers(app, fake, telegram):
     assert "Round 1 of weekly_local is open: 1 people are being asked." in opened.text
     await app.services.outbox.deliver_pending()
 
-    first = focal.last
-    assert "Dans quelle province se trouve votre CPAS" in first.text
-    provinces = [label for label, _data in first.buttons]
-    assert len(provinces) == 11 and "Liège" in provinces
-    [arrivals] = await focal.press(first, "Liège")
-    assert focal.keyboard_of(first) == ["✓ Liège"]
-    assert "Question 2 sur 7" in arrivals.text or "2" in arrivals.text
+    invitation = focal.last
+    assert "Question 1 sur 7 : Dans quelle province se trouve votre CPAS" in invitation.text
+    assert "<b>Dans quelle province" in invitation.html
+    provinces = [label for label, _data in invitation.buttons]
+    assert len(provinces) == 11 and provinces[8] == "Liège"
 
-    explained = await focal.send("-3")
-    assert "10000" in explained[0].text    # the constraint, explained in French
-    explained = await focal.send("beaucoup")
-    assert "entier" in explained[0].text
-    [places] = await focal.send("12")
-    [status] = await focal.send("4")
-    assert [label for label, _data in status.buttons][1] == "Orange : sous tension"
-    [bottleneck] = await focal.send("2")   # the number of a choice, typed
-    [support] = await focal.press(bottleneck, "Logement")
-    [comment] = await focal.send("1, 3")
+    # a select_one by button: the keyboard then shows the choice
+    [question] = await focal.press(invitation, "Liège")
+    assert focal.keyboard_of(invitation) == ["✓ Liège"]
+    assert question.text.startswith("Question 2 sur 7 : Combien de personnes")
+
+    # invalid values are explained in French, and the question is asked again
+    explanation, again = await focal.send("-3")
+    assert explanation.text == "Indiquez un nombre entier entre 0 et 10000."
+    assert again.text == question.text
+    explanation, again = await focal.send("beaucoup")
+    assert explanation.text == "Merci de répondre par un nombre entier, par exemple 12."
+    [question] = await focal.send("12")
+    assert question.text.startswith("Question 3 sur 7")
+    [question] = await focal.send("4")
+    assert question.text.startswith("Question 4 sur 7 : Situation générale")
+    assert [label for label, _data in question.buttons] == [
+        "Vert : sous contrôle", "Orange : sous tension", "Rouge : débordé"]
+
+    # a select_one by typing the number of its button
+    [question] = await focal.send("2")
+    assert question.text.startswith("Question 5 sur 7 : Quel est le principal point de blocage")
+    [question] = await focal.press(question, "Logement")
+    assert question.text.startswith("Question 6 sur 7") and question.buttons == []
+    [question] = await focal.send("1, 3")   # select_multiple: numbers
+    assert question.text.startswith("Question 7 sur 7")
     [review] = await focal.send("/skip")
-    assert "Logement" in review.text and "Interprètes" in review.text
-    submit = [label for label, _data in review.buttons][0]
-    [thanks] = await focal.press(review, submit)
-    assert "Merci, vos réponses sont enregistrées" in thanks.text
+    assert review.text.startswith("Vérifiez vos réponses")
+    for line in ("1. Dans quelle province se trouve votre CPAS ?: Liège",
+                 "cette semaine ?: 12", "aujourd'hui ?: 4",
+                 "4. Situation générale cette semaine ?: Orange : sous tension",
+                 "5. Quel est le principal point de blocage ?: Logement",
+                 "(plusieurs réponses possibles): Interprètes, Formation du personnel"):
+        assert line in review.text, line
+    assert [label for label, _data in review.buttons] == ["Envoyer", "Modifier une réponse"]
+    [thanks] = await focal.press(review, "Envoyer")
+    assert thanks.text.startswith("Merci, vos réponses sont enregistrées.")
     assert_all_valid_html(fake, focal.chat_id)
 
     summary, chart = await coordinator.send("/results weekly_local")
     assert "Responses: 1 of 1 (100%)" in summary.text and "Everyone answered." in summary.text
-    assert "total 12" in summary.text and "Amber: under strain 1" in summary.text
+    for line in ("Which province is your CPAS/OCMW in?: Liège 1",
+                 "this week?: total 12 (1 answer, mean 12)",
+                 "available today?: total 4 (1 answer, mean 4)",
+                 "Overall situation this week?: Amber: under strain 1",
+                 "What is the main bottleneck?: Housing 1",
+                 "(several answers possible): Interpreters 1, Staff training 1"):
+        assert line in summary.text, line
     assert (chart.method, chart.filename) == ("sendPhoto", "weekly_local-round1.png")
     assert chart.content.startswith(b"\x89PNG")
+
+    table, workbook = await coordinator.send("/export weekly_local")
+    assert (table.method, table.filename) == ("sendDocument", "weekly_local-round1.csv")
+    rows = list(csv.reader(io.StringIO(table.content.decode("utf-8-sig"))))
+    assert len(rows) == 3 and "BE-WLG" in rows[2] and "12" in rows[2]
+    assert (workbook.method, workbook.filename) == ("sendDocument", "weekly_local-round1.xlsx")
+    assert workbook.content.startswith(b"PK")
 
 
 # ---- 4. importing and exporting the directory ---------------------------------------------
