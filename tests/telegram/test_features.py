@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.directory.models import DirectoryEntry
 from bot.outbox import FAILED, SENT, OutboxMessage
@@ -21,6 +21,7 @@ from tests.telegram.fake_bot_api import FakeBotApi, Sent
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "directory" / "directory-sample.csv"
 COORDINATOR = 1002
+GROUP = -100555
 
 
 @dataclass
@@ -107,7 +108,6 @@ async def load_sample_directory(app) -> None:
 
 
 async def count(app, model) -> int:
-    from sqlalchemy import func
     async with app.services.db.session() as session:
         return await session.scalar(select(func.count()).select_from(model))
 
@@ -199,6 +199,45 @@ async def test_reminder_confirmed_by_button_is_delivered_with_its_answer_buttons
 
     for phone in (coordinator, focal):
         assert_all_valid_html(fake, phone.chat_id)
+
+
+async def test_meeting_in_a_group_is_answered_by_each_member(app, fake, telegram):
+    coordinator = await person(fake, COORDINATOR, role="coordinator")
+    fake.send_text(GROUP, "/meeting in 10 minutes; Weekly call; here", user_id=COORDINATOR)
+    await fake.wait_until_handled()
+    [preview] = fake.sent_to(GROUP)
+    fake.press(preview, "yes", user_id=COORDINATOR)
+    await fake.wait_until_handled()
+    assert fake.sent_to(GROUP)[-1].text.startswith("Saved as R1")
+    assert [label for label, _data in fake.messages[(GROUP, preview.message_id)].buttons] \
+        == ["✓ Confirm"]
+
+    app.clock.advance(timedelta(minutes=10))
+    await app.services.reminders.run_due()
+    delivered = fake.sent_to(GROUP)[-1]
+    assert delivered.text.startswith("Weekly call\nMeeting:")
+    buttons = dict(delivered.buttons)
+    # every member answers for themselves, with the same keyboard
+    for member, label in ((4004, "I'll attend"), (4005, "Can't attend"),
+                          (COORDINATOR, "I'll attend")):
+        before = len(fake.sent_to(GROUP))
+        fake.press(fake.messages[(GROUP, delivered.message_id)], buttons[label], user_id=member)
+        await fake.wait_until_handled()
+        [noted] = fake.sent_to(GROUP)[before:]
+        assert noted.text.startswith("Thank you, noted for Weekly call")
+        assert fake.callback_answers[-1].get("text") == f"✓ {label}"
+        assert fake.messages[(GROUP, delivered.message_id)].buttons == list(buttons.items())
+    # a double tap is one answer
+    before = len(fake.sent_to(GROUP))
+    fake.press(fake.messages[(GROUP, delivered.message_id)], buttons["Can't attend"],
+               user_id=4005)
+    await fake.wait_until_handled()
+    assert len(fake.sent_to(GROUP)) == before
+    assert await count(app, Acknowledgement) == 3
+    answers = await coordinator.ask("/acks R1")
+    assert "will attend (2): User1002, User4004" in answers.text
+    assert "cannot attend (1): User4005" in answers.text
+    assert_all_valid_html(fake, GROUP)
 
 
 # ---- 3. check-ins -------------------------------------------------------------------------
