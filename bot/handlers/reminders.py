@@ -225,15 +225,17 @@ async def list_reminders(ctx: Context):
     return "\n".join(lines)
 
 
-async def _managed(ctx: Context, word: str) -> Schedule | str:
-    """The reminder named by `word` if this person may manage it, else the answer to give."""
+async def _managed(ctx: Context, word: str, *, active: bool = True) -> Schedule | str:
+    """The reminder named by `word` if this person may manage it, else the answer to give.
+    `active=False` also finds finished ones (a one-off meeting's answers come in after it
+    was delivered, when it is no longer active)."""
     schedule_id = parse_short_id(word) if word else None
     if schedule_id is None:
         return ctx.usage().text
     schedule = await _service(ctx).get(ctx.session, schedule_id)
     mine = schedule is not None and (schedule.owner_id == ctx.user.id
                                      or ctx.can("reminders.manage_any"))
-    if not mine or not schedule.active:
+    if not mine or (active and not schedule.active):
         return _("There is no active reminder {id} that you may manage. {prefix}reminders lists "
                  "yours.").format(id=escape(word[:20]), prefix=ctx.prefix)
     return schedule
@@ -334,7 +336,7 @@ async def ack_step(ctx: Context, pending: PendingConversation):
 
 
 async def acks(ctx: Context):
-    schedule = await _managed(ctx, ctx.args.strip())
+    schedule = await _managed(ctx, ctx.args.strip(), active=False)
     if isinstance(schedule, str):
         return schedule
     if schedule.kind == "note":

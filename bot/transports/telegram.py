@@ -330,21 +330,29 @@ class TelegramTransport:
 
     async def _on_button(self, update: Update) -> None:
         query = update.callback_query
-        await self._quietly(query.answer())
         message = query.message
         if message is None or query.data in (None, CHOSEN):
+            await self._quietly(query.answer())
             return
-        key = ("pressed", message.chat.id, message.message_id)
+        user = query.from_user
+        is_direct = message.chat.type == ChatType.PRIVATE
+        label = _label_of(message, query.data) if message.is_accessible else query.data
+        # A button whose value is a whole command (`/ack R3 … yes`) carries everything the
+        # core needs, so in a group each member may press it (attendance answers): the
+        # keyboard stays, the presser sees their choice in a notice. Any other button
+        # answers the question of the one person who was asked: the keyboard then shows
+        # the choice, so that it cannot be answered twice.
+        shared = not is_direct and query.data.startswith("/")
+        key = (("pressed", message.chat.id, message.message_id, user.id, query.data) if shared
+               else ("pressed", message.chat.id, message.message_id))
+        await self._quietly(query.answer(f"✓ {label}"[:200] if shared else None))
         if key in self._recent:
             return   # a second press before the keyboard changed: one answer per question
         self._remember(key)
-        if message.is_accessible:
-            label = _label_of(message, query.data)
+        if message.is_accessible and not shared:
             await self._quietly(self.bot.edit_message_reply_markup(
                 message.chat.id, message.message_id, reply_markup=InlineKeyboardMarkup(
                     [[InlineKeyboardButton(f"✓ {label}", callback_data=CHOSEN)]])))
-        user = query.from_user
-        is_direct = message.chat.type == ChatType.PRIVATE
         await self._receive(IncomingMessage(
             chat=ChatRef(self.platform, str(message.chat.id)), sender_id=str(user.id),
             text=query.data, is_direct=is_direct, sender_name=user.full_name,

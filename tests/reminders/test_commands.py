@@ -170,3 +170,13 @@ async def test_calendar_has_the_recurrence(bot):
     assert reply.attachment.filename.endswith(".ics")
     assert "RRULE:FREQ=MONTHLY;INTERVAL=1;BYDAY=+2TU" in ics and "SUMMARY:Réunion" in ics
     assert "TZID=Europe/Brussels" in ics and "just a note" not in ics
+
+
+async def test_answers_to_a_finished_one_off_meeting_can_still_be_read(bot, inbox):
+    await bot.say("/whoami", as_="bob")
+    await create(bot, "/meeting in 5 minutes; Site visit; @bob")
+    bot.clock.advance(timedelta(minutes=5))
+    await bot.services.reminders.run_due()
+    assert "noted" in await bot.ask("1", as_="bob")   # the meeting is over: R1 is inactive
+    assert "will attend (1): bob" in await bot.ask("/acks R1", as_="alice")
+    assert "no active reminder" in await bot.ask("/cancel R1", as_="alice")

@@ -234,6 +234,11 @@ class FakeBotApi:
             except asyncio.TimeoutError:
                 pass
 
+    async def wait_until_handled(self, timeout: float = 10.0) -> None:
+        """Waits until the bot confirmed every injected update (it does so only after
+        handling them and sending its answers)."""
+        await self.wait_for(lambda: not self.updates, timeout)
+
     async def wait_for_sent(self, chat_id: int, count: int = 1,
                             timeout: float = 10.0) -> list[Sent]:
         await self.wait_for(lambda: len(self.sent_to(chat_id)) >= count, timeout)
@@ -329,7 +334,10 @@ class FakeBotApi:
             raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
         offset = params.get("offset")
         if offset:
+            confirmed = len(self.updates)
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            if len(self.updates) < confirmed:
+                self._sent_changed.set()   # wakes `wait_for(lambda: not fake.updates)`
         limit = params.get("limit") or 100
         deadline = time.monotonic() + float(params.get("timeout") or 0)
         while not self.updates and not self._closing:
@@ -400,6 +408,7 @@ class FakeBotApi:
         sent.html = params["text"]
         sent.text = _parsed(params["text"], params.get("parse_mode"), MAX_TEXT)
         sent.reply_markup = params.get("reply_markup")
+        self._sent_changed.set()
         return self._as_message(sent)
 
     async def _m_editMessageReplyMarkup(self, params: dict) -> dict:
