@@ -102,6 +102,7 @@ class DirectoryIndex:
         self._excludes: list[tuple[str, ...]] = []
         self._blobs: list[str] = []
         self._variants_cache: dict[int, list[tuple[frozenset, frozenset, bool]]] = {}
+        self._coverage_cache: dict[str, frozenset[str]] = {}
         name_postings: dict[str, list[int]] = defaultdict(list)
         directory_words: set[str] = set()
         for idx, entry in enumerate(self.entries):
@@ -448,6 +449,24 @@ class DirectoryIndex:
     # ---- helpers for callers -------------------------------------------------------------
     def get(self, entry_id: str) -> EntryRecord | None:
         return self.by_id.get(entry_id)
+
+    def municipalities_of(self, entry_id: str) -> frozenset[str]:
+        """The municipalities an entry covers (its codes minus its `-` exclusions); empty for
+        an unknown entry. Computed on demand and kept for the life of this index."""
+        cached = self._coverage_cache.get(entry_id)
+        if cached is not None:
+            return cached
+        record = self.by_id.get(entry_id)
+        found: frozenset[str] = frozenset()
+        if record is not None:
+            gaz = self.gazetteer
+            included = set().union(*(gaz.area(c).municipalities for c in
+                                     (gaz.canonical(x) for x in record.includes) if c))
+            excluded = set().union(*(gaz.area(c).municipalities for c in
+                                     (gaz.canonical(x) for x in record.excludes) if c))
+            found = frozenset(included - excluded)
+        self._coverage_cache[entry_id] = found
+        return found
 
     def __len__(self) -> int:
         return len(self.by_id)

@@ -73,6 +73,56 @@ class DirectoryService:
         return self.index.search(text, limit=limit, language=language, offset=offset,
                                  place=place)
 
+    # ---- areas, for the audiences of other features ---------------------------------------
+    # "A person is in area X" when the directory entry they stand for lies in X: every
+    # municipality the entry covers (its codes minus its `-` exclusions) is inside X. The entry
+    # is the person's linked entry (User.entry_id) or, failing that, their organisation id when
+    # it names an entry. An entry wider than X (a national service for `area:BE-WLG`) is not in
+    # X: an area audience means the people based there, not everyone whose remit includes it.
+    def area_code(self, code: str) -> str | None:
+        """`BE-WLG` → `60000`, `dg` → `DG`, `62063` → `62063`; None when unknown."""
+        return self.gazetteer.canonical(code) if code else None
+
+    def area_label(self, code: str, lang: str = "en") -> str:
+        return self.gazetteer.label(code, lang)
+
+    def area_within(self, inner: str, outer: str) -> bool:
+        """Whether area `inner` lies inside area `outer` (both any accepted area code)."""
+        first, second = self.area_code(inner), self.area_code(outer)
+        if first is None or second is None:
+            return False
+        return self.gazetteer.area(first).municipalities <= self.gazetteer.area(second).municipalities
+
+    def home_entry(self, entry_id: str | None, organisation_id: str | None) -> str | None:
+        """The directory entry that places a person: their linked entry, else their
+        organisation id when it is an entry id; None when neither names a known entry."""
+        for candidate in (entry_id, organisation_id):
+            if candidate and self.index.get(candidate) is not None:
+                return candidate
+        return None
+
+    def entry_within(self, entry_id: str, area: str) -> bool:
+        code = self.area_code(area)
+        covered = self.index.municipalities_of(entry_id)
+        return bool(code and covered) and covered <= self.gazetteer.area(code).municipalities
+
+    def entry_area(self, entry_id: str, candidates) -> str | None:
+        """The most local of `candidates` (area codes, e.g. a form's region choices) that the
+        entry lies in, as written in `candidates`; None when none contains it."""
+        covered = self.index.municipalities_of(entry_id)
+        if not covered:
+            return None
+        best: tuple[int, str] | None = None
+        for candidate in candidates:
+            code = self.area_code(candidate)
+            if code is None:
+                continue
+            area = self.gazetteer.area(code)
+            if covered <= area.municipalities and (best is None
+                                                   or len(area.municipalities) < best[0]):
+                best = (len(area.municipalities), candidate)
+        return best[1] if best else None
+
     # ---- import / export -----------------------------------------------------------------
     def parse(self, content: bytes, skip_invalid: bool = False):
         return read_directory(content, self.gazetteer, self.vocabulary, skip_invalid=skip_invalid)
