@@ -450,6 +450,18 @@ class DirectoryIndex:
     def get(self, entry_id: str) -> EntryRecord | None:
         return self.by_id.get(entry_id)
 
+    def replace(self, record: EntryRecord) -> None:
+        """Swaps in a newer version of an entry whose searchable fields did not change (its
+        verification date after a confirmation)."""
+        old = self.by_id.get(record.id)
+        if old is None:
+            return
+        self.by_id[record.id] = record
+        for idx, entry in enumerate(self.entries):
+            if entry is old:
+                self.entries[idx] = record
+                break
+
     def municipalities_of(self, entry_id: str) -> frozenset[str]:
         """The municipalities an entry covers (its codes minus its `-` exclusions); empty for
         an unknown entry. Computed on demand and kept for the life of this index."""
