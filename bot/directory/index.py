@@ -43,6 +43,9 @@ class ParsedQuery:
     text: str
     tokens: list[str]
     language: str | None = None
+    # The language the query itself is written in, when the words say so unambiguously (None
+    # otherwise); `language` falls back to the caller's.
+    detected_language: str | None = None
     topic: str | None = None
     topic_weights: dict[str, float] = field(default_factory=dict)
     place: PlaceReading | None = None
@@ -208,7 +211,8 @@ class DirectoryIndex:
         stop = self.vocabulary.stopwords
         query.text_tokens = tuple(dict.fromkeys(
             w for i, w in enumerate(words) if i not in consumed_by_place and w not in stop))
-        query.language = self._language(text, words, topic_spans) or language
+        query.detected_language = self._language(text, words, topic_spans)
+        query.language = query.detected_language or language
         query.organisations = self._organisations(words, consumed_by_place | consumed_by_topic)
         return query
 

@@ -13,7 +13,7 @@ from bot.directory.service import WARN_AFTER_DAYS
 from bot.directory.verification import ANSWER_KIND as VERIFY_KIND
 from bot.directory.verification import CHANGES, CONFIRM, question
 from bot.conversations import confirmation_answer
-from bot.i18n import N_, _, current_locale, ngettext
+from bot.i18n import LOCALES, N_, _, current_locale, ngettext, normalize_locale
 from bot.markup import bold, escape
 from bot.messages import Attachment, Choice, Reply
 from bot.router import Command, Context, ConversationStep, Feature
@@ -47,14 +47,32 @@ async def who(ctx: Context):
 
 
 async def search_text(ctx: Context):
-    return await answer(ctx, ctx.message.text.strip())
+    return await answer(ctx, ctx.message.text.strip(), follow_query_language=True)
 
 
-async def answer(ctx: Context, query: str, place: str | None = None):
+async def answer(ctx: Context, query: str, place: str | None = None,
+                 follow_query_language: bool = False):
     directory = _directory(ctx)
     if directory is None:
         return _("The directory is not available right now. Please try again later.")
     outcome = directory.search(query, limit=PAGE, language=current_locale(), place=place)
+    language = _query_language(ctx, outcome) if follow_query_language else None
+    if language is None:
+        return await _respond(ctx, query, place, outcome)
+    with ctx.services.catalogues.use(language):
+        return await _respond(ctx, query, place, outcome)
+
+
+def _query_language(ctx: Context, outcome: SearchOutcome) -> str | None:
+    """Someone who never chose a language, on a platform that gives no hint, is answered in
+    the language their question was written in, when the search recognised it."""
+    if ctx.user.locale or normalize_locale(ctx.message.language_hint):
+        return None
+    detected = outcome.query.detected_language
+    return detected if detected in LOCALES and detected != current_locale() else None
+
+
+async def _respond(ctx: Context, query: str, place: str | None, outcome: SearchOutcome):
     if outcome.ambiguous and place is None:
         return await _ask_which_place(ctx, query, outcome)
     await _remember(ctx, query, place, len(outcome.results))
@@ -125,8 +143,9 @@ async def place_answer(ctx: Context, pending):
     if chosen is None:
         if not (ctx.message.is_direct or ctx.message.addressed):
             return None
-        return await answer(ctx, text)  # not an answer to the question: a new question
-    return await answer(ctx, query, place=chosen)
+        # not an answer to the question: a new question
+        return await answer(ctx, text, follow_query_language=True)
+    return await answer(ctx, query, place=chosen, follow_query_language=True)
 
 
 def _chosen(ctx: Context, text: str, codes: list[str]) -> str | None:
