@@ -32,6 +32,8 @@ class Settings:
     bundled_data_dir: Path = PROJECT_ROOT / "data"
     load_bundled_data: bool = True
     max_message_length: int = 4000
+    # directory: each entry's focal point is asked to confirm it this often (days)
+    directory_verify_every_days: int = 90
     # check-ins
     checkins_forms_dir: Path | None = PROJECT_ROOT / "data" / "forms"
     checkins_retention_days: int = 365
@@ -108,6 +110,8 @@ class Settings:
                 or self.checkins_nudge_hours_before < 0 or self.checkins_chart_rounds < 1:
             raise ConfigError("COORDBOT_CHECKINS_*: retention and chart rounds must be positive, "
                               "late days and nudge hours not negative")
+        if self.directory_verify_every_days < 1:
+            raise ConfigError("COORDBOT_DIRECTORY_VERIFY_EVERY_DAYS: must be at least 1")
         if self.max_message_length < 1:
             raise ConfigError("COORDBOT_MAX_MESSAGE_LENGTH: must be positive")
         for name in ("invitation_days", "registration_failures_per_hour",

@@ -68,8 +68,12 @@ def area_contains(area: str, code: str | None) -> bool:
 
 
 class CheckinsService:
-    def __init__(self, db, outbox, clock, settings, catalogues, people, conversations):
+    def __init__(self, db, outbox, clock, settings, catalogues, people, conversations,
+                 directory=None):
         self.db = db
+        # The directory service places people in areas (`area:` audiences, regions); None
+        # when the directory is not available.
+        self.directory = directory
         self.outbox = outbox
         self.clock = clock
         self.settings = settings
@@ -166,15 +170,60 @@ class CheckinsService:
             return await session.scalars(select(User).where(or_(
                 User.organisation_id == value, User.entry_id == value)))
         if kind == "area" and value:
-            regions = await self.known_regions(session)
-            wanted = [uid for uid, region in regions.items()
-                      if area_contains(value.upper(), region)]
+            wanted = await self._in_area(session, value.strip(), item)
             return await session.scalars(select(User).where(User.id.in_(wanted))) if wanted else []
         if item.startswith("@") or (":" in item and kind in {"console", "telegram", "matrix"}):
             user = await self.people.find(session, item, platform)
             if user is not None:
                 return [user]
         raise AudienceError(item)
+
+    async def _in_area(self, session: AsyncSession, area: str, item: str) -> set[int]:
+        """Who is in `area`: people whose directory entry lies in it (their linked entry, else
+        their organisation id when it names an entry; see DirectoryService.home_entry); people
+        the directory does not place count by the region of their latest answer."""
+        directory = self.directory
+        if directory is not None and directory.area_code(area) is None:
+            raise AudienceError(item)
+        wanted: set[int] = set()
+        placed: set[int] = set()
+        if directory is not None:
+            linked = await session.execute(select(User.id, User.entry_id, User.organisation_id)
+                                           .where(or_(User.entry_id.is_not(None),
+                                                      User.organisation_id.is_not(None))))
+            for user_id, entry_id, organisation_id in linked:
+                entry = directory.home_entry(entry_id, organisation_id)
+                if entry is None:
+                    continue
+                placed.add(user_id)
+                if directory.entry_within(entry, area):
+                    wanted.add(user_id)
+        for user_id, region in (await self.known_regions(session)).items():
+            if user_id not in placed and self._region_within(region, area):
+                wanted.add(user_id)
+        return wanted
+
+    def _region_within(self, region: str, area: str) -> bool:
+        if self.directory is not None and self.directory.area_code(region) is not None:
+            return self.directory.area_within(region, area)
+        return area_contains(area.upper(), region)
+
+    async def regions_of(self, session: AsyncSession, form: Form,
+                         users: list[User]) -> dict[int, str]:
+        """Each person's region for the per-region breakdown, as one of the form's region
+        choices: the most local choice their directory entry lies in, else the region of their
+        latest answer. (A person's answer in the round itself comes first; see summary.py.)"""
+        regions = await self.known_regions(session, [user.id for user in users])
+        question = form.region_question
+        if self.directory is None or question is None:
+            return regions
+        choices = [option.name for option in question.options]
+        for user in users:
+            entry = self.directory.home_entry(user.entry_id, user.organisation_id)
+            found = self.directory.entry_area(entry, choices) if entry else None
+            if found is not None:
+                regions[user.id] = found
+        return regions
 
     async def _direct_chats(self, session: AsyncSession, user_ids: list[int]) -> dict[int, str]:
         chats: dict[int, str] = {}
@@ -570,8 +619,9 @@ class CheckinsService:
         if round_.aggregates is not None:
             return round_.aggregates
         rows = await self.respondents(session, round_)
-        regions = await self.known_regions(session, [user.id for _a, user in rows])
-        return summaries.summarise(self.form_of(round_), rows, regions)
+        form = self.form_of(round_)
+        regions = await self.regions_of(session, form, [user for _a, user in rows])
+        return summaries.summarise(form, rows, regions)
 
     async def history(self, session: AsyncSession, form_row: CheckinForm,
                       limit: int | None = None) -> list[tuple[CheckinRound, dict[str, Any]]]:
@@ -636,7 +686,8 @@ def relevant_answers(form: Form, answers: dict[str, Any]) -> dict[str, Any]:
 
 def build(services) -> CheckinsService:
     service = CheckinsService(services.db, services.outbox, services.clock, services.settings,
-                              services.catalogues, services.people, services.conversations)
+                              services.catalogues, services.people, services.conversations,
+                              services.directory)
 
     async def start(services_) -> None:
         await service.load_folder(services_.settings.checkins_forms_dir)

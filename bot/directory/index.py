@@ -43,6 +43,9 @@ class ParsedQuery:
     text: str
     tokens: list[str]
     language: str | None = None
+    # The language the query itself is written in, when the words say so unambiguously (None
+    # otherwise); `language` falls back to the caller's.
+    detected_language: str | None = None
     topic: str | None = None
     topic_weights: dict[str, float] = field(default_factory=dict)
     place: PlaceReading | None = None
@@ -102,6 +105,7 @@ class DirectoryIndex:
         self._excludes: list[tuple[str, ...]] = []
         self._blobs: list[str] = []
         self._variants_cache: dict[int, list[tuple[frozenset, frozenset, bool]]] = {}
+        self._coverage_cache: dict[str, frozenset[str]] = {}
         name_postings: dict[str, list[int]] = defaultdict(list)
         directory_words: set[str] = set()
         for idx, entry in enumerate(self.entries):
@@ -207,7 +211,8 @@ class DirectoryIndex:
         stop = self.vocabulary.stopwords
         query.text_tokens = tuple(dict.fromkeys(
             w for i, w in enumerate(words) if i not in consumed_by_place and w not in stop))
-        query.language = self._language(text, words, topic_spans) or language
+        query.detected_language = self._language(text, words, topic_spans)
+        query.language = query.detected_language or language
         query.organisations = self._organisations(words, consumed_by_place | consumed_by_topic)
         return query
 
@@ -448,6 +453,36 @@ class DirectoryIndex:
     # ---- helpers for callers -------------------------------------------------------------
     def get(self, entry_id: str) -> EntryRecord | None:
         return self.by_id.get(entry_id)
+
+    def replace(self, record: EntryRecord) -> None:
+        """Swaps in a newer version of an entry whose searchable fields did not change (its
+        verification date after a confirmation)."""
+        old = self.by_id.get(record.id)
+        if old is None:
+            return
+        self.by_id[record.id] = record
+        for idx, entry in enumerate(self.entries):
+            if entry is old:
+                self.entries[idx] = record
+                break
+
+    def municipalities_of(self, entry_id: str) -> frozenset[str]:
+        """The municipalities an entry covers (its codes minus its `-` exclusions); empty for
+        an unknown entry. Computed on demand and kept for the life of this index."""
+        cached = self._coverage_cache.get(entry_id)
+        if cached is not None:
+            return cached
+        record = self.by_id.get(entry_id)
+        found: frozenset[str] = frozenset()
+        if record is not None:
+            gaz = self.gazetteer
+            included = set().union(*(gaz.area(c).municipalities for c in
+                                     (gaz.canonical(x) for x in record.includes) if c))
+            excluded = set().union(*(gaz.area(c).municipalities for c in
+                                     (gaz.canonical(x) for x in record.excludes) if c))
+            found = frozenset(included - excluded)
+        self._coverage_cache[entry_id] = found
+        return found
 
     def __len__(self) -> int:
         return len(self.by_id)

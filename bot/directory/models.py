@@ -65,6 +65,9 @@ class DirectoryEntry(Base):
     # When the focal point was last asked to confirm the entry (so it is asked once per period).
     verification_requested_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True)
+    # When the focal point answered "needs changes" (cleared by their next confirmation).
+    changes_requested_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     organisation: Mapped[Organisation] = relationship(back_populates="entries", lazy="joined")
 

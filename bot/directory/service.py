@@ -17,6 +17,7 @@ from bot.directory.gazetteer import Gazetteer
 from bot.directory.index import DirectoryIndex, SearchOutcome
 from bot.directory.models import DirectoryEntry, Organisation, organisation_from
 from bot.directory.records import EntryRecord
+from bot.directory.verification import build as build_verification
 from bot.directory.vocabulary import Vocabulary
 
 log = logging.getLogger("coordbot.directory")
@@ -46,6 +47,7 @@ class DirectoryService:
         self.vocabulary = Vocabulary.load(self.data_dir)
         self.index = DirectoryIndex([], self.gazetteer, self.vocabulary)
         self._refresh_lock = asyncio.Lock()
+        self.verification = None  # set by build(): the re-verification job (verification.py)
 
     # ---- reading -------------------------------------------------------------------------
     async def records(self, session: AsyncSession) -> list[EntryRecord]:
@@ -72,6 +74,56 @@ class DirectoryService:
                offset: int = 0, place: str | None = None) -> SearchOutcome:
         return self.index.search(text, limit=limit, language=language, offset=offset,
                                  place=place)
+
+    # ---- areas, for the audiences of other features ---------------------------------------
+    # "A person is in area X" when the directory entry they stand for lies in X: every
+    # municipality the entry covers (its codes minus its `-` exclusions) is inside X. The entry
+    # is the person's linked entry (User.entry_id) or, failing that, their organisation id when
+    # it names an entry. An entry wider than X (a national service for `area:BE-WLG`) is not in
+    # X: an area audience means the people based there, not everyone whose remit includes it.
+    def area_code(self, code: str) -> str | None:
+        """`BE-WLG` → `60000`, `dg` → `DG`, `62063` → `62063`; None when unknown."""
+        return self.gazetteer.canonical(code) if code else None
+
+    def area_label(self, code: str, lang: str = "en") -> str:
+        return self.gazetteer.label(code, lang)
+
+    def area_within(self, inner: str, outer: str) -> bool:
+        """Whether area `inner` lies inside area `outer` (both any accepted area code)."""
+        first, second = self.area_code(inner), self.area_code(outer)
+        if first is None or second is None:
+            return False
+        return self.gazetteer.area(first).municipalities <= self.gazetteer.area(second).municipalities
+
+    def home_entry(self, entry_id: str | None, organisation_id: str | None) -> str | None:
+        """The directory entry that places a person: their linked entry, else their
+        organisation id when it is an entry id; None when neither names a known entry."""
+        for candidate in (entry_id, organisation_id):
+            if candidate and self.index.get(candidate) is not None:
+                return candidate
+        return None
+
+    def entry_within(self, entry_id: str, area: str) -> bool:
+        code = self.area_code(area)
+        covered = self.index.municipalities_of(entry_id)
+        return bool(code and covered) and covered <= self.gazetteer.area(code).municipalities
+
+    def entry_area(self, entry_id: str, candidates) -> str | None:
+        """The most local of `candidates` (area codes, e.g. a form's region choices) that the
+        entry lies in, as written in `candidates`; None when none contains it."""
+        covered = self.index.municipalities_of(entry_id)
+        if not covered:
+            return None
+        best: tuple[int, str] | None = None
+        for candidate in candidates:
+            code = self.area_code(candidate)
+            if code is None:
+                continue
+            area = self.gazetteer.area(code)
+            if covered <= area.municipalities and (best is None
+                                                   or len(area.municipalities) < best[0]):
+                best = (len(area.municipalities), candidate)
+        return best[1] if best else None
 
     # ---- import / export -----------------------------------------------------------------
     def parse(self, content: bytes, skip_invalid: bool = False):
@@ -164,16 +216,20 @@ class DirectoryService:
         return sorted(found, key=lambda r: (r.last_verified or date.min, r.id))
 
     async def due_for_verification(self, session: AsyncSession,
-                                   every_days: int = STALE_AFTER_DAYS) -> list[DirectoryEntry]:
-        """Entries whose focal point (Matrix or Telegram handle) should be asked to confirm
-        them now: active, not verified for `every_days` days and not asked in that period.
-        The reminders machinery calls this and then `mark_asked`."""
+                                   every_days: int = STALE_AFTER_DAYS,
+                                   linked: frozenset[str] | set[str] = frozenset()
+                                   ) -> list[DirectoryEntry]:
+        """Entries whose focal point should be asked to confirm them now: active, with a focal
+        point (a Matrix or Telegram handle, or a person linked to the entry: `linked` ids), not
+        verified for `every_days` days and not asked in that period. The re-verification job
+        (verification.py) calls this and then `mark_asked`."""
         now = self._now()
         rows = (await session.scalars(select(DirectoryEntry).where(
-            DirectoryEntry.status == "active"))).unique()
+            DirectoryEntry.status == "active").order_by(DirectoryEntry.position,
+                                                         DirectoryEntry.id))).unique()
         due = []
         for row in rows:
-            if not (row.matrix or row.telegram):
+            if not (row.matrix or row.telegram or row.id in linked):
                 continue
             if row.last_verified and (now.date() - row.last_verified).days < every_days:
                 continue
@@ -194,9 +250,37 @@ class DirectoryService:
         if entry is None:
             return None
         entry.last_verified = self.today()
+        entry.changes_requested_at = None
         entry.updated_at = self._now()
         await session.flush()
         return entry.to_record()
+
+    def note_verified(self, record: EntryRecord) -> None:
+        """Shows a confirmation in the index without rebuilding it (only the date changed);
+        called after the confirming transaction committed."""
+        self.index.replace(record)
+
+    async def request_changes(self, session: AsyncSession, entry_id: str) -> EntryRecord | None:
+        """The focal point says the entry needs changes: recorded until it is confirmed (or a
+        newer verification date is imported); `/stale` lists it."""
+        entry = await session.get(DirectoryEntry, entry_id)
+        if entry is None:
+            return None
+        entry.changes_requested_at = self._now()
+        await session.flush()
+        return entry.to_record()
+
+    async def changes_requested(self, session: AsyncSession) -> list[tuple[EntryRecord, datetime]]:
+        """Entries whose focal point asked for changes since they were last verified."""
+        rows = (await session.scalars(select(DirectoryEntry).where(
+            DirectoryEntry.changes_requested_at.is_not(None))
+            .order_by(DirectoryEntry.changes_requested_at, DirectoryEntry.id))).unique()
+        found = []
+        for row in rows:
+            requested = _aware(row.changes_requested_at)
+            if row.last_verified is None or row.last_verified < requested.date():
+                found.append((row.to_record(), requested))
+        return found
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -209,6 +293,7 @@ def build(services) -> DirectoryService:
     """Composition root hook: `services.directory = build_directory(services)`."""
     service = DirectoryService(services.settings.bundled_data_dir, services.clock)
     services.startup_hooks.append(_start(service))
+    service.verification = build_verification(services, service)
     return service
 
 

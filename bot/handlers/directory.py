@@ -9,8 +9,11 @@ from sqlalchemy import select
 from bot.directory.index import SearchOutcome, SearchResult
 from bot.directory.models import LastQuery, utcnow
 from bot.directory.records import EntryRecord
-from bot.directory.service import STALE_AFTER_DAYS, WARN_AFTER_DAYS
-from bot.i18n import N_, _, current_locale, ngettext
+from bot.directory.service import WARN_AFTER_DAYS
+from bot.directory.verification import ANSWER_KIND as VERIFY_KIND
+from bot.directory.verification import CHANGES, CONFIRM, question
+from bot.conversations import confirmation_answer
+from bot.i18n import LOCALES, N_, _, current_locale, ngettext, normalize_locale
 from bot.markup import bold, escape
 from bot.messages import Attachment, Choice, Reply
 from bot.router import Command, Context, ConversationStep, Feature
@@ -44,14 +47,32 @@ async def who(ctx: Context):
 
 
 async def search_text(ctx: Context):
-    return await answer(ctx, ctx.message.text.strip())
+    return await answer(ctx, ctx.message.text.strip(), follow_query_language=True)
 
 
-async def answer(ctx: Context, query: str, place: str | None = None):
+async def answer(ctx: Context, query: str, place: str | None = None,
+                 follow_query_language: bool = False):
     directory = _directory(ctx)
     if directory is None:
         return _("The directory is not available right now. Please try again later.")
     outcome = directory.search(query, limit=PAGE, language=current_locale(), place=place)
+    language = _query_language(ctx, outcome) if follow_query_language else None
+    if language is None:
+        return await _respond(ctx, query, place, outcome)
+    with ctx.services.catalogues.use(language):
+        return await _respond(ctx, query, place, outcome)
+
+
+def _query_language(ctx: Context, outcome: SearchOutcome) -> str | None:
+    """Someone who never chose a language, on a platform that gives no hint, is answered in
+    the language their question was written in, when the search recognised it."""
+    if ctx.user.locale or normalize_locale(ctx.message.language_hint):
+        return None
+    detected = outcome.query.detected_language
+    return detected if detected in LOCALES and detected != current_locale() else None
+
+
+async def _respond(ctx: Context, query: str, place: str | None, outcome: SearchOutcome):
     if outcome.ambiguous and place is None:
         return await _ask_which_place(ctx, query, outcome)
     await _remember(ctx, query, place, len(outcome.results))
@@ -122,8 +143,9 @@ async def place_answer(ctx: Context, pending):
     if chosen is None:
         if not (ctx.message.is_direct or ctx.message.addressed):
             return None
-        return await answer(ctx, text)  # not an answer to the question: a new question
-    return await answer(ctx, query, place=chosen)
+        # not an answer to the question: a new question
+        return await answer(ctx, text, follow_query_language=True)
+    return await answer(ctx, query, place=chosen, follow_query_language=True)
 
 
 def _chosen(ctx: Context, text: str, codes: list[str]) -> str | None:
@@ -263,13 +285,15 @@ async def show_entry(ctx: Context):
 # ---- keeping it current ------------------------------------------------------------------
 async def stale(ctx: Context):
     directory = _directory(ctx)
-    entries = await directory.stale(ctx.session, STALE_AFTER_DAYS)
+    days = ctx.services.settings.directory_verify_every_days
+    entries = await directory.stale(ctx.session, days)
+    requested = await directory.changes_requested(ctx.session)
     if not entries:
-        return _("Every active entry was verified in the last {days} days.").format(
-            days=STALE_AFTER_DAYS)
-    lines = [ngettext("{n} entry not verified for {days} days or more:",
-                      "{n} entries not verified for {days} days or more:",
-                      len(entries)).format(n=len(entries), days=STALE_AFTER_DAYS)]
+        lines = [_("Every active entry was verified in the last {days} days.").format(days=days)]
+    else:
+        lines = [ngettext("{n} entry not verified for {days} days or more:",
+                          "{n} entries not verified for {days} days or more:",
+                          len(entries)).format(n=len(entries), days=days)]
     for entry in entries[:MAX_STALE_SHOWN]:
         when = (_("verified on {date}").format(date=entry.last_verified.isoformat())
                 if entry.last_verified else _("never verified"))
@@ -277,7 +301,88 @@ async def stale(ctx: Context):
     if len(entries) > MAX_STALE_SHOWN:
         lines.append(_("… and {n} more; {prefix}export_directory gives the whole list.").format(
             n=len(entries) - MAX_STALE_SHOWN, prefix=ctx.prefix))
+    if requested:
+        lines.append(_("Their focal point says these entries need changes:"))
+        for entry, when in requested[:MAX_STALE_SHOWN]:
+            lines.append(f"• `{entry.id}` {escape(entry.organisation)} (" + _(
+                "asked on {date}").format(date=when.date().isoformat()) + ")")
     return "\n".join(lines)
+
+
+# ---- re-verification answers (questions sent by bot/directory/verification.py) -------------
+async def verify(ctx: Context):
+    parts = ctx.args.split()
+    if len(parts) != 2 or parts[1].lower() not in {CONFIRM, CHANGES}:
+        return ctx.usage()
+    return await _verification_answer(ctx, parts[0], parts[1].lower())
+
+
+async def verify_step(ctx: Context, pending):
+    """`1`/`2` (or a label) answers the oldest open question; anything else is a new query."""
+    entries = list(pending.payload.get("entries", []))
+    answer = _verification_choice(ctx.message.text)
+    if answer is None or not entries:
+        await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
+        if not (ctx.message.is_direct or ctx.message.addressed):
+            return None
+        return await search_text(ctx)
+    return await _verification_answer(ctx, entries[0], answer)
+
+
+def _verification_choice(text: str) -> str | None:
+    word = text.strip().casefold()
+    if word == _("Still correct").casefold():
+        return CONFIRM
+    if word == _("Needs changes").casefold():
+        return CHANGES
+    found = confirmation_answer(text)
+    return None if found is None else (CONFIRM if found else CHANGES)
+
+
+async def _verification_answer(ctx: Context, entry_id: str, answer: str):
+    directory = _directory(ctx)
+    if directory.index.get(entry_id) is None:
+        return _("There is no entry {id}.").format(id=escape(entry_id[:100]))
+    mine = await directory.verification.may_answer(ctx.session, ctx.user, entry_id)
+    if not (mine or ctx.can("stale")):
+        return _("Only the focal point of {id} or a coordinator can answer for it.").format(
+            id=escape(entry_id[:100]))
+    remaining = await _drop_question(ctx, entry_id)
+    if answer == CONFIRM:
+        record = await directory.confirm(ctx.session, entry_id)
+        ctx.after_commit.append(_note_verified(directory, record))
+        replies = [_("Thank you: {name} is verified as of {date}.").format(
+            name=bold(record.organisation), date=record.last_verified.isoformat())]
+    else:
+        record = await directory.request_changes(ctx.session, entry_id)
+        replies = [_("Thank you. Please send the corrections for {name} (`{id}`) to your "
+                     "coordinator: what is wrong and the right details. Until the entry is "
+                     "corrected, coordinators see it in {prefix}stale.").format(
+            name=bold(record.organisation), id=record.id, prefix=ctx.prefix)]
+    if remaining:
+        replies.append(question(directory.index.get(remaining[0]), ctx.prefix))
+    return replies
+
+
+async def _drop_question(ctx: Context, entry_id: str) -> list[str]:
+    """Removes the entry from the person's open questions; returns the ones still open."""
+    conversations = ctx.services.conversations
+    pending = await conversations.current(ctx.session, ctx.chat_key, ctx.user.id)
+    if pending is None or pending.kind != VERIFY_KIND:
+        return []
+    remaining = [e for e in pending.payload.get("entries", [])
+                 if e != entry_id and _directory(ctx).index.get(e) is not None]
+    if remaining:
+        await conversations.update(ctx.session, pending, {"entries": remaining})
+    else:
+        await conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
+    return remaining
+
+
+def _note_verified(directory, record: EntryRecord):
+    async def note() -> None:
+        directory.note_verified(record)
+    return note
 
 
 async def import_directory(ctx: Context):
@@ -342,11 +447,14 @@ FEATURE = Feature(
         Command("more", more, N_("more results for your last question"), N_("/more")),
         Command("entry", show_entry, N_("one directory entry in full"), N_("/entry ID")),
         Command("stale", stale, N_("directory entries not verified for 90 days"), N_("/stale")),
+        Command("verify", verify, N_("confirm or correct your directory entry"),
+                N_("/verify ID ok|changes")),
         Command("import", import_directory, N_("import the directory (send the CSV file)"),
                 N_("/import [replace] [skip-invalid] with the CSV file attached")),
         Command("export_directory", export_directory, N_("the directory as a CSV file"),
                 N_("/export_directory")),
     ],
-    conversations=[ConversationStep(PLACE_QUESTION, place_answer)],
+    conversations=[ConversationStep(PLACE_QUESTION, place_answer),
+                   ConversationStep(VERIFY_KIND, verify_step)],
     text_handler=search_text,
 )

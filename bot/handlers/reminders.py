@@ -82,7 +82,8 @@ def _parse_when(ctx: Context, text: str) -> When:
 async def _audience(ctx: Context, text: str) -> list[str]:
     """Parses and checks the audience: addressing anyone but oneself needs a coordinator."""
     tokens = await parse_audience(ctx.session, ctx.services.people, text,
-                                  origin_chat=ctx.chat_key, platform=ctx.message.chat.platform)
+                                  origin_chat=ctx.chat_key, platform=ctx.message.chat.platform,
+                                  areas=ctx.services.directory)
     own_chats = {ctx.chat_key} if ctx.message.is_direct else set()
     if not only_self(tokens, ctx.user.id, own_chats) and not ctx.can("reminders.address_others"):
         raise AudienceError(_("Only coordinators can send reminders to others; yours can go to "
@@ -126,10 +127,18 @@ async def _describe(ctx: Context, tokens: list[str]) -> str:
                 role=role_label(role) if role is not None else value))
         elif kind == "org":
             names.append(_("organisation {id}").format(id=value))
+        elif kind == "area":
+            names.append(_("everyone based in {area}").format(area=_area_name(ctx, value)))
         elif kind == "user":
             user = await ctx.session.get(User, int(value))
             names.append(user.display_name if user else token)
     return ", ".join(names)
+
+
+def _area_name(ctx: Context, code: str) -> str:
+    directory = ctx.services.directory
+    lang = current_locale() if current_locale() in {"fr", "nl", "de"} else "en"
+    return directory.area_label(code, lang) if directory is not None else code
 
 
 # --- confirmation -----------------------------------------------------------------------------

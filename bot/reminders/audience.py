@@ -1,12 +1,17 @@
 """Audiences: who a reminder or a broadcast goes to.
 
 Written by people as `here`, `all`, `role:focal_point`, `org:ID`, `area:CODE`, `@name`
-(comma-separated); stored as tokens (`chat:KEY`, `all`, `role:CODE`, `org:ID`, `user:ID`) and
-resolved to chats only when a message is sent, so that someone who gets a role later is
-included in the next occurrence."""
+(comma-separated); stored as tokens (`chat:KEY`, `all`, `role:CODE`, `org:ID`, `area:CODE`,
+`user:ID`) and resolved to chats only when a message is sent, so that someone who gets a role
+later is included in the next occurrence.
+
+Areas are answered by the directory (`services.directory`, passed in as `areas`): a person is
+in area X when the directory entry they stand for lies in X (see DirectoryService.home_entry
+and entry_within). This module never imports the directory package."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,13 +41,14 @@ class Unreachable:
 
 
 async def parse_audience(session: AsyncSession, people: People, text: str, *,
-                         origin_chat: str, platform: str) -> list[str]:
-    """Reads the AUDIENCE part of a command into stored tokens, checking every name."""
+                         origin_chat: str, platform: str, areas: Any = None) -> list[str]:
+    """Reads the AUDIENCE part of a command into stored tokens, checking every name. `areas`
+    is the directory service (None when the directory is not available)."""
     tokens: list[str] = []
     for item in (part.strip() for part in text.split(",")):
         if not item:
             continue
-        token = await _token(session, people, item, origin_chat, platform)
+        token = await _token(session, people, item, origin_chat, platform, areas)
         if token not in tokens:
             tokens.append(token)
     if not tokens:
@@ -51,7 +57,7 @@ async def parse_audience(session: AsyncSession, people: People, text: str, *,
 
 
 async def _token(session: AsyncSession, people: People, item: str, origin_chat: str,
-                 platform: str) -> str:
+                 platform: str, areas: Any) -> str:
     lowered = item.lower()
     if lowered in {"here", "ici", "hier", "тут"}:
         return f"chat:{origin_chat}"
@@ -68,8 +74,12 @@ async def _token(session: AsyncSession, people: People, item: str, origin_chat: 
     if kind == "org" and value:
         return f"org:{value.strip()[:100]}"
     if kind == "area" and value:
-        raise AudienceError(_("Audiences by area (area:{code}) are not supported yet; use "
-                              "here, all, role:, org: or @name.").format(code=value[:30]))
+        code = areas.area_code(value.strip()) if areas is not None else None
+        if code is None:
+            raise AudienceError(_("Unknown area code \"{code}\". Use BE, a region or province "
+                                  "(BE-WAL, BE-VOV), a Statbel NIS code (62063) or DG, FWB, "
+                                  "VG.").format(code=value[:30]))
+        return f"area:{code}"
     if item.startswith("@") or kind in {"telegram", "matrix", "console"}:
         user = await people.find(session, item, platform)
         if user is None:
@@ -90,10 +100,12 @@ class AudienceResolver:
     """Resolves tokens to chats. One per run: user and chat look-ups are cached, because a
     thousand reminders due at once mostly address the same few people and groups."""
 
-    def __init__(self, session: AsyncSession):
+    def __init__(self, session: AsyncSession, areas: Any = None):
         self.session = session
+        self.areas = areas  # the directory service, for `area:` tokens
         self._direct: dict[int, tuple[Recipient | None, User]] = {}
         self._chat: dict[str, Recipient] = {}
+        self._placed: list[tuple[User, str]] | None = None
 
     async def prefetch(self, token_lists: list[list[str]], user_ids: set[int]) -> None:
         """Loads, in three queries, the people and chats a batch of schedules addresses, so
@@ -159,9 +171,27 @@ class AudienceResolver:
         elif kind == "org":
             users = list(await self.session.scalars(select(User).where(
                 or_(User.organisation_id == value, User.entry_id == value)).order_by(User.id)))
+        elif kind == "area":
+            users = [user for user, entry in await self._placed_users()
+                     if self.areas.entry_within(entry, value)]
         else:
             return [], []
         return await self._users([u for u in users if u is not None])
+
+    async def _placed_users(self) -> list[tuple[User, str]]:
+        """People linked to a directory entry, with the entry that places them (once per
+        resolver: a run addressing several areas reads them once)."""
+        if self._placed is None:
+            self._placed = []
+            if self.areas is not None:
+                linked = await self.session.scalars(select(User).where(or_(
+                    User.entry_id.is_not(None), User.organisation_id.is_not(None)))
+                    .order_by(User.id))
+                for user in linked:
+                    entry = self.areas.home_entry(user.entry_id, user.organisation_id)
+                    if entry is not None:
+                        self._placed.append((user, entry))
+        return self._placed
 
     async def _users(self, users: list[User]) -> tuple[list[Recipient], list[Unreachable]]:
         found, missing = [], []

@@ -225,7 +225,7 @@ class RemindersService:
             if not self.db.is_sqlite:  # two bot processes never take the same schedule
                 query = query.with_for_update(skip_locked=True)
             schedules = list(await session.scalars(query))
-            run = _Run(session, now, AudienceResolver(session))
+            run = _Run(session, now, AudienceResolver(session, self.services.directory))
             await run.resolver.prefetch([s.audience or [] for s in schedules],
                                         {s.owner_id for s in schedules})
             with session.no_autoflush:
@@ -444,11 +444,12 @@ class RemindersService:
     # --- broadcasts -----------------------------------------------------------------------
 
     async def broadcast_recipients(self, session: AsyncSession, tokens: list[str]):
-        return await AudienceResolver(session).resolve(tokens)
+        return await AudienceResolver(session, self.services.directory).resolve(tokens)
 
     async def create_broadcast(self, session: AsyncSession, sender: User, sender_chat: str,
                                text: str, tokens: list[str]) -> tuple[Broadcast, int]:
-        recipients, unreachable = await AudienceResolver(session).resolve(tokens)
+        recipients, unreachable = await AudienceResolver(
+            session, self.services.directory).resolve(tokens)
         broadcast = Broadcast(sender_id=sender.id, sender_chat=sender_chat, text=text,
                               audience=list(tokens), created_at=self.clock.now(),
                               unreachable=[{"name": u.name, "reason": u.reason}

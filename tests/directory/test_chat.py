@@ -66,8 +66,11 @@ async def test_a_new_question_instead_of_a_choice_is_answered(bot):
 
 async def test_nothing_found_suggests_how_to_ask(bot):
     await load_sample(bot)
-    text = await bot.ask("quel temps fera-t-il demain ?", as_="bob")
+    text = await bot.ask("what will the weather be tomorrow?", as_="bob")
     assert "nothing useful" in text and "housing Liège" in text
+    # With no language chosen, a French question gets the French suggestion.
+    text = await bot.ask("quel temps fera-t-il demain ?", as_="bob")
+    assert "rien trouvé d'utile" in text and "logement Liège" in text
 
 
 async def test_more_pages_on(bot):

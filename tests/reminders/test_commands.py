@@ -60,8 +60,8 @@ async def test_guests_may_remind_only_themselves(bot):
                                                 chat="group-1")
     assert "not available to you" in await bot.ask("/meeting tomorrow 9:00; x", as_="bob")
     assert "Only coordinators" in await bot.ask("/remind tomorrow 9:00; x; role:guest", as_="bob")
-    assert "not supported yet" in await bot.ask("/remind tomorrow 9:00; x; area:BE-WLG",
-                                                as_="alice")
+    assert "Only coordinators" in await bot.ask("/remind tomorrow 9:00; x; area:BE-WLG",
+                                                as_="bob")
     assert await bot.count(Schedule) == 0
 
 
