@@ -1,13 +1,13 @@
 """wiring: the focal point's "needs changes" answer to a directory re-verification request
 
 Revision ID: 0008_wiring
-Revises: 0005_telegram
+Revises: 0007_trust
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0008_wiring"
-down_revision = "0005_telegram"
+down_revision = "0007_trust"
 branch_labels = None
 depends_on = None
 
