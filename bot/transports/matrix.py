@@ -18,6 +18,7 @@ import logging
 import os
 import random
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,7 +62,16 @@ class MatrixSetupError(RuntimeError):
 # --------------------------------------------------------------------------------------------
 # Persistent state: sync token, handled events, direct rooms, choice messages.
 
+_write_lock = threading.Lock()
+
+
 def atomic_write(path: Path, data: str, *, private: bool = False) -> None:
+    """Write-then-rename, so a crash leaves the old file or the new one, never half of it."""
+    with _write_lock:
+        _atomic_write(path, data, private)
+
+
+def _atomic_write(path: Path, data: str, private: bool) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -116,6 +126,11 @@ class MatrixState:
 
     def save(self) -> None:
         atomic_write(self.path, self.dump())
+
+    async def save_async(self) -> None:
+        # Snapshot in the event loop, write in a thread (fsync may take milliseconds).
+        data = self.dump()
+        await asyncio.to_thread(atomic_write, self.path, data)
 
     def mark_handled(self, event_id: str) -> None:
         self.handled[event_id] = True
@@ -257,7 +272,7 @@ class MatrixTransport:
                 await self._task
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
-        await asyncio.to_thread(self.state.save)
+        await self.state.save_async()
         await self.client.close()
 
     async def wait_ready(self, timeout: float = 30.0) -> bool:
@@ -370,7 +385,7 @@ class MatrixTransport:
         await self._handle_timelines(response, answer=resuming or not first)
         await self._leave_empty_rooms(response)
         self.state.next_batch = response.next_batch
-        await asyncio.to_thread(self.state.save)
+        await self.state.save_async()
         self._ready.set()
         await self._encryption_housekeeping()
         return True

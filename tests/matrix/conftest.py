@@ -32,13 +32,15 @@ def synapse_up(synapse):
 class MatrixBot:
     """The application with its Matrix transport, restartable on the same store and database."""
 
-    def __init__(self, tmp_path: Path, database_url: str, server: SynapseServer, **overrides):
+    def __init__(self, tmp_path: Path, database_url: str, server: SynapseServer, *,
+                 features: list | None = None, **overrides):
         self.tmp_path = tmp_path
         self.database_url = database_url
         self.server = server
         self.account = server.register("coordbot")
         self.user_id = self.account.user_id
         self.overrides = overrides
+        self.features = features or []
         self.harness = None
         self.transport = None
 
@@ -49,6 +51,10 @@ class MatrixBot:
             self.tmp_path, self.database_url, matrix_homeserver=self.server.url,
             matrix_user_id=self.account.user_id, matrix_password=self.account.password,
             matrix_store_path=str(self.tmp_path / "matrix-store"), **self.overrides)
+        if self.features:
+            from bot.handlers import FEATURES
+            from bot.router import Router
+            self.harness.services.router = Router([*FEATURES, *self.features])
         self.transport = MatrixTransport(self.harness.services.settings, sync_timeout_ms=5000)
         await self.harness.app.serve([self.transport])
         assert await self.transport.wait_ready(30), "the bot never completed a sync"
@@ -69,6 +75,21 @@ async def matrix_bot(tmp_path, database_url, synapse_up):
     bot = await MatrixBot(tmp_path, database_url, synapse_up).start()
     yield bot
     await bot.stop()
+
+
+@pytest.fixture
+async def make_matrix_bot(tmp_path, database_url, synapse_up):
+    """`await make_matrix_bot(features=[...], **settings)` → a started bot (stopped at the end)."""
+    bots: list[MatrixBot] = []
+
+    async def make(**kwargs) -> MatrixBot:
+        bot = await MatrixBot(tmp_path, database_url, synapse_up, **kwargs).start()
+        bots.append(bot)
+        return bot
+
+    yield make
+    for bot in bots:
+        await bot.stop()
 
 
 @pytest.fixture

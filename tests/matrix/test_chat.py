@@ -18,3 +18,46 @@ async def test_direct_encrypted_chat_answers_help_with_html_notice(matrix_bot, p
     assert "What you can do here" in answer.body
     assert "<code>" in answer.formatted_body
     assert "!whoami" in answer.body
+
+
+async def test_plain_direct_chat_gets_core_answers(matrix_bot, people):
+    bob = await people("bob")
+    room = await bob.direct_chat(matrix_bot.user_id, encrypted=False)
+
+    whoami = await bob.ask(room, matrix_bot.user_id, "!whoami")
+    free_text = await bob.ask(room, matrix_bot.user_id, "housing Liège")
+
+    assert not getattr(whoami, "decrypted", False)
+    assert f"matrix:{bob.user_id}" in whoami.body
+    assert "directory search is not available yet" in free_text.body
+
+
+async def test_group_room_answers_commands_and_mentions_only(matrix_bot, people):
+    alice, bob = await people("alice"), await people("bob")
+    room = await alice.group([bob.user_id, matrix_bot.user_id], encrypted=True)
+    await bob.join(room)
+    await alice.wait_joined(room, matrix_bot.user_id)
+    await alice.wait_joined(room, bob.user_id)
+
+    await alice.say(room, "hello Bob, shall we meet at the CPAS?")
+    answer = await alice.ask(room, matrix_bot.user_id, "!whoami")
+    mention = await bob.ask(room, matrix_bot.user_id,
+                            f"{matrix_bot.account.localpart}: housing Liège")
+
+    assert f"matrix:{alice.user_id}" in answer.body, "chatter before the command got an answer"
+    assert "directory search is not available yet" in mention.body
+    assert len(alice.messages_from(matrix_bot.user_id, room)) == 2
+
+
+async def test_invite_from_a_user_not_allowed_is_refused(make_matrix_bot, people, synapse_up):
+    mallory = await people("mallory")
+    bot = await make_matrix_bot(matrix_allowed=[":example.org"])
+    response = await mallory.client.room_create(invite=[bot.user_id], is_direct=True)
+
+    for _ in range(100):
+        await mallory.client.sync(timeout=100)
+        room = mallory.client.rooms[response.room_id]
+        if bot.user_id not in room.users:
+            break
+    assert bot.user_id not in mallory.client.rooms[response.room_id].users
+    assert response.room_id not in bot.transport.client.rooms
