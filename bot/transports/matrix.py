@@ -276,7 +276,7 @@ class MatrixTransport:
         await self.client.close()
 
     async def wait_ready(self, timeout: float = 30.0) -> bool:
-        """True once the first sync was processed (rooms known)."""
+        """True once the first sync arrived (rooms known)."""
         try:
             await asyncio.wait_for(self._ready.wait(), timeout)
             return True
@@ -379,6 +379,7 @@ class MatrixTransport:
             if getattr(response, "status_code", None) == "M_UNKNOWN_TOKEN":
                 await self._forget_login()
             return response
+        self._ready.set()  # rooms and their members are known from here on
         await self._encryption_housekeeping()
         await self._handle_invites(response)
         # The very first sync of a fresh bot holds history only: nothing in it is for us.
@@ -386,7 +387,6 @@ class MatrixTransport:
         await self._leave_empty_rooms(response)
         self.state.next_batch = response.next_batch
         await self.state.save_async()
-        self._ready.set()
         await self._encryption_housekeeping()
         return True
 

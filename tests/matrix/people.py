@@ -24,8 +24,10 @@ class MatrixPerson:
         self.account = account
         self.user_id = account.user_id
         self.client = AsyncClient(homeserver, account.user_id, store_path=str(store),
-                                  config=AsyncClientConfig(encryption_enabled=True,
-                                                           store_sync_tokens=False))
+                                  config=AsyncClientConfig(
+                                      encryption_enabled=True, store_sync_tokens=False,
+                                      # reconnect within a second once an outage is over
+                                      max_timeout_retry_wait_time=1))
         self.received: list[Any] = []
         self._arrived = asyncio.Condition()
         self._task: asyncio.Task | None = None
