@@ -204,16 +204,14 @@ def strip_reply_fallback(body: str) -> str:
 
 def strip_mention(body: str, names: list[str]) -> tuple[str, bool]:
     """Removes a leading "name:" / "name," / "@bot:server" and tells whether the bot was
-    mentioned anywhere in the text."""
-    lowered = body.lower()
+    mentioned anywhere in the text (as a whole word)."""
     mentioned = False
-    for name in sorted((n for n in names if n), key=len, reverse=True):
-        if lowered.startswith(name.lower()):
-            rest = body[len(name):]
-            if not rest or rest[0] in ":, \t\n":
-                return rest.lstrip(":, \t\n"), True
-        if name.lower() in lowered and (name.startswith("@") or len(name) > 2):
-            mentioned = True
+    for name in sorted((n for n in names if len(n) > 2), key=len, reverse=True):
+        pattern = re.compile(rf"(?<![\w@]){re.escape(name)}(?![\w])", re.I)
+        leading = pattern.match(body)
+        if leading:
+            return body[leading.end():].lstrip(":, \t\n"), True
+        mentioned = mentioned or bool(pattern.search(body))
     return body, mentioned
 
 
