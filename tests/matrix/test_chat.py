@@ -61,3 +61,40 @@ async def test_invite_from_a_user_not_allowed_is_refused(make_matrix_bot, people
             break
     assert bot.user_id not in mallory.client.rooms[response.room_id].users
     assert response.room_id not in bot.transport.client.rooms
+
+
+async def test_verified_only_ignores_and_withholds_keys_from_unverified_devices(
+        make_matrix_bot, people):
+    import asyncio
+
+    from nio import MegolmEvent
+
+    from bot.messages import ChatRef, Reply
+
+    bot = await make_matrix_bot(matrix_trust="verified_only")
+    alice = await people("alice")
+    room = await alice.direct_chat(bot.user_id, encrypted=True)
+
+    asked = await alice.say(room, "/help")
+    for _ in range(200):
+        if asked in bot.transport.state.handled:
+            break
+        await asyncio.sleep(0.05)
+    sent = await bot.transport.send(ChatRef("matrix", room), Reply("Reminder for verified devices"))
+    unreadable = await alice_next_event(alice, bot.user_id, room)
+
+    assert asked in bot.transport.state.handled
+    assert sent.ok
+    assert isinstance(unreadable, MegolmEvent), "an unverified device must not get the keys"
+    assert not alice.messages_from(bot.user_id, room), "the message from an unverified " \
+        "device must not be answered"
+
+
+async def alice_next_event(person, sender: str, room: str, timeout: float = 20):
+    import asyncio
+    for _ in range(int(timeout / 0.05)):
+        for room_id, event in person.received:
+            if room_id == room and event.sender == sender:
+                return event
+        await asyncio.sleep(0.05)
+    raise AssertionError("nothing arrived")
