@@ -431,6 +431,7 @@ class MatrixTransport:
             if room is not None and room.joined_count <= 1 and room.invited_count == 0:
                 log.info("matrix empty room left", extra={"fields": {"room": room_id}})
                 await self.client.room_leave(room_id)
+                await self.client.room_forget(room_id)  # nio keeps left rooms otherwise
                 self.state.direct_rooms.discard(room_id)
                 self.state.open_choice.pop(room_id, None)
 

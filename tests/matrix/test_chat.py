@@ -98,3 +98,21 @@ async def alice_next_event(person, sender: str, room: str, timeout: float = 20):
                 return event
         await asyncio.sleep(0.05)
     raise AssertionError("nothing arrived")
+
+
+async def test_bot_leaves_a_room_once_everyone_else_left(matrix_bot, people):
+    import asyncio
+
+    alice = await people("alice")
+    room = await alice.direct_chat(matrix_bot.user_id, encrypted=False)
+    await alice.ask(room, matrix_bot.user_id, "/whoami")
+
+    await alice.client.room_leave(room)
+    for _ in range(200):
+        joined = (await matrix_bot.transport.client.joined_rooms()).rooms
+        if room not in joined:
+            break
+        await asyncio.sleep(0.1)
+
+    assert room not in joined
+    assert room not in matrix_bot.transport.client.rooms
