@@ -586,8 +586,9 @@ class MatrixTransport:
     async def send(self, chat: ChatRef, reply: Reply, *,
                    idempotency_key: str | None = None) -> SendResult:
         room_id = chat.chat_id
-        if not self._ready.is_set():
-            await self.wait_ready(timeout=30)
+        if not self._ready.is_set() and not await self.wait_ready(timeout=10):
+            # Not connected yet (homeserver down at start-up): the outbox tries again later.
+            return SendResult(False, error="not connected to the Matrix homeserver yet")
         room = self.client.rooms.get(room_id)
         if room is None:
             return SendResult(False, error="the bot is not in this Matrix room", permanent=True)

@@ -33,11 +33,11 @@ class MatrixBot:
     """The application with its Matrix transport, restartable on the same store and database."""
 
     def __init__(self, tmp_path: Path, database_url: str, server: SynapseServer, *,
-                 features: list | None = None, **overrides):
+                 features: list | None = None, account=None, **overrides):
         self.tmp_path = tmp_path
         self.database_url = database_url
         self.server = server
-        self.account = server.register("coordbot")
+        self.account = account or server.register("coordbot")
         self.user_id = self.account.user_id
         self.overrides = overrides
         self.features = features or []
@@ -47,10 +47,11 @@ class MatrixBot:
     async def start(self):
         from bot.transports.matrix import MatrixTransport
 
-        self.harness = await make_bot(
-            self.tmp_path, self.database_url, matrix_homeserver=self.server.url,
-            matrix_user_id=self.account.user_id, matrix_password=self.account.password,
-            matrix_store_path=str(self.tmp_path / "matrix-store"), **self.overrides)
+        settings = dict(matrix_homeserver=self.server.url, matrix_user_id=self.account.user_id,
+                        matrix_password=self.account.password,
+                        matrix_store_path=str(self.tmp_path / "matrix-store"))
+        settings.update(self.overrides)
+        self.harness = await make_bot(self.tmp_path, self.database_url, **settings)
         if self.features:
             from bot.handlers import FEATURES
             from bot.router import Router

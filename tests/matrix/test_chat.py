@@ -116,3 +116,20 @@ async def test_bot_leaves_a_room_once_everyone_else_left(matrix_bot, people):
 
     assert room not in joined
     assert room not in matrix_bot.transport.client.rooms
+
+
+async def test_bot_runs_with_an_access_token_instead_of_a_password(
+        make_matrix_bot, people, synapse_up):
+    from nio import AsyncClient
+
+    account = synapse_up.register("coordbot")
+    login = AsyncClient(synapse_up.url, account.user_id)
+    token = (await login.login(account.password, device_name="coordbot")).access_token
+    await login.close()
+    bot = await make_matrix_bot(account=account, matrix_password="", matrix_access_token=token)
+    alice = await people("alice")
+    room = await alice.direct_chat(bot.user_id, encrypted=True)
+
+    answer = await alice.ask(room, bot.user_id, "!whoami")
+
+    assert f"matrix:{alice.user_id}" in answer.body
