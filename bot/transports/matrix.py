@@ -42,6 +42,7 @@ NO_REACTIONS = {"❌", "👎", "✖️"}
 # A generous timeline per room so that messages sent while the bot was down all arrive.
 SYNC_FILTER = {"room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": False}},
                "presence": {"not_types": ["*"]}}
+MAX_GAP_PAGES = 10  # beyond 100 + 1000 missed events per room, the oldest are dropped
 _REPLY_FALLBACK = re.compile(r"^(> .*\n)+\n", re.M)
 
 # The event being answered, so that `send` can derive stable transaction ids for its replies.
@@ -230,6 +231,7 @@ class MatrixTransport:
         self.state = MatrixState.load(self.store_path / "coordbot-state.json")
         self.credentials_path = self.store_path / "credentials.json"
         self.sync_timeout_ms = sync_timeout_ms
+        self.sync_filter = SYNC_FILTER
         config = AsyncClientConfig(
             encryption_enabled=True, store_sync_tokens=True,
             # Our own loop does the retrying, with backoff and jitter, and honours
@@ -369,7 +371,7 @@ class MatrixTransport:
 
         resuming = self.state.next_batch is not None
         response = await self.client.sync(
-            timeout=0 if first else self.sync_timeout_ms, sync_filter=SYNC_FILTER,
+            timeout=0 if first else self.sync_timeout_ms, sync_filter=self.sync_filter,
             since=self.state.next_batch,
             # After a restart nio knows no room state: ask for all of it (members, encryption).
             full_state=True if first else None)
@@ -381,7 +383,8 @@ class MatrixTransport:
         await self._encryption_housekeeping()
         await self._handle_invites(response)
         # The very first sync of a fresh bot holds history only: nothing in it is for us.
-        await self._handle_timelines(response, answer=resuming or not first)
+        await self._handle_timelines(response, answer=resuming or not first,
+                                     since=self.state.next_batch)
         await self._leave_empty_rooms(response)
         self.state.next_batch = response.next_batch
         await self.state.save_async()
@@ -440,10 +443,14 @@ class MatrixTransport:
 
     # ---- incoming events -------------------------------------------------------------------
 
-    async def _handle_timelines(self, response, *, answer: bool) -> None:
+    async def _handle_timelines(self, response, *, answer: bool, since: str | None) -> None:
         work = []
         for room_id, info in response.rooms.join.items():
-            events = self._after_own_join(info.timeline.events)
+            events = info.timeline.events
+            if answer and info.timeline.limited and since:
+                events = await self._missed_events(room_id, info.timeline.prev_batch,
+                                                   since) + events
+            events = self._after_own_join(events)
             if not answer:
                 for event in events:
                     self.state.mark_handled(event.event_id)
@@ -451,6 +458,25 @@ class MatrixTransport:
             work.append(self._handle_room_events(room_id, events))
         # Rooms are independent: answer them concurrently, each in order.
         await asyncio.gather(*work)
+
+    async def _missed_events(self, room_id: str, start: str, since: str) -> list:
+        """A limited timeline (many messages while the bot was away): fetch the gap between
+        the stored position and the batch, oldest first, a bounded number of pages."""
+        from nio import MessageDirection, RoomMessagesResponse
+
+        pages: list = []
+        for _ in range(MAX_GAP_PAGES):
+            response = await self.client.room_messages(room_id, start=start, end=since,
+                                                       direction=MessageDirection.back,
+                                                       limit=100)
+            if not isinstance(response, RoomMessagesResponse) or not response.chunk:
+                break
+            pages.extend(response.chunk)
+            if not response.end or response.end == start:
+                break
+            start = response.end
+        log.info("matrix gap filled", extra={"fields": {"room": room_id, "events": len(pages)}})
+        return list(reversed(pages))
 
     def _after_own_join(self, events: list) -> list:
         """Events before the bot's own join in this batch happened before it was there."""

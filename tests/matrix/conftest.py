@@ -43,6 +43,7 @@ class MatrixBot:
         self.features = features or []
         self.harness = None
         self.transport = None
+        self.timeline_limit = None  # a small sync timeline, to force gaps
 
     async def start(self):
         from bot.transports.matrix import MatrixTransport
@@ -57,6 +58,9 @@ class MatrixBot:
             from bot.router import Router
             self.harness.services.router = Router([*FEATURES, *self.features])
         self.transport = MatrixTransport(self.harness.services.settings, sync_timeout_ms=5000)
+        if self.timeline_limit:
+            self.transport.sync_filter = {**self.transport.sync_filter, "room": {
+                **self.transport.sync_filter["room"], "timeline": {"limit": self.timeline_limit}}}
         await self.harness.app.serve([self.transport])
         assert await self.transport.wait_ready(30), "the bot never completed a sync"
         return self

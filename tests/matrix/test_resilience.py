@@ -3,6 +3,7 @@ tight loop while the homeserver is away."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -40,6 +41,25 @@ async def test_restart_answers_messages_sent_while_down_exactly_once(
     assert "Chat identities" in sentinel.body
     assert len(alice.messages_from(bot.user_id, room)) == 5, \
         "every message answered exactly once across restarts"
+
+
+async def test_restart_after_many_messages_fills_the_gap(tmp_path, database_url, synapse_up,
+                                                         people):
+    bot = await MatrixBot(tmp_path, database_url, synapse_up).start()
+    alice = await people("alice")
+    try:
+        room = await alice.direct_chat(bot.user_id, encrypted=True)
+        await bot.stop()
+        for n in range(1, 8):
+            await alice.say(room, f"/nothing{n}")
+        bot.timeline_limit = 3
+        await bot.start()
+        answers = [await alice.next_from(bot.user_id, room, after=n) for n in range(7)]
+    finally:
+        await bot.stop()
+
+    numbers = [int(re.search(r"!nothing(\d+)", a.body).group(1)) for a in answers]
+    assert numbers == list(range(1, 8)), "each missed message answered once, in order"
 
 
 async def test_homeserver_outage_backs_off_and_recovers(matrix_bot, people, synapse_up):
