@@ -42,6 +42,8 @@ NO_REACTIONS = {"❌", "👎", "✖️"}
 # A generous timeline per room so that messages sent while the bot was down all arrive.
 SYNC_FILTER = {"room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": False}},
                "presence": {"not_types": ["*"]}}
+LATE_KEY_SECONDS = 120.0
+MAX_UNDECRYPTED = 500
 MAX_GAP_PAGES = 10  # beyond 100 + 1000 missed events per room, the oldest are dropped
 _REPLY_FALLBACK = re.compile(r"^(> .*\n)+\n", re.M)
 
@@ -248,6 +250,7 @@ class MatrixTransport:
         self._ready = asyncio.Event()
         self._logged_in = False
         self.sync_failures = 0
+        self._undecrypted: list[tuple[str, Any, float]] = []
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -385,6 +388,7 @@ class MatrixTransport:
         # The very first sync of a fresh bot holds history only: nothing in it is for us.
         await self._handle_timelines(response, answer=resuming or not first,
                                      since=self.state.next_batch)
+        await self._retry_undecrypted()
         await self._leave_empty_rooms(response)
         self.state.next_batch = response.next_batch
         await self.state.save_async()
@@ -489,10 +493,12 @@ class MatrixTransport:
                 start = index + 1
         return events[start:]
 
-    async def _handle_room_events(self, room_id: str, events: list) -> None:
+    async def _handle_room_events(self, room_id: str, events: list, *,
+                                  retry: bool = False) -> None:
         for event in events:
             event_id = getattr(event, "event_id", None)
-            if not event_id or event_id in self.state.handled or event.sender == self.user_id:
+            if not event_id or event.sender == self.user_id or (
+                    event_id in self.state.handled and not retry):
                 continue
             try:
                 message = await self._translate(room_id, event)
@@ -519,7 +525,7 @@ class MatrixTransport:
         if room is None:
             return None
         if isinstance(event, MegolmEvent):
-            log.warning("matrix event not decryptable", extra={"fields": {"room": room_id}})
+            await self._await_room_key(room_id, event)
             return None
         if getattr(event, "decrypted", False) and not self.trust_on_first_use \
                 and not getattr(event, "verified", False):
@@ -534,6 +540,34 @@ class MatrixTransport:
         if isinstance(event, (RoomMessageMedia, RoomEncryptedMedia)):
             return await self._from_media(room, event, direct)
         return None
+
+    async def _await_room_key(self, room_id: str, event) -> None:
+        """The room key sometimes arrives just after the message: ask for it and keep the event
+        to retry after the next syncs (for a bounded time)."""
+        try:
+            await self.client.request_room_key(event)
+        except Exception:  # noqa: BLE001 - already requested, or offline: the retry still runs
+            pass
+        deadline = asyncio.get_running_loop().time() + LATE_KEY_SECONDS
+        self._undecrypted.append((room_id, event, deadline))
+        del self._undecrypted[:-MAX_UNDECRYPTED]
+
+    async def _retry_undecrypted(self) -> None:
+        from nio import MegolmEvent
+
+        now = asyncio.get_running_loop().time()
+        waiting, self._undecrypted = self._undecrypted, []
+        for room_id, event, deadline in waiting:
+            try:
+                decrypted = self.client.decrypt_event(event)
+            except Exception:  # noqa: BLE001 - still no key
+                decrypted = event
+            if not isinstance(decrypted, MegolmEvent):
+                await self._handle_room_events(room_id, [decrypted], retry=True)
+            elif now < deadline:
+                self._undecrypted.append((room_id, event, deadline))
+            else:
+                log.warning("matrix event not decryptable", extra={"fields": {"room": room_id}})
 
     def _base(self, room, event, text: str, direct: bool, **extra) -> IncomingMessage:
         return IncomingMessage(

@@ -86,7 +86,13 @@ class MatrixPerson:
 
     # ---- messages ------------------------------------------------------------------------
 
+    async def keys_known(self) -> None:
+        """Like Element: learn new devices (the bot's) before encrypting for them."""
+        if self.client.should_query_keys:
+            await self.client.keys_query()
+
     async def say(self, room_id: str, text: str, **extra) -> str:
+        await self.keys_known()
         content = {"msgtype": "m.text", "body": text, **extra}
         response = await self.client.room_send(room_id, "m.room.message", content,
                                                ignore_unverified_devices=True)
@@ -94,6 +100,7 @@ class MatrixPerson:
         return response.event_id
 
     async def react(self, room_id: str, event_id: str, key: str) -> str:
+        await self.keys_known()
         content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id,
                                     "key": key}}
         response = await self.client.room_send(room_id, "m.reaction", content,
@@ -102,6 +109,7 @@ class MatrixPerson:
         return response.event_id
 
     async def send_file(self, room_id: str, filename: str, data: bytes, mime: str) -> str:
+        await self.keys_known()
         room = self.client.rooms[room_id]
         uploaded, keys = await self.client.upload(io.BytesIO(data), content_type=mime,
                                                   filename=filename, encrypt=room.encrypted,
