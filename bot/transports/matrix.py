@@ -712,6 +712,7 @@ class MatrixTransport:
         from nio import RoomSendResponse
 
         if room.encrypted:
+            await self._know_devices(room)
             self._apply_trust_policy(room)
 
         async def attempt():
@@ -724,6 +725,22 @@ class MatrixTransport:
         code = getattr(response, "status_code", None)
         raise _SendFailed(f"{code}: {getattr(response, 'message', '')}"[:300],
                           permanent=code in {"M_FORBIDDEN", "M_NOT_FOUND"})
+
+    async def _know_devices(self, room) -> None:
+        """Members whose devices the bot has not fetched yet (they just joined) would not get
+        the room key: fetch them before encrypting."""
+        client = self.client
+        if client.olm is None:
+            return
+        unknown = {user for user in room.users
+                   if not list(client.device_store.active_user_devices(user))}
+        if unknown:
+            client.olm.users_for_key_query.update(unknown)
+        if client.should_query_keys:
+            try:
+                await client.keys_query()
+            except Exception:  # noqa: BLE001 - the send itself reports the network problem
+                pass
 
     def _apply_trust_policy(self, room) -> None:
         """trust_on_first_use: every device seen is trusted (until its keys change);

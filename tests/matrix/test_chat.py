@@ -41,6 +41,7 @@ async def test_group_room_answers_commands_and_mentions_only(matrix_bot, people)
 
     await alice.say(room, "hello Bob, shall we meet at the CPAS?")
     answer = await alice.ask(room, matrix_bot.user_id, "!whoami")
+    await bob.next_from(matrix_bot.user_id, room)  # bob has seen that answer too
     mention = await bob.ask(room, matrix_bot.user_id,
                             f"{matrix_bot.account.localpart}: housing Liège")
 
