@@ -2,6 +2,7 @@
 fakes (clock, transports) for tests. Nothing is built at import time anywhere else."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +86,20 @@ class App:
                 id="outbox.deliver", replace_existing=True, max_instances=1, coalesce=True)
             self.services.scheduler.start()
 
+    async def _stop_scheduler(self, grace_seconds: float = 15.0) -> None:
+        """Lets jobs in flight finish before stopping: APScheduler's shutdown cancels them,
+        and a job cancelled mid-transaction can leave a database connection thread open,
+        which keeps the process from exiting."""
+        scheduler = self.services.scheduler
+        if not scheduler.running:
+            return
+        scheduler.pause()
+        executor = scheduler._lookup_executor("default")  # noqa: SLF001 - no public API for this
+        in_flight = [f for f in getattr(executor, "_pending_futures", ()) if not f.done()]
+        if in_flight:
+            await asyncio.wait(in_flight, timeout=grace_seconds)
+        scheduler.shutdown(wait=False)
+
     async def serve(self, transports: list[Transport]) -> None:
         for transport in transports:
             self.services.transports.add(transport)
@@ -92,8 +107,7 @@ class App:
             await transport.start(self.receiver_for(transport))
 
     async def stop(self) -> None:
-        if self.services.scheduler.running:
-            self.services.scheduler.shutdown(wait=False)
+        await self._stop_scheduler()
         for hook in reversed(self.services.shutdown_hooks):
             await hook(self.services)
         for transport in self.services.transports:

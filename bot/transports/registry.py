@@ -11,12 +11,20 @@ from bot.policy import Role
 TELEGRAM_MENU_ROLE = Role.STAFF
 
 
+def matrix_configured(settings: Settings) -> bool:
+    return bool(settings.matrix_homeserver and settings.matrix_user_id
+                and (settings.matrix_password or settings.matrix_access_token))
+
+
 def configured_transports(settings: Settings, services=None) -> list:
     transports = []
     if settings.telegram_token:
         if services is None:
             raise ValueError("the Telegram transport needs the application's services")
         transports.append(telegram_transport(settings, services))
+    if matrix_configured(settings):
+        from bot.transports.matrix import MatrixTransport
+        transports.append(MatrixTransport(settings))
     return transports
 
 
