@@ -3,6 +3,7 @@ COORDBOT_TEST_DATABASE_URL is set (CI does) — a PostgreSQL server whose schema
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 
 import pytest
@@ -24,6 +25,17 @@ async def _reset_postgres(url: str) -> None:
             await connection.execute(text("CREATE SCHEMA public"))
     finally:
         await db.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logging():
+    """`coordbot` run in-process (bot.cli.main) installs a handler on the captured stderr of
+    that test; later tests would then log into a closed stream."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    yield
+    root.handlers[:], level = saved
+    root.setLevel(level)
 
 
 @pytest.fixture

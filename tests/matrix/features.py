@@ -43,7 +43,7 @@ async def receive_file(ctx):
 TEST_FEATURE = Feature(
     name="matrix-test",
     commands=[Command("pick", pick, "pick a colour", policy="help"),
-              Command("export", export, "export a file", policy="help")],
+              Command("sendfile", export, "send a file", policy="help")],
     conversations=[ConversationStep("pick", picked)],
     text_handler=receive_file,
 )

@@ -51,10 +51,10 @@ async def test_file_export_arrives_as_encrypted_file(make_matrix_bot, people):
     alice = await people("alice")
     room = await alice.direct_chat(bot.user_id, encrypted=True)
 
-    await alice.say(room, "/export")
+    await alice.say(room, "/sendfile")
     notice = await alice.next_from(bot.user_id, room)
     csv = await alice.next_from(bot.user_id, room, after=1)
-    await alice.say(room, "/export png")
+    await alice.say(room, "/sendfile png")
     png = await alice.next_from(bot.user_id, room, after=3)
 
     assert notice.body == "Your export is attached."

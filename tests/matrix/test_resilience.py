@@ -36,7 +36,7 @@ async def test_restart_answers_messages_sent_while_down_exactly_once(
 
     assert same_device == device, "a restart must keep the same device (and its keys)"
     assert "What you can do here" in answers[0].body
-    assert "directory search is not available yet" in answers[1].body
+    assert "found nothing useful" in answers[1].body
     assert "Your language" in answers[2].body
     assert "Chat identities" in sentinel.body
     assert len(alice.messages_from(bot.user_id, room)) == 5, \
