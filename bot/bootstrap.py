@@ -112,7 +112,11 @@ class App:
             await hook(self.services)
         for transport in self.services.transports:
             await transport.stop()
-        await self.services.db.dispose()
+        try:
+            # A connection a cancelled task left half-closed must not keep the process alive.
+            await asyncio.wait_for(self.services.db.dispose(), timeout=10)
+        except asyncio.TimeoutError:
+            log.warning("database connections did not close in time")
 
 
 def build_app(settings: Settings, *, clock=None, database: Database | None = None) -> App:
