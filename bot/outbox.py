@@ -157,7 +157,8 @@ class Outbox:
             backoff = result.retry_after or min(3600, 5 * 2 ** attempts)
             change["not_before"] = now + timedelta(seconds=backoff)
         log.warning("outbox send failed", extra={"fields": {
-            "outbox_id": row.id, "attempt": attempts, "permanent": result.permanent}})
+            "outbox_id": row.id, "attempt": attempts, "permanent": result.permanent,
+            "error": (result.error or "")[:120]}})
         return change
 
     async def _write(self, updates: list[dict]) -> None:
