@@ -297,7 +297,9 @@ async def test_checkin_conversation_results_and_export(make_matrix_bot, people):
     thanks = await marie.ask(inbox, bot.user_id, "1")
     assert thanks.body.startswith("Thank you, your answers are recorded."), thanks.body
 
-    summary, chart = await replies(coordinator, office, bot.user_id, "!results weekly_local", 2)
+    summary, caption, chart = await replies(coordinator, office, bot.user_id,
+                                            "!results weekly_local", 3)
+    assert caption.body == "Main figures over the last rounds."
     assert_element_html(summary)
     assert "Responses: 1 of 1 (100%)" in summary.body, summary.body
     assert "What is the main bottleneck?: Housing 1" in summary.body
