@@ -589,6 +589,11 @@ class MatrixTransport:
         if not direct and not (addressed or self._is_command(text)
                                or self._answers_open_choice(room.room_id, text)):
             return None  # group chatter that is not for the bot
+        if not direct:
+            # A choice whose value is a command (a reminder's "I'll attend") is for everyone
+            # in the room, and nobody has a conversation waiting for "1": typing the number
+            # or the label must act like the reaction (or a Telegram button) and send the value.
+            text = self._open_command_choice(room.room_id, text) or text
         return self._base(room, event, text.strip(), direct, reply_to=reply_to,
                           addressed=addressed and not direct)
 
@@ -604,6 +609,14 @@ class MatrixTransport:
         answer = text.strip().lower()
         return (answer.isdigit() and 1 <= int(answer) <= len(choices)) or any(
             answer in (label.lower(), value.lower()) for label, value in choices)
+
+    def _open_command_choice(self, room_id: str, text: str) -> str | None:
+        choices = self.state.choices.get(self.state.open_choice.get(room_id, "")) or []
+        answer = text.strip().lower()
+        for number, (label, value) in enumerate(choices, 1):
+            if answer in (str(number), label.lower()) and self._is_command(value):
+                return value
+        return None
 
     def _from_reaction(self, room, event, direct: bool) -> IncomingMessage | None:
         choices = self.state.choices.get(event.reacts_to)

@@ -153,3 +153,21 @@ def test_run_starts_matrix_only_when_configured(tmp_path):
     assert transports(matrix_homeserver="https://m.gov.be", matrix_user_id="@bot:gov.be") == []
     assert transports(matrix_homeserver="https://m.gov.be", matrix_user_id="@bot:gov.be",
                       matrix_access_token="syt_x") == ["matrix"]
+
+
+async def test_typed_answer_to_a_command_choice_becomes_the_command(tmp_path):
+    """In a group, `2` under a delivered meeting reminder acts like its 2️⃣ reaction; answers
+    to a conversation's own question (no command value) stay as typed."""
+    transport = _transport(tmp_path)
+    try:
+        reminder = [["I'll attend", "/ack R1 20260302T090200Z yes"],
+                    ["Can't attend", "/ack R1 20260302T090200Z no"]]
+        transport.state.remember_sent("!room", "$reminder", reminder)
+        assert transport._open_command_choice("!room", "2") == "/ack R1 20260302T090200Z no"
+        assert transport._open_command_choice("!room", "i'll attend") == reminder[0][1]
+        assert transport._open_command_choice("!room", "3") is None
+        assert transport._open_command_choice("!other", "1") is None
+        transport.state.remember_sent("!room", "$preview", [["Confirm", "yes"], ["Cancel", "no"]])
+        assert transport._open_command_choice("!room", "1") is None
+    finally:
+        await transport.client.close()
