@@ -16,6 +16,7 @@ from bot.bootstrap import App, build_app
 from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.messages import ChatRef, IncomingMessage, Reply
+from bot.transports.base import SendResult
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -47,6 +48,37 @@ class ChatHarness:
 
     async def close(self) -> None:
         await self.app.stop()
+
+
+class RecordingTransport:
+    """Stands in for a platform: keeps every message the outbox delivers, per chat, as the
+    person in that chat would read it."""
+
+    def __init__(self, platform: str = "console"):
+        self.platform = platform
+        self.sent: list[tuple[str, Reply]] = []
+
+    async def start(self, receive) -> None:
+        return None
+
+    async def send(self, chat: ChatRef, reply: Reply, *, idempotency_key=None) -> SendResult:
+        self.sent.append((chat.key(), reply))
+        return SendResult(True, message_id=str(len(self.sent)))
+
+    async def stop(self) -> None:
+        return None
+
+    def texts(self, chat_key: str | None = None) -> list[str]:
+        return [reply.plain() for key, reply in self.sent if chat_key in (None, key)]
+
+    def to(self, chat_id: str) -> list[str]:
+        return self.texts(f"{self.platform}:{chat_id}")
+
+    def chats(self) -> set[str]:
+        return {key.split(":", 1)[1] for key, _reply in self.sent}
+
+    def clear(self) -> None:
+        self.sent.clear()
 
 
 def test_settings(tmp_path: Path, database_url: str, **overrides):

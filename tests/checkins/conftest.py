@@ -2,40 +2,9 @@
 to register focal points through the chat itself."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 
-from bot.messages import ChatRef, Reply
-from bot.transports.base import SendResult
-from tests.harness import make_bot
-
-
-@dataclass
-class RecordingTransport:
-    """Stands in for the console transport: keeps every delivered message per chat."""
-
-    platform: str = "console"
-    sent: list[tuple[str, Reply]] = field(default_factory=list)
-
-    async def start(self, receive) -> None:
-        return None
-
-    async def send(self, chat: ChatRef, reply: Reply, *, idempotency_key=None) -> SendResult:
-        self.sent.append((chat.key(), reply))
-        return SendResult(True, message_id=str(len(self.sent)))
-
-    async def stop(self) -> None:
-        return None
-
-    def to(self, chat_id: str) -> list[str]:
-        return [reply.plain() for key, reply in self.sent if key == f"console:{chat_id}"]
-
-    def chats(self) -> set[str]:
-        return {key.split(":", 1)[1] for key, _reply in self.sent}
-
-    def clear(self) -> None:
-        self.sent.clear()
+from tests.harness import RecordingTransport, make_bot
 
 
 async def deliver(bot) -> None:

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from bot.checkins.models import CheckinAssignment
 from bot.clock import FakeClock
-from tests.checkins.conftest import RecordingTransport, deliver, register
+from tests.checkins.conftest import deliver, register
+from tests.harness import RecordingTransport
 from tests.harness import START, make_bot
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.harness import make_bot
 from tests.places import link, load_directory
-from tests.reminders.conftest import RecordingTransport
+from tests.harness import RecordingTransport
 
 ROWS = [
     # verified 60 days before the start: due 30 days later

@@ -6,7 +6,7 @@ from datetime import timedelta
 from bot.outbox import OutboxMessage
 from bot.reminders.models import Acknowledgement, Schedule
 from tests.harness import make_bot
-from tests.reminders.conftest import RecordingTransport
+from tests.harness import RecordingTransport
 
 
 async def create(bot, command: str, as_: str = "alice", **kwargs) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.clock import FakeClock
 from tests.harness import make_bot
-from tests.reminders.conftest import RecordingTransport
+from tests.harness import RecordingTransport
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
