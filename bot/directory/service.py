@@ -37,6 +37,12 @@ class ImportReport:
     total_rows: int = 0
     problems: list[Problem] = field(default_factory=list)
     file_error: str | None = None
+    replace: bool = False
+
+    def counts(self) -> dict:
+        """What the audit log keeps of an import: counts, never the rows."""
+        return {"created": self.created, "updated": self.updated, "removed": self.removed,
+                "skipped": self.skipped, "replace": self.replace}
 
 
 class DirectoryService:
@@ -138,7 +144,8 @@ class DirectoryService:
         except FileError as exc:
             return ImportReport(applied=False, file_error=str(exc))
         report = ImportReport(applied=False, problems=parsed.problems,
-                              skipped=parsed.invalid_lines, total_rows=parsed.total_rows)
+                              skipped=parsed.invalid_lines, total_rows=parsed.total_rows,
+                              replace=replace)
         if (parsed.problems and not skip_invalid) or not parsed.records:
             return report
         await self._write(session, parsed.records, replace, report)
