@@ -16,6 +16,7 @@ from bot.directory.csvformat import FileError, Problem, read_directory, write_di
 from bot.directory.gazetteer import Gazetteer
 from bot.directory.index import DirectoryIndex, SearchOutcome
 from bot.directory.models import DirectoryEntry, Organisation, organisation_from
+from bot.directory.privacy import register as register_privacy
 from bot.directory.records import EntryRecord
 from bot.directory.verification import build as build_verification
 from bot.directory.vocabulary import Vocabulary
@@ -301,6 +302,8 @@ def build(services) -> DirectoryService:
     service = DirectoryService(services.settings.bundled_data_dir, services.clock)
     services.startup_hooks.append(_start(service))
     service.verification = build_verification(services, service)
+    if services.trust is not None:
+        register_privacy(services.trust.privacy, service)
     return service
 
 

@@ -27,6 +27,7 @@ from bot.people import Identity, User
 from bot.reminders.audience import AudienceResolver, Recipient
 from bot.reminders.formatting import clock_time, duration, moment
 from bot.reminders.models import Acknowledgement, Broadcast, Schedule
+from bot.reminders.privacy import register as register_privacy
 from bot.reminders.recurrence import (Firing, Recurrence, as_utc, format_local, next_firings,
                                       parse_local)
 from bot.reminders.timeparse import When
@@ -517,6 +518,8 @@ def build(services: Any) -> RemindersService:
     """Composition: `services.reminders = build_reminders(services)` in bot/bootstrap.py."""
     service = RemindersService(services)
     services.startup_hooks.append(service.start_jobs)
+    if services.trust is not None:
+        register_privacy(services.trust.privacy)
     # The date job is re-placed after every change; APScheduler would log each at INFO.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     return service
