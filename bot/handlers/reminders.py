@@ -9,7 +9,7 @@ from bot.markup import bold, escape
 from bot.messages import Attachment, Choice, Reply
 from bot.people import User
 from bot.policy import Role
-from bot.reminders.audience import AudienceError, only_self, parse_audience
+from bot.reminders.audience import BLOCKED, AudienceError, only_self, parse_audience
 from bot.reminders.calendar import calendar_ics
 from bot.reminders.formatting import duration, moment
 from bot.reminders.models import Schedule
@@ -409,9 +409,14 @@ async def broadcast(ctx: Context):
         return _("Nobody in that audience can be reached: nothing to send.")
     lines = [bold(_("Broadcast to {count} chats ({audience}):").format(
         count=len(recipients), audience=await _describe(ctx, tokens))), escape(text)]
-    if unreachable:
+    never_wrote = [u for u in unreachable if u.reason != BLOCKED]
+    blocked = [u for u in unreachable if u.reason == BLOCKED]
+    if never_wrote:
         lines.append(_("Not reachable (never wrote to me): {names}.").format(
-            names=", ".join(escape(u.name) for u in unreachable[:20])))
+            names=", ".join(escape(u.name) for u in never_wrote[:20])))
+    if blocked:
+        lines.append(_("Unreachable (blocked the bot): {names}.").format(
+            names=", ".join(escape(u.name) for u in blocked[:20])))
     lines.append(_("Send it?"))
     await ctx.services.conversations.start(ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND,
                                            {"action": "broadcast", "text": text,
