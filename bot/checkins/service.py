@@ -26,6 +26,7 @@ from bot.checkins.forms import Form, FormError, form_files, load_form
 from bot.checkins.models import (ANSWERING, CLOSED, OPEN, SCHEDULED, SUBMITTED, WAITING,
                                  CheckinAbsence, CheckinAssignment, CheckinForm, CheckinRound,
                                  aware)
+from bot.checkins.privacy import register as register_privacy
 from bot.conversations import PendingConversation
 from bot.messages import ChatRef
 from bot.people import Identity, User
@@ -634,22 +635,37 @@ class CheckinsService:
     # ----- retention ---------------------------------------------------------------------
 
     async def apply_retention(self) -> int:
-        """Rounds whose deadline is older than the retention period keep only aggregates."""
-        cutoff = self.clock.now() - timedelta(days=self.settings.checkins_retention_days)
+        """Rounds whose deadline is older than the retention period keep only aggregates
+        (each round in its own transaction)."""
         async with self.db.session() as session:
-            ids = list(await session.scalars(select(CheckinRound.id).where(
-                CheckinRound.status == CLOSED, CheckinRound.reduced_at.is_(None),
-                CheckinRound.deadline <= cutoff)))
+            ids = await self._rounds_past_retention(session, self.clock.now())
         for round_id in ids:
             async with self.db.transaction() as session:
-                round_ = await session.get(CheckinRound, round_id)
-                result = await self.summarise(session, round_)
-                round_.aggregates = summaries.without_raw_answers(result)
-                round_.reduced_at = self.clock.now()
-                await session.execute(update(CheckinAssignment).where(
-                    CheckinAssignment.round_id == round_id).values(answers=None, draft=None))
-            log.info("round reduced to aggregates", extra={"fields": {"round_id": round_id}})
+                await self._reduce(session, round_id)
         return len(ids)
+
+    async def purge_raw_answers(self, session: AsyncSession, now: datetime) -> int:
+        """The daily trust retention task (`checkins.raw_answers`), in its transaction."""
+        ids = await self._rounds_past_retention(session, now)
+        for round_id in ids:
+            await self._reduce(session, round_id)
+        return len(ids)
+
+    async def _rounds_past_retention(self, session: AsyncSession, now: datetime) -> list[int]:
+        cutoff = now - timedelta(days=self.settings.checkins_retention_days)
+        return list(await session.scalars(select(CheckinRound.id).where(
+            CheckinRound.status == CLOSED, CheckinRound.reduced_at.is_(None),
+            CheckinRound.deadline <= cutoff)))
+
+    async def _reduce(self, session: AsyncSession, round_id: int) -> None:
+        round_ = await session.get(CheckinRound, round_id)
+        result = await self.summarise(session, round_)
+        round_.aggregates = summaries.without_raw_answers(result)
+        round_.reduced_at = self.clock.now()
+        await session.execute(update(CheckinAssignment).where(
+            CheckinAssignment.round_id == round_id).values(answers=None, draft=None))
+        await session.flush()
+        log.info("round reduced to aggregates", extra={"fields": {"round_id": round_id}})
 
 
 # ----- navigation in a form (pure functions, tested directly) ----------------------------
@@ -696,4 +712,7 @@ def build(services) -> CheckinsService:
                                     max_instances=1, coalesce=True)
 
     services.startup_hooks.append(start)
+    if services.trust is not None:
+        register_privacy(services.trust.privacy, service)
+        services.trust.retention.register("checkins.raw_answers", service.purge_raw_answers)
     return service

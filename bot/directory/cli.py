@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from bot.trust import audit
+
 
 def register(commands) -> None:
     directory = commands.add_parser("directory", help="import, export and search the directory")
@@ -60,8 +62,12 @@ def run_import(settings, args) -> int:
         db, service = await _open(settings)
         try:
             async with db.transaction() as session:
-                return await service.import_file(session, content, replace=args.replace,
-                                                 skip_invalid=args.skip_invalid)
+                report = await service.import_file(session, content, replace=args.replace,
+                                                   skip_invalid=args.skip_invalid)
+                if report.applied:  # no chat user behind the command line: actor None, via cli
+                    await audit.record(session, None, "directory.import", "directory",
+                                       {**report.counts(), "via": "cli"})
+                return report
         finally:
             await db.dispose()
 
@@ -84,8 +90,11 @@ def run_export(settings, args) -> int:
     async def go() -> bytes:
         db, service = await _open(settings)
         try:
-            async with db.session() as session:
-                return await service.export(session)
+            async with db.transaction() as session:
+                content = await service.export(session)
+                await audit.record(session, None, "directory.export", "directory",
+                                   {"bytes": len(content), "via": "cli"})
+                return content
         finally:
             await db.dispose()
 

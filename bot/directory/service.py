@@ -16,6 +16,7 @@ from bot.directory.csvformat import FileError, Problem, read_directory, write_di
 from bot.directory.gazetteer import Gazetteer
 from bot.directory.index import DirectoryIndex, SearchOutcome
 from bot.directory.models import DirectoryEntry, Organisation, organisation_from
+from bot.directory.privacy import register as register_privacy
 from bot.directory.records import EntryRecord
 from bot.directory.verification import build as build_verification
 from bot.directory.vocabulary import Vocabulary
@@ -37,6 +38,12 @@ class ImportReport:
     total_rows: int = 0
     problems: list[Problem] = field(default_factory=list)
     file_error: str | None = None
+    replace: bool = False
+
+    def counts(self) -> dict:
+        """What the audit log keeps of an import: counts, never the rows."""
+        return {"created": self.created, "updated": self.updated, "removed": self.removed,
+                "skipped": self.skipped, "replace": self.replace}
 
 
 class DirectoryService:
@@ -138,7 +145,8 @@ class DirectoryService:
         except FileError as exc:
             return ImportReport(applied=False, file_error=str(exc))
         report = ImportReport(applied=False, problems=parsed.problems,
-                              skipped=parsed.invalid_lines, total_rows=parsed.total_rows)
+                              skipped=parsed.invalid_lines, total_rows=parsed.total_rows,
+                              replace=replace)
         if (parsed.problems and not skip_invalid) or not parsed.records:
             return report
         await self._write(session, parsed.records, replace, report)
@@ -294,6 +302,8 @@ def build(services) -> DirectoryService:
     service = DirectoryService(services.settings.bundled_data_dir, services.clock)
     services.startup_hooks.append(_start(service))
     service.verification = build_verification(services, service)
+    if services.trust is not None:
+        register_privacy(services.trust.privacy, service)
     return service
 
 

@@ -24,6 +24,7 @@ from bot.i18n import N_, _, current_locale
 from bot.markup import bold, escape
 from bot.messages import Attachment, Choice, Reply
 from bot.router import Command, Context, ConversationStep, Feature
+from bot.trust import audit
 
 OPEN_ROUND_KIND = "checkins.open_round"
 MAX_FORM_FILE = 1_000_000
@@ -286,6 +287,8 @@ async def _add_form(ctx: Context):
     import hashlib
     row, created = await _svc(ctx).save_form(ctx.session, form, attachment.filename,
                                               hashlib.sha256(attachment.content).hexdigest())
+    await audit.record(ctx.session, ctx.user.id, "checkins.form_save", f"form:{row.code}",
+                       {"created": created}, at=ctx.services.clock.now())
     message = _("Form {code} added.") if created else _("Form {code} updated; rounds "
                                                         "already opened keep their version.")
     return message.format(code=f"`{row.code}`") + "\n" + _describe_form(form)
@@ -437,8 +440,13 @@ async def confirm_round(ctx: Context, pending):
         report_chat=payload["report_chat"], created_by=ctx.user.id)
     if aware(round_.opens_at) <= ctx.services.clock.now():
         asked = await svc.open_round(ctx.session, round_)
+        await audit.record(ctx.session, ctx.user.id, "checkins.round_open", f"round:{round_.id}",
+                           {"form": row.code, "number": round_.number, "asked": asked},
+                           at=ctx.services.clock.now())
         return _("Round {number} of {form} is open: {count} people are being asked.").format(
             number=round_.number, form=f"`{row.code}`", count=asked)
+    await audit.record(ctx.session, ctx.user.id, "checkins.round_schedule", f"round:{round_.id}",
+                       {"form": row.code, "number": round_.number}, at=ctx.services.clock.now())
     return _("Round {number} of {form} is scheduled for {opens}.").format(
         number=round_.number, form=f"`{row.code}`",
         opens=texts.when(aware(round_.opens_at), _tz(ctx)))
@@ -453,6 +461,8 @@ async def _close_round(ctx: Context, rest: str):
         return _("Round {number} of {form} is not open.").format(number=round_.number,
                                                                  form=f"`{row.code}`")
     await _svc(ctx).close_now(ctx.session, round_)
+    await audit.record(ctx.session, ctx.user.id, "checkins.round_close", f"round:{round_.id}",
+                       {"form": row.code, "number": round_.number}, at=ctx.services.clock.now())
     return _("Round {number} of {form} is closed; late answers are still accepted.").format(
         number=round_.number, form=f"`{row.code}`")
 
@@ -479,6 +489,8 @@ async def show_results(ctx: Context):
     svc = _svc(ctx)
     form = svc.form_of(round_)
     result = await svc.summarise(ctx.session, round_)
+    await audit.record(ctx.session, ctx.user.id, "checkins.results", f"round:{round_.id}",
+                       {"form": row.code, "number": round_.number}, at=ctx.services.clock.now())
     summary = texts.round_summary(form, round_, result, _tz(ctx))
     series = _chart_series(svc, form, await svc.history(ctx.session, row))
     png = await asyncio.to_thread(
@@ -518,6 +530,9 @@ async def export_round(ctx: Context):
             "assigned": result["assigned"], "submitted": result["submitted"],
             "late": result["late"]}
     csv_bytes = reports.to_csv(header, tags, data)
+    await audit.record(ctx.session, ctx.user.id, "checkins.export", f"round:{round_.id}",
+                       {"form": row.code, "number": round_.number, "rows": len(data)},
+                       at=ctx.services.clock.now())
     xlsx = await asyncio.to_thread(reports.to_xlsx, header, tags, data,
                                    reports.summary_table(form, result), meta)
     name = f"{row.code}-round{round_.number}"

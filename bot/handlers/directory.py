@@ -17,6 +17,7 @@ from bot.i18n import LOCALES, N_, _, current_locale, ngettext, normalize_locale
 from bot.markup import bold, escape
 from bot.messages import Attachment, Choice, Reply
 from bot.router import Command, Context, ConversationStep, Feature
+from bot.trust import audit
 
 PAGE = 3
 PLACE_QUESTION = "directory.place"
@@ -348,6 +349,9 @@ async def _verification_answer(ctx: Context, entry_id: str, answer: str):
         return _("Only the focal point of {id} or a coordinator can answer for it.").format(
             id=escape(entry_id[:100]))
     remaining = await _drop_question(ctx, entry_id)
+    if not mine:
+        await audit.record(ctx.session, ctx.user.id, "directory.verify", f"entry:{entry_id}",
+                           {"answer": answer}, at=ctx.services.clock.now())
     if answer == CONFIRM:
         record = await directory.confirm(ctx.session, entry_id)
         ctx.after_commit.append(_note_verified(directory, record))
@@ -411,6 +415,8 @@ async def import_directory(ctx: Context):
             "again, or add \"skip-invalid\".", report.skipped).format(
                 n=report.skipped, total=report.total_rows))
     else:
+        await audit.record(ctx.session, ctx.user.id, "directory.import", "directory",
+                           report.counts(), at=ctx.services.clock.now())
         lines.append(_("Directory updated: {created} new, {updated} updated, {removed} removed, "
                        "{skipped} invalid rows skipped.").format(
             created=report.created, updated=report.updated, removed=report.removed,
@@ -435,6 +441,8 @@ def _refresh_after_commit(ctx: Context):
 
 async def export_directory(ctx: Context):
     content = await _directory(ctx).export(ctx.session)
+    await audit.record(ctx.session, ctx.user.id, "directory.export", "directory",
+                       {"bytes": len(content)}, at=ctx.services.clock.now())
     return Reply(_("The directory as CSV (with the HXL row); edit it and send it back with "
                    "{prefix}import.").format(prefix=ctx.prefix),
                  attachment=Attachment("directory.csv", content, "text/csv"))

@@ -9,7 +9,7 @@ from bot.markup import bold, escape
 from bot.messages import Attachment, Choice, Reply
 from bot.people import User
 from bot.policy import Role
-from bot.reminders.audience import AudienceError, only_self, parse_audience
+from bot.reminders.audience import BLOCKED, AudienceError, only_self, parse_audience
 from bot.reminders.calendar import calendar_ics
 from bot.reminders.formatting import duration, moment
 from bot.reminders.models import Schedule
@@ -18,6 +18,7 @@ from bot.reminders.service import (ACK_ANSWERS, ACK_KIND, parse_occurrence_token
                                    parse_short_id, short_id)
 from bot.reminders.timeparse import When, WhenError, parse_when
 from bot.router import Command, ConversationStep, Context, Feature, role_label
+from bot.trust import audit
 
 CONFIRM_KIND = "reminders.confirm"
 KIND_TITLES = {"note": N_("New reminder"), "meeting": N_("New meeting"),
@@ -84,12 +85,29 @@ async def _audience(ctx: Context, text: str) -> list[str]:
     tokens = await parse_audience(ctx.session, ctx.services.people, text,
                                   origin_chat=ctx.chat_key, platform=ctx.message.chat.platform,
                                   areas=ctx.services.directory)
-    own_chats = {ctx.chat_key} if ctx.message.is_direct else set()
-    if not only_self(tokens, ctx.user.id, own_chats) and not ctx.can("reminders.address_others"):
+    if _for_others(ctx, tokens) and not ctx.can("reminders.address_others"):
         raise AudienceError(_("Only coordinators can send reminders to others; yours can go to "
                               "yourself, in a direct chat with me. Your role is {role}.").format(
                                   role=role_label(ctx.role)))
     return tokens
+
+
+def _for_others(ctx: Context, tokens: list[str]) -> bool:
+    own_chats = {ctx.chat_key} if ctx.message.is_direct else set()
+    return not only_self(tokens, ctx.user.id, own_chats)
+
+
+def _privileged(ctx: Context, schedule: Schedule) -> bool:
+    """Changes to someone else's schedule, or to one addressing others, are audited; a
+    person's reminders to themselves are their own business."""
+    return schedule.owner_id != ctx.user.id or _for_others(ctx, list(schedule.audience or []))
+
+
+async def _audit(ctx: Context, action: str, schedule: Schedule, new_audience=None,
+                 **details) -> None:
+    if _privileged(ctx, schedule) or (new_audience and _for_others(ctx, new_audience)):
+        await audit.record(ctx.session, ctx.user.id, action, f"schedule:{schedule.id}",
+                           {"owner": schedule.owner_id, **details}, at=ctx.services.clock.now())
 
 
 async def _preview(ctx: Context, title: str, text: str, when: When, tokens: list[str]) -> str:
@@ -174,6 +192,7 @@ async def _confirmed_create(ctx: Context, payload: dict):
     schedule = await service.create(ctx.session, kind=payload["kind"], message=payload["text"],
                                     when=when, audience=payload["audience"], owner=ctx.user,
                                     origin_chat=ctx.chat_key)
+    await _audit(ctx, f"reminders.create_{schedule.kind}", schedule)
     ctx.after_commit.append(service.wake)
     return _saved(ctx, schedule)
 
@@ -193,6 +212,9 @@ async def _confirmed_edit(ctx: Context, payload: dict):
     if schedule is None or not schedule.active:
         return _("That reminder no longer exists; nothing was changed.")
     when = When.from_dict(payload["when"]) if payload.get("when") else None
+    changed = [name for name in ("when", "text", "audience") if payload.get(name) is not None]
+    # Before the update: a schedule that addressed others, or will, is audited.
+    await _audit(ctx, "reminders.edit", schedule, payload.get("audience"), changed=changed)
     await service.update(ctx.session, schedule, when=when, message=payload.get("text"),
                          audience=payload.get("audience"))
     ctx.after_commit.append(service.wake)
@@ -203,6 +225,8 @@ async def _confirmed_broadcast(ctx: Context, payload: dict):
     service = _service(ctx)
     broadcast, count = await service.create_broadcast(
         ctx.session, ctx.user, ctx.chat_key, payload["text"], payload["audience"])
+    await audit.record(ctx.session, ctx.user.id, "broadcast.send", f"broadcast:{broadcast.id}",
+                       {"chats": count}, at=ctx.services.clock.now())
     ctx.after_commit.append(service.wake)
     return _("Broadcast B{id} is on its way to {count} chats; I will send you a delivery "
              "report.").format(id=broadcast.id, count=count)
@@ -255,6 +279,7 @@ async def cancel(ctx: Context):
     if isinstance(schedule, str):
         return schedule
     await _service(ctx).cancel(ctx.session, schedule)
+    await _audit(ctx, "reminders.cancel", schedule)
     ctx.after_commit.append(_service(ctx).plan_next_job)
     return _("Reminder {id} ({title}) is cancelled.").format(id=short_id(schedule.id),
                                                             title=escape(schedule.title))
@@ -265,6 +290,8 @@ async def skip(ctx: Context):
     if isinstance(schedule, str):
         return schedule
     skipped, following = await _service(ctx).skip_next(ctx.session, schedule)
+    if skipped is not None:
+        await _audit(ctx, "reminders.skip", schedule, occurrence=skipped.isoformat())
     ctx.after_commit.append(_service(ctx).plan_next_job)
     tz = ctx.user.timezone or schedule.timezone
     if skipped is None:
@@ -382,9 +409,14 @@ async def broadcast(ctx: Context):
         return _("Nobody in that audience can be reached: nothing to send.")
     lines = [bold(_("Broadcast to {count} chats ({audience}):").format(
         count=len(recipients), audience=await _describe(ctx, tokens))), escape(text)]
-    if unreachable:
+    never_wrote = [u for u in unreachable if u.reason != BLOCKED]
+    blocked = [u for u in unreachable if u.reason == BLOCKED]
+    if never_wrote:
         lines.append(_("Not reachable (never wrote to me): {names}.").format(
-            names=", ".join(escape(u.name) for u in unreachable[:20])))
+            names=", ".join(escape(u.name) for u in never_wrote[:20])))
+    if blocked:
+        lines.append(_("Unreachable (blocked the bot): {names}.").format(
+            names=", ".join(escape(u.name) for u in blocked[:20])))
     lines.append(_("Send it?"))
     await ctx.services.conversations.start(ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND,
                                            {"action": "broadcast", "text": text,

@@ -32,12 +32,16 @@ class Recipient:
     locale: str | None = None
     timezone: str | None = None
     is_direct: bool = True
+    name: str = ""  # the person's display name, or "" for a group
+
+
+NO_DIRECT_CHAT, BLOCKED = "no_direct_chat", "blocked"
 
 
 @dataclass(frozen=True)
 class Unreachable:
     name: str
-    reason: str  # "no_direct_chat"
+    reason: str  # NO_DIRECT_CHAT, or BLOCKED: the platform said the chat refuses the bot
 
 
 async def parse_audience(session: AsyncSession, people: People, text: str, *,
@@ -106,6 +110,7 @@ class AudienceResolver:
         self._direct: dict[int, tuple[Recipient | None, User]] = {}
         self._chat: dict[str, Recipient] = {}
         self._placed: list[tuple[User, str]] | None = None
+        self._blocked: set[str] | None = None
 
     async def prefetch(self, token_lists: list[list[str]], user_ids: set[int]) -> None:
         """Loads, in three queries, the people and chats a batch of schedules addresses, so
@@ -143,9 +148,11 @@ class AudienceResolver:
     @staticmethod
     def _recipient(identity: Identity, user: User) -> Recipient:
         return Recipient(f"{identity.platform}:{identity.direct_chat_id}", user.id, user.locale,
-                         user.timezone, True)
+                         user.timezone, True, user.display_name)
 
     async def resolve(self, tokens: list[str]) -> tuple[list[Recipient], list[Unreachable]]:
+        """Chats to write to, and who cannot be reached: people who never wrote to the bot,
+        and chats that blocked it (`People.mark_unreachable`), whatever the audience kind."""
         found: dict[str, Recipient] = {}
         missing: list[Unreachable] = []
         for token in tokens:
@@ -153,15 +160,24 @@ class AudienceResolver:
             for recipient in recipients:
                 found.setdefault(recipient.chat_key, recipient)
             missing += unreachable
-        return list(found.values()), missing
+        blocked = await self.blocked_chats()
+        missing += [Unreachable(r.name or r.chat_key, BLOCKED) for r in found.values()
+                    if r.chat_key in blocked]
+        return [r for r in found.values() if r.chat_key not in blocked], missing
+
+    async def blocked_chats(self) -> set[str]:
+        """Read once per resolver: a run resolving a thousand schedules asks once."""
+        if self._blocked is None:
+            self._blocked = set(await self.session.scalars(select(KnownChat.key).where(
+                KnownChat.unreachable_since.is_not(None))))
+        return self._blocked
 
     async def _one(self, token: str) -> tuple[list[Recipient], list[Unreachable]]:
         kind, _sep, value = token.partition(":")
         if kind == "chat":
             return [await self.chat(value)], []
-        if kind == "all":
-            chats = await self.session.scalars(select(KnownChat.key).where(
-                KnownChat.unreachable_since.is_(None)).order_by(KnownChat.key))
+        if kind == "all":  # blocked chats are left out (and reported) by `resolve`
+            chats = await self.session.scalars(select(KnownChat.key).order_by(KnownChat.key))
             return [await self.chat(key) for key in chats], []
         if kind == "user":
             users = [await self.session.get(User, int(value))]
@@ -198,7 +214,7 @@ class AudienceResolver:
         for user in users:
             recipient = await self.direct(user)
             if recipient is None:
-                missing.append(Unreachable(user.display_name, "no_direct_chat"))
+                missing.append(Unreachable(user.display_name, NO_DIRECT_CHAT))
             else:
                 found.append(recipient)
         return found, missing
@@ -211,7 +227,7 @@ class AudienceResolver:
             recipient = None
             if identity is not None:
                 recipient = Recipient(f"{identity.platform}:{identity.direct_chat_id}", user.id,
-                                      user.locale, user.timezone, True)
+                                      user.locale, user.timezone, True, user.display_name)
             self._direct[user.id] = (recipient, user)
         return self._direct[user.id][0]
 
@@ -228,4 +244,4 @@ class AudienceResolver:
         if identity is None:
             return Recipient(key, None, None, None, False)
         user = identity.user
-        return Recipient(key, user.id, user.locale, user.timezone, True)
+        return Recipient(key, user.id, user.locale, user.timezone, True, user.display_name)

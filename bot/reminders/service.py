@@ -24,9 +24,10 @@ from bot.i18n import N_, _, ngettext
 from bot.messages import ChatRef, Choice, Reply
 from bot.outbox import FAILED, PENDING, SENT, OutboxMessage
 from bot.people import Identity, User
-from bot.reminders.audience import AudienceResolver, Recipient
+from bot.reminders.audience import BLOCKED, NO_DIRECT_CHAT, AudienceResolver, Recipient
 from bot.reminders.formatting import clock_time, duration, moment
 from bot.reminders.models import Acknowledgement, Broadcast, Schedule
+from bot.reminders.privacy import register as register_privacy
 from bot.reminders.recurrence import (Firing, Recurrence, as_utc, format_local, next_firings,
                                       parse_local)
 from bot.reminders.timeparse import When
@@ -41,6 +42,10 @@ MISSED_LINES = 20
 OUTBOX_PASS = 500
 ACK_ANSWERS = {"yes": N_("will attend"), "no": N_("cannot attend"), "done": N_("done")}
 ACK_KIND = "reminders.ack"
+UNREACHABLE_LINES = {
+    NO_DIRECT_CHAT: N_("• {name}: has never written to me, so I cannot reach them."),
+    BLOCKED: N_("• {name}: unreachable (blocked the bot)."),
+}
 
 
 def short_id(schedule_id: int) -> str:
@@ -493,8 +498,9 @@ class RemindersService:
             lines = [_("Broadcast B{id}: {sent} sent, {failed} failed.").format(
                 id=broadcast.id, sent=sent, failed=len(failures) + len(broadcast.unreachable or []))]
             lines += [f"• {key}: {error}" for key, error in failures[:MISSED_LINES]]
-            lines += [_("• {name}: has never written to me, so I cannot reach them.").format(
-                name=item["name"]) for item in (broadcast.unreachable or [])[:MISSED_LINES]]
+            lines += [_(UNREACHABLE_LINES.get(item.get("reason"), UNREACHABLE_LINES[
+                NO_DIRECT_CHAT])).format(name=item["name"])
+                for item in (broadcast.unreachable or [])[:MISSED_LINES]]
         await self.outbox.enqueue(session, ChatRef.parse(broadcast.sender_chat),
                                   Reply("\n".join(lines)), f"bc-report:{broadcast.id}",
                                   source="broadcast-report")
@@ -517,6 +523,8 @@ def build(services: Any) -> RemindersService:
     """Composition: `services.reminders = build_reminders(services)` in bot/bootstrap.py."""
     service = RemindersService(services)
     services.startup_hooks.append(service.start_jobs)
+    if services.trust is not None:
+        register_privacy(services.trust.privacy)
     # The date job is re-placed after every change; APScheduler would log each at INFO.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     return service

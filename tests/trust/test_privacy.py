@@ -46,14 +46,14 @@ async def test_features_add_their_own_exporters_and_erasers(bot):
     erased = []
 
     async def export(session, user):
-        return {"reminders": [f"reminder of user {user.id}"]}
+        return {"notes": [f"note of user {user.id}"]}
 
     async def erase(session, user):
         erased.append(user.id)
 
-    bot.services.trust.privacy.register("reminders", export, erase)
+    bot.services.trust.privacy.register("example", export, erase)
     data = await my_data(bot, as_="bob")
-    assert data["sections"]["reminders"]["reminders"][0].startswith("reminder of user")
+    assert data["sections"]["example"]["notes"][0].startswith("note of user")
     await bot.say("/forget", as_="bob")
     await bot.say("yes", as_="bob")
     assert erased == [data["user_id"]]
@@ -117,10 +117,10 @@ async def test_daily_retention_runs_registered_tasks_and_the_core_ones(bot):
         seen.append(now)
         return 3
 
-    bot.services.trust.retention.register("checkins.raw_answers", purge_answers)
+    bot.services.trust.retention.register("example.raw_answers", purge_answers)
     bot.clock.advance(timedelta(days=91))
     done = await bot.services.trust.retention.run_due()
-    assert done["checkins.raw_answers"] == 3 and seen == [bot.clock.now()]
+    assert done["example.raw_answers"] == 3 and seen == [bot.clock.now()]
     assert done["core.outbox"] == 1
     async with bot.services.db.session() as session:
         assert await session.scalar(select(OutboxMessage.text)) == ""

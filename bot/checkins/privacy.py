@@ -1,0 +1,59 @@
+"""What check-ins store about a person, for `/mydata` and `/forget` (registered with
+`services.trust.privacy` by `build`).
+
+Personal: their assignments (which rounds asked them, their answers, drafts, region, when they
+submitted), their declared absences and the rounds they opened. `/forget` keeps the anonymised
+aggregates: each submitted assignment keeps only the values the round's totals count (numbers
+and choices) on the now nameless account; free-text answers, drafts and the chat are erased,
+absences deleted. Rounds already reduced to aggregates hold no raw answers at all."""
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.checkins.models import CheckinAbsence, CheckinAssignment, CheckinRound
+from bot.people import User
+from bot.trust.privacy import row_dict
+
+
+def register(privacy, service) -> None:
+    async def export(session: AsyncSession, user: User) -> dict:
+        assignments = await service.assignments_of(session, user.id)
+        absences = await session.scalars(select(CheckinAbsence).where(
+            CheckinAbsence.user_id == user.id).order_by(CheckinAbsence.id))
+        opened = await session.scalars(select(CheckinRound.id).where(
+            CheckinRound.created_by == user.id).order_by(CheckinRound.id))
+        return {
+            "assignments": [dict(row_dict(a, "round_id", "status", "answers", "draft", "region",
+                                          "submitted_at", "edited_at", "late", "nudges_sent",
+                                          "chat_key"), form=code, round=r.number)
+                            for a, r, code in assignments],
+            "absences": [row_dict(a, "starts_on", "ends_on", "created_at") for a in absences],
+            "rounds_opened": list(opened),
+        }
+
+    async def erase(session: AsyncSession, user: User) -> None:
+        for assignment, round_, _code in await service.assignments_of(session, user.id):
+            counted = {q.name for q in service.form_of(round_).answerable if q.type != "text"}
+            answers = assignment.answers
+            assignment.answers = ({k: v for k, v in answers.items() if k in counted}
+                                  if answers else answers)
+            assignment.draft, assignment.chat_key, assignment.confirming = None, None, False
+        await session.execute(delete(CheckinAbsence).where(CheckinAbsence.user_id == user.id))
+        await session.flush()
+
+    privacy.register("checkins", export, erase, reassign)
+
+
+async def reassign(session: AsyncSession, from_user_id: int, to_user_id: int) -> None:
+    taken = set(await session.scalars(select(CheckinAssignment.round_id).where(
+        CheckinAssignment.user_id == to_user_id)))
+    if taken:  # one assignment per person and round: the main account's wins
+        await session.execute(delete(CheckinAssignment).where(
+            CheckinAssignment.user_id == from_user_id, CheckinAssignment.round_id.in_(taken)))
+    await session.execute(update(CheckinAssignment).where(
+        CheckinAssignment.user_id == from_user_id).values(user_id=to_user_id))
+    await session.execute(update(CheckinAbsence).where(CheckinAbsence.user_id == from_user_id)
+                          .values(user_id=to_user_id))
+    await session.execute(update(CheckinRound).where(CheckinRound.created_by == from_user_id)
+                          .values(created_by=to_user_id))

@@ -1,0 +1,45 @@
+"""What the directory stores about a person, for `/mydata` and `/forget` (registered with
+`services.trust.privacy` by `build`).
+
+Personal: their last question per chat (for `/more`) and the link from their account to the
+directory entry they stand for. The entry itself (organisation, service, public and named
+contact details) is organisational data kept by its coordinators: `/forget` removes the link,
+not the entry; the coordinator corrects or removes the entry with `/import`."""
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.directory.models import LastQuery
+from bot.people import User
+
+
+def register(privacy, directory) -> None:
+    async def export(session: AsyncSession, user: User) -> dict:
+        queries = await session.scalars(select(LastQuery).where(
+            LastQuery.user_id == user.id).order_by(LastQuery.id))
+        entry = directory.index.get(user.entry_id) if user.entry_id else None
+        linked = None
+        if user.entry_id:
+            linked = {"entry_id": user.entry_id,
+                      "note": "organisational data; /forget removes the link, not the entry"}
+            if entry is not None:
+                linked.update(organisation=entry.organisation, contact_name=entry.contact_name,
+                              email=entry.email, phone=entry.phone, matrix=entry.matrix,
+                              telegram=entry.telegram)
+        return {"last_questions": [{"chat_key": q.chat_key, "query": q.query, "place": q.place,
+                                    "at": q.updated_at} for q in queries],
+                "linked_entry": linked}
+
+    privacy.register("directory", export, erase, reassign)
+
+
+async def erase(session: AsyncSession, user: User) -> None:
+    await session.execute(delete(LastQuery).where(LastQuery.user_id == user.id))
+    await session.execute(update(User).where(User.id == user.id).values(entry_id=None))
+
+
+async def reassign(session: AsyncSession, from_user_id: int, to_user_id: int) -> None:
+    # Chat keys differ between the two identities: no (chat, user) pair can collide.
+    await session.execute(update(LastQuery).where(LastQuery.user_id == from_user_id)
+                          .values(user_id=to_user_id))
