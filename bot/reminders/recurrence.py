@@ -12,12 +12,16 @@ from functools import lru_cache
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rrule, rrulestr
 
 # Bounds every walk over occurrences: a rule that yields nothing usable for this many
 # candidates (e.g. everything excluded) is treated as finished rather than looping forever.
 MAX_CANDIDATES = 5000
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+# Occurrences are looked for this many years ahead at most.
+SCAN_YEARS = 5
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -66,6 +70,14 @@ class Recurrence:
                 yield self.start_local
             return
         rule = rrulestr(self.rrule, dtstart=self.start_local)
+        if isinstance(rule, rrule) and rule._interval < 1:  # noqa: SLF001
+            return  # "every 0 days": dateutil would repeat the first date for ever
+        if isinstance(rule, rrule) and rule._count is None:  # noqa: SLF001
+            # A rule that never matches (the 30th of February) would make dateutil scan up to
+            # the year 9999: look no further than a few years ahead.
+            horizon = after_local + timedelta(days=366 * SCAN_YEARS)
+            until = rule._until  # noqa: SLF001
+            rule = rule.replace(until=min(until, horizon) if until else horizon)
         yield from rule.xafter(after_local, count=MAX_CANDIDATES)
 
     def _excluded(self, local: datetime) -> bool:

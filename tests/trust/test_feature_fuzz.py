@@ -89,9 +89,6 @@ def test_directory_search_never_fails(sample_index):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("FUZZ_WHEN"), reason=(
-    "generated inputs make parse_when run for minutes (dateutil scanning an rrule that never "
-    "occurs up to year 9999?): open finding, FUZZ_WHEN=1 runs it"))
 def test_time_parser_never_fails_in_any_locale():
     catalogues = Catalogues(PROJECT_ROOT / "locales")
     tried = []
