@@ -103,6 +103,8 @@ def test_easter_monday_is_skipped_when_asked():
     ("every 2 minutes", "too often"),
     ("25/13 10:00", "not a valid date"),
     ("chaque lundi à 25h", "not a valid time"),
+    ("every 0 days at 10:00", "never happens"),  # once made dateutil loop for ever
+    ("tous les 0 jours à 10h", "never happens"),
 ])
 def test_bad_input_is_explained(text, fragment):
     with pytest.raises(WhenError) as problem:
