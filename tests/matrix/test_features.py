@@ -318,3 +318,23 @@ async def test_checkin_conversation_results_and_export(make_matrix_bot, people):
     rows = list(csv.reader(io.StringIO(table)))
     assert len(rows) == 3 and "BE-WLG" in rows[2] and "12" in rows[2]
     assert (await coordinator.file_content(files["weekly_local-round1.xlsx"])).startswith(b"PK")
+
+
+# ---- 6. registration by invitation ----------------------------------------------------------
+
+async def test_invitation_code_registers_a_focal_point_in_matrix(make_matrix_bot, people):
+    from tests.trust.helpers import code_in
+
+    bot, coordinator = await bot_with_admin(make_matrix_bot, people)
+    admin_room = await coordinator.direct_chat(bot.user_id, encrypted=True)
+    invitation = await coordinator.ask(admin_room, bot.user_id,
+                                       "!invite focal_point cpas-liege cpas-liege")
+    code = code_in(invitation.body)
+
+    newcomer = await people("fanny")
+    room = await newcomer.direct_chat(bot.user_id, encrypted=True)
+    welcome = await newcomer.ask(room, bot.user_id, f"!start {code}")
+    assert "focal point" in welcome.body, welcome.body
+    whoami = await newcomer.ask(room, bot.user_id, "!whoami")
+    assert "Role: focal point" in whoami.body and "cpas-liege" in whoami.body
+    assert f"matrix:{newcomer.user_id}" in whoami.body

@@ -382,3 +382,24 @@ async def test_broadcast_confirmed_by_button_reaches_each_chat_once(app, fake, t
     await app.services.outbox.deliver_pending()
     assert len([c for c in fake.calls_of("sendMessage") if c["chat_id"] == 2004]) == 2
     assert_all_valid_html(fake, coordinator.chat_id)
+
+
+# ---- 6. registration by invitation ----------------------------------------------------------
+
+async def test_invitation_code_registers_a_focal_point_in_telegram(app, fake, telegram):
+    from tests.trust.helpers import code_in
+
+    coordinator = await person(fake, COORDINATOR, role="coordinator")
+    invitation = await coordinator.ask("/invite focal_point cpas-liege cpas-liege")
+    code = code_in(invitation.text)
+    newcomer = Phone(fake, 2077, lang="fr")
+
+    welcome = await newcomer.ask(f"/start {code}")
+    assert "point focal" in welcome.text  # told in their own language what they now are
+    whoami = await newcomer.ask("/whoami")
+    assert "Rôle : point focal" in whoami.text and "cpas-liege" in whoami.text
+    # single use: a second person cannot reuse it
+    intruder = Phone(fake, 2078)
+    refused = await intruder.ask(f"/start {code}")
+    assert "focal point" not in refused.text
+    assert "Role: guest" in (await intruder.ask("/whoami")).text
