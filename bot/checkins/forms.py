@@ -151,7 +151,7 @@ class Question:
 
     def _match_option(self, text: str, locale: str, default: str) -> Option | None:
         word = text.strip().lower()
-        if word.isdigit() and 1 <= int(word) <= len(self.options):
+        if word.isdecimal() and 1 <= int(word) <= len(self.options):
             return self.options[int(word) - 1]
         for option in self.options:
             labels = {option.name.lower(), option.label(locale, default).lower(),

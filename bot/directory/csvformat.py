@@ -224,7 +224,7 @@ def _parse_row(row, line, header, mapping, gazetteer: Gazetteer, vocabulary: Voc
                                                         "ISO code like BE-WAL, a 5-digit NIS code, "
                                                         "DG, FWB or VG)").format(code=code)))
         canonical_coverage.append(("-" if code.startswith("-") else "") + bare.upper()
-                                  if not bare.isdigit() else code)
+                                  if not bare.isdecimal() else code)
     if coverage and all(c.startswith("-") for c in coverage):
         problems.append(Problem(line, "coverage", _("only excluded areas: add at least one "
                                                     "covered area")))

@@ -230,7 +230,7 @@ class Gazetteer:
     # ---- place names ---------------------------------------------------------------------
     def lookup(self, key: str) -> PlaceReading | None:
         """A folded phrase or a postal code → its reading, or None."""
-        if key.isdigit():
+        if key.isdecimal():
             codes = self.postal_codes.get(key)
             return PlaceReading(codes, MUNICIPALITY_NAME) if codes else None
         by_priority = self.names.get(key)

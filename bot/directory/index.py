@@ -181,7 +181,7 @@ class DirectoryIndex:
         corrections: dict[str, str] = {}
         fuzzy_positions: set[int] = set()
         for i, word in enumerate(words):
-            if len(word) >= MIN_FUZZY_LENGTH and not word.isdigit() and word not in self._known:
+            if len(word) >= MIN_FUZZY_LENGTH and not word.isdecimal() and word not in self._known:
                 fix = self._correct(word)
                 if fix:
                     corrections[word] = fix
@@ -226,7 +226,7 @@ class DirectoryIndex:
             for size in range(min(longest, len(words) - i), 0, -1):
                 key = " ".join(words[i:i + size])
                 place = None
-                if size > 1 or (len(key) > 2 and key not in vocab.stopwords) or key.isdigit():
+                if size > 1 or (len(key) > 2 and key not in vocab.stopwords) or key.isdecimal():
                     place = gaz.lookup(key)
                 topics = vocab.phrases.get(key, [])
                 if place or topics:
@@ -513,7 +513,7 @@ def _static_spelling(gazetteer: Gazetteer, vocabulary: Vocabulary) -> _StaticSpe
         targets = gazetteer.name_tokens() | vocabulary.words()
         known = targets | set(vocabulary.stopwords) | vocabulary.generic
         fixes = _delete_index(w for w in targets if len(w) >= MIN_FUZZY_LENGTH - 1
-                              and not w.isdigit())
+                              and not w.isdecimal())
         cached = _StaticSpelling(known, fixes)
         cache[id(gazetteer)] = (gazetteer, cached)
     return cached

@@ -143,7 +143,7 @@ async def _pick(ctx: Context, pending, assignment, round_, form):
         payload["mode"] = "pick"
         await ctx.services.conversations.update(ctx.session, pending, payload)
         return texts.pick_question(form, indexes, ctx.prefix)
-    if not text.isdigit() or not 1 <= int(text) <= len(indexes):
+    if not text.isdecimal() or not 1 <= int(text) <= len(indexes):
         return [_("Please send a number between 1 and {count}.").format(count=len(indexes)),
                 texts.pick_question(form, indexes, ctx.prefix)]
     payload["mode"], payload["return"] = None, True
@@ -469,7 +469,7 @@ async def _close_round(ctx: Context, rest: str):
 
 async def _round_from(ctx: Context, args: str):
     words = args.split()
-    if not words or len(words) > 2 or (len(words) == 2 and not words[1].isdigit()):
+    if not words or len(words) > 2 or (len(words) == 2 and not words[1].isdecimal()):
         return ctx.usage()
     svc = _svc(ctx)
     row = await svc.form_row(ctx.session, words[0])

@@ -150,7 +150,7 @@ async def place_answer(ctx: Context, pending):
 
 
 def _chosen(ctx: Context, text: str, codes: list[str]) -> str | None:
-    if text.isdigit() and 1 <= int(text) <= len(codes):
+    if text.isdecimal() and 1 <= int(text) <= len(codes):
         return codes[int(text) - 1]
     if text in codes:
         return text

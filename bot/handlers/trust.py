@@ -146,7 +146,7 @@ async def show_audit(ctx: Context):
     if refusal:
         return refusal
     text = ctx.args.strip()
-    if text and not text.isdigit():
+    if text and not text.isdecimal():
         return ctx.usage()
     limit = min(int(text), AUDIT_MAX) if text else AUDIT_DEFAULT
     entries = await audit.latest(ctx.session, max(limit, 1))

@@ -120,7 +120,7 @@ class AudienceResolver:
         for tokens in token_lists:
             for token in tokens:
                 kind, _sep, value = token.partition(":")
-                if kind == "user" and value.isdigit():
+                if kind == "user" and value.isdecimal():
                     ids.add(int(value))
                 elif kind == "chat":
                     chat_keys.add(value)

@@ -55,7 +55,7 @@ def short_id(schedule_id: int) -> str:
 def parse_short_id(text: str) -> int | None:
     """`R12`, `r12`, `#12` and `12` all name reminder 12."""
     word = text.strip().lstrip("#").upper().removeprefix("R")
-    return int(word) if word.isdigit() and len(word) < 10 else None
+    return int(word) if word.isdecimal() and len(word) < 10 else None
 
 
 def occurrence_token(instant: datetime) -> str:

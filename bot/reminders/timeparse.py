@@ -258,7 +258,7 @@ def _unparseable(original: str) -> str:
 # --- pieces -----------------------------------------------------------------------------------
 
 def _number(word: str) -> int:
-    return int(word) if word.isdigit() else int(NUMBER_WORDS[word])  # type: ignore[arg-type]
+    return int(word) if word.isdecimal() else int(NUMBER_WORDS[word])  # type: ignore[arg-type]
 
 
 def _amount_total(text: str) -> timedelta:
@@ -304,7 +304,7 @@ def _take_time(work: str, original: str) -> tuple[str, time | None]:
             continue
         groups = match.groups()
         hour = int(groups[0])
-        minute = int(groups[1]) if len(groups) > 1 and groups[1] and groups[1].isdigit() else 0
+        minute = int(groups[1]) if len(groups) > 1 and groups[1] and groups[1].isdecimal() else 0
         if index == 0:
             suffix = groups[2].replace(".", "")
             if not 1 <= hour <= 12:
@@ -359,7 +359,7 @@ def _read(tokens: list[str], original: str) -> _Reading:
             skip_next = False
             continue
         following = tokens[index + 1] if index + 1 < len(tokens) else ""
-        if (token.isdigit() or token in NUMBER_WORDS) and following in UNITS:
+        if (token.isdecimal() or token in NUMBER_WORDS) and following in UNITS:
             reading.intervals[str(UNITS[following])] = _number(token)
             skip_next = True
         elif token in WEEKDAYS:
@@ -374,7 +374,7 @@ def _read(tokens: list[str], original: str) -> _Reading:
             reading.units.add(str(UNITS[token]))
         elif _ordinal(token) is not None:
             reading.ordinals.append(_ordinal(token))  # type: ignore[arg-type]
-        elif token.isdigit():
+        elif token.isdecimal():
             reading.numbers.append(int(token))
         elif token in NUMBER_WORDS:  # "un mardi sur deux": an article, not a count
             if NUMBER_WORDS[token] != 1:

@@ -607,7 +607,7 @@ class MatrixTransport:
         if not choices:
             return False
         answer = text.strip().lower()
-        return (answer.isdigit() and 1 <= int(answer) <= len(choices)) or any(
+        return (answer.isdecimal() and 1 <= int(answer) <= len(choices)) or any(
             answer in (label.lower(), value.lower()) for label, value in choices)
 
     def _open_command_choice(self, room_id: str, text: str) -> str | None:
