@@ -23,8 +23,9 @@ from bot.trust.models import AuditEntry, Invitation
 from tests.harness import make_bot
 
 PARSER_EXAMPLES = 10_000
-GUEST_EXAMPLES = int(os.environ.get("FUZZ_GUEST", 8_000))
-ADMIN_EXAMPLES = int(os.environ.get("FUZZ_ADMIN", 2_000))
+SCALE = float(os.environ.get("FUZZ_SCALE", 1))
+GUEST_EXAMPLES = int(os.environ.get("FUZZ_GUEST", 8_000 * SCALE))
+ADMIN_EXAMPLES = int(os.environ.get("FUZZ_ADMIN", 2_000 * SCALE))
 BATCH = 10  # inputs per hypothesis example: less engine overhead per input
 COMMANDS = ["lang", "role", "whoami", "invite", "start", "help", "link", "audit", "mydata"]
 GUEST_SENDERS = [("console", "mallory"), ("matrix", "@mallory:evil.example"),
