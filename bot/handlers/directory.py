@@ -197,14 +197,19 @@ def format_result(ctx: Context, number: int, result: SearchResult) -> str:
     lines = [f"{number}. {bold(display_name(entry))} (`{entry.id}`)"]
     if entry.service:
         lines.append(escape(entry.service))
-    lines.append(_("Area: {area}").format(area=coverage_text(ctx, entry)))
+    lines.extend(area_contact_languages(ctx, entry))
+    lines.extend(freshness_lines(ctx, entry))
+    return "\n".join(lines)
+
+
+def area_contact_languages(ctx: Context, entry: EntryRecord) -> list[str]:
+    lines = [_("Area: {area}").format(area=coverage_text(ctx, entry))]
     contact = contact_text(ctx, entry)
     if contact:
         lines.append(_("Contact: {contact}").format(contact=contact))
     if entry.languages:
         lines.append(_("Languages: {languages}").format(languages=", ".join(entry.languages)))
-    lines.extend(freshness_lines(ctx, entry))
-    return "\n".join(lines)
+    return lines
 
 
 def coverage_text(ctx: Context, entry: EntryRecord) -> str:
@@ -270,12 +275,7 @@ async def show_entry(ctx: Context):
         lines.append(escape(entry.service))
     lines.append(_("Topics: {topics}").format(
         topics=", ".join(vocab.label(t, current_locale()) for t in entry.topics)))
-    lines.append(_("Area: {area}").format(area=coverage_text(ctx, entry)))
-    contact = contact_text(ctx, entry)
-    if contact:
-        lines.append(_("Contact: {contact}").format(contact=contact))
-    if entry.languages:
-        lines.append(_("Languages: {languages}").format(languages=", ".join(entry.languages)))
+    lines.extend(area_contact_languages(ctx, entry))
     if entry.keywords:
         lines.append(_("Keywords: {keywords}").format(keywords=escape(", ".join(entry.keywords))))
     lines.append(_("Status: {status}").format(status=status.get(entry.status, entry.status)))
