@@ -64,7 +64,7 @@ times = st.one_of(from_words(TIME_WORDS), awkward,
 
 
 def _batches(examples: int):
-    return settings(max_examples=max(1, examples // BATCH), deadline=None, database=None,
+    return settings(max_examples=max(1, -(-examples // BATCH)), deadline=None, database=None,
                     derandomize=True, suppress_health_check=list(HealthCheck),
                     phases=[Phase.generate])  # no shrinking: a failing batch is printed
 

@@ -56,7 +56,7 @@ message_text = st.one_of(command_message, command_message, command_message, awkw
 def test_command_parser_never_fails():
     tried = []
 
-    @settings(max_examples=PARSER_EXAMPLES // BATCH, deadline=None, database=None)
+    @settings(max_examples=-(-PARSER_EXAMPLES // BATCH), deadline=None, database=None)
     @given(st.lists(st.one_of(message_text, st.text(max_size=200)), min_size=BATCH,
                     max_size=BATCH))
     def parse_all(texts):
@@ -127,7 +127,7 @@ def _run_fuzz(tmp_path, database_url, examples, sender_for, guest):
         loop.run_until_complete(bot.say("/invite staff cpas-liege", as_="alice"))
         before = loop.run_until_complete(_snapshot(bot))
 
-        @settings(max_examples=examples // BATCH, deadline=None, database=None,
+        @settings(max_examples=max(1, -(-examples // BATCH)), deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         @given(st.lists(st.tuples(message_text, st.integers(0, 99), st.booleans()),
                         min_size=BATCH, max_size=BATCH))
