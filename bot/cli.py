@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from pathlib import Path
 
@@ -88,6 +89,10 @@ def describe_startup_failure(settings: Settings, exc: Exception) -> str:
 
 def run_chat(settings: Settings, args) -> int:
     from bot.transports.console import ConsoleTransport
+
+    if settings.log_level.upper() == "INFO":
+        # The log shares the terminal with the conversation: only problems, unless asked.
+        logging.getLogger().setLevel(logging.WARNING)
 
     async def chat() -> None:
         app = await start_app(settings)
