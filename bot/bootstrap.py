@@ -15,8 +15,8 @@ from bot.config import Settings
 from bot.conversations import Conversations
 from bot.db import Database
 from bot.directory.service import build as build_directory
-from bot.i18n import Catalogues
-from bot.messages import IncomingMessage, Reply
+from bot.i18n import Catalogues, _, ngettext, normalize_locale
+from bot.messages import ChatRef, IncomingMessage, Reply
 from bot.outbox import Outbox
 from bot.people import People
 from bot.reminders.service import build as build_reminders
@@ -75,11 +75,13 @@ class App:
         return receive
 
     async def start(self, *, migrate: bool = True, start_scheduler: bool = True) -> None:
-        if migrate:
-            from bot.migrations import upgrade
-            await upgrade(self.services.db)
-        for hook in self.services.startup_hooks:
-            await hook(self.services)
+        from bot.locks import setup_lock
+        async with setup_lock(self.services.db):
+            if migrate:
+                from bot.migrations import upgrade
+                await upgrade(self.services.db)
+            for hook in self.services.startup_hooks:
+                await hook(self.services)
         if start_scheduler:
             self.services.scheduler.add_job(
                 self.services.outbox.deliver_pending, "interval", seconds=5,
@@ -99,6 +101,28 @@ class App:
         if in_flight:
             await asyncio.wait(in_flight, timeout=grace_seconds)
         scheduler.shutdown(wait=False)
+
+    async def console_welcome(self, chat: ChatRef, language: str | None, *,
+                              greet: bool) -> list[str]:
+        """The lines a console prints as it opens: a greeting on a terminal, and how many
+        messages were waiting for this person (delivered right after)."""
+        services = self.services
+        async with services.db.session() as session:
+            identity = await services.people.identity(session, chat.platform, chat.chat_id)
+            locale = (identity.user.locale if identity else None) or normalize_locale(language) \
+                or services.settings.default_locale
+        waiting = await services.outbox.waiting(chat.key())
+        lines = []
+        with services.catalogues.use(locale):
+            if greet:
+                lines.append(_("Hello {name}. Ask a question such as “logement Liège”, or type "
+                               "/help to see what you can do. Ctrl-D ends.").format(
+                                   name=chat.chat_id))
+            if waiting:
+                lines.append(ngettext("{count} message was waiting for you:",
+                                      "{count} messages were waiting for you:",
+                                      waiting).format(count=waiting))
+        return lines
 
     async def serve(self, transports: list[Transport]) -> None:
         for transport in transports:

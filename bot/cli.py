@@ -96,9 +96,15 @@ def run_chat(settings: Settings, args) -> int:
 
     async def chat() -> None:
         app = await start_app(settings)
+        console = ConsoleTransport(user=args.user, language=args.lang,
+                                   files_dir=settings.data_dir / "files")
         try:
-            await app.serve([ConsoleTransport(user=args.user, language=args.lang,
-                                              files_dir=settings.data_dir / "files")])
+            app.services.transports.add(console)
+            for line in await app.console_welcome(console.chat, args.lang,
+                                                  greet=console.interactive):
+                print(line, flush=True)
+            await app.services.outbox.deliver_pending()
+            await app.serve([console])
         finally:
             await app.stop()
 
@@ -107,7 +113,16 @@ def run_chat(settings: Settings, args) -> int:
 
 
 def run_bot(settings: Settings, args) -> int:
+    from bot.locks import single_runner_lock
     from bot.transports.registry import configured_transports
+
+    try:
+        runner = single_runner_lock(settings.effective_database_url)
+    except OSError as exc:
+        raise StartupError(f"cannot open the database's folder: {exc}") from None
+    if runner is None:
+        raise StartupError("another `coordbot run` already uses this SQLite database; several "
+                           "instances need PostgreSQL (COORDBOT_DATABASE_URL)")
 
     async def run() -> None:
         app = await start_app(settings)

@@ -60,6 +60,9 @@ class IncomingMessage:
     attachment: Attachment | None = None
     # Set by transports when the user is addressing the bot in a group (reply to it, mention).
     addressed: bool = False
+    # False for a local terminal: the per-person flood limit guards the remote platforms,
+    # and piped console input must be answered line by line, never dropped.
+    metered: bool = True
 
     @property
     def identity(self) -> str:

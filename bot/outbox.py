@@ -1,15 +1,23 @@
 """The outbox: every message the bot sends on its own initiative (reminders, broadcasts,
 check-in questions and nudges) is first written here, in the same transaction as the change
 that caused it, then delivered. A row is marked sent only after the platform confirmed it, and
-its idempotency key (unique) means the same message cannot be queued twice."""
+its idempotency key (unique) means the same message cannot be queued twice.
+
+Several instances may share one database: each delivery pass first *claims* the rows it will
+send (one UPDATE over a `FOR UPDATE SKIP LOCKED` selection on PostgreSQL; SQLite serialises
+writers), so no two instances send the same row. A claim expires after `CLAIM_SECONDS`, so the
+rows of an instance that died mid-pass are taken over by another."""
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, insert, select, update
+from sqlalchemy import (JSON, DateTime, Integer, String, Text, func, insert, or_,
+                        select,
+                        update)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,6 +48,9 @@ class OutboxMessage(Base):
     platform_message_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     # Who asked for it (a broadcast, a reminder occurrence): lets a feature report delivery.
     source: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    # The instance delivering it now, until when (see `Outbox._claim`).
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     def reply(self) -> Reply:
         return Reply(self.text, [Choice(c["label"], c["value"]) for c in self.choices or []])
@@ -49,11 +60,13 @@ class Outbox:
     MAX_ATTEMPTS = 8
     WRITE_EVERY = 50
     CONCURRENT_CHATS = 50
+    CLAIM_SECONDS = 300
 
-    def __init__(self, db, transports, clock):
+    def __init__(self, db, transports, clock, instance_id: str | None = None):
         self.db = db
         self.transports = transports
         self.clock = clock
+        self.instance_id = instance_id or uuid.uuid4().hex
         self._lock = asyncio.Lock()
 
     async def enqueue(self, session: AsyncSession, chat: ChatRef, reply: Reply, key: str, *,
@@ -97,6 +110,12 @@ class Outbox:
             await session.execute(insert(OutboxMessage), rows)
         return queued
 
+    async def waiting(self, chat_key: str) -> int:
+        """How many messages are queued for one chat and not yet delivered."""
+        async with self.db.session() as session:
+            return await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.chat_key == chat_key, OutboxMessage.status == PENDING)) or 0
+
     async def deliver_pending(self, limit: int = 500) -> int:
         """Sends what is due, oldest first; returns how many were confirmed sent. One delivery pass at a time per process, so two triggers (the
         interval job, a feature that just queued something) never send a row twice."""
@@ -104,16 +123,9 @@ class Outbox:
             return await self._deliver_pending(limit)
 
     async def _deliver_pending(self, limit: int) -> int:
-        now = self.clock.now()
-        async with self.db.session() as session:
-            rows = list(await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.status == PENDING,
-                                            OutboxMessage.not_before <= now)
-                .order_by(OutboxMessage.id).limit(limit)))
+        rows = await self._claim(limit)
         by_chat: dict[str, list[OutboxMessage]] = {}
         for row in rows:
-            if self.transports.get(row.chat_key.partition(":")[0]) is None:
-                continue  # not running in this process (yet): stays pending, no attempt used
             by_chat.setdefault(row.chat_key, []).append(row)
         batch = _OutcomeBatch(self._write, self.WRITE_EVERY)
         gate = asyncio.Semaphore(self.CONCURRENT_CHATS)
@@ -134,6 +146,42 @@ class Outbox:
         await batch.flush()
         return sent
 
+    async def _claim(self, limit: int) -> list[OutboxMessage]:
+        """Marks up to `limit` due rows as this instance's for `CLAIM_SECONDS` and returns
+        them, oldest first. Only rows of chats this process can reach are taken; the others
+        stay pending, with no attempt used, for the instance (or console) that serves them."""
+        scope = self._scope_condition()
+        if scope is None:
+            return []
+        now = self.clock.now()
+        candidates = (select(OutboxMessage.id)
+                      .where(OutboxMessage.status == PENDING, OutboxMessage.not_before <= now,
+                             or_(OutboxMessage.claimed_until.is_(None),
+                                 OutboxMessage.claimed_until < now), scope)
+                      .order_by(OutboxMessage.id).limit(limit))
+        if not self.db.is_sqlite:
+            candidates = candidates.with_for_update(skip_locked=True)
+        async with self.db.transaction() as session:
+            claimed = await session.scalars(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(candidates.scalar_subquery()))
+                .values(claimed_by=self.instance_id,
+                        claimed_until=now + timedelta(seconds=self.CLAIM_SECONDS))
+                .returning(OutboxMessage)
+                .execution_options(synchronize_session=False))
+            rows = list(claimed)
+        return sorted(rows, key=lambda row: row.id)
+
+    def _scope_condition(self):
+        conditions = []
+        for platform, chats in self.transports.scopes():
+            if chats is None:
+                conditions.append(OutboxMessage.chat_key.startswith(f"{platform}:",
+                                                                    autoescape=True))
+            elif chats:
+                conditions.append(OutboxMessage.chat_key.in_(sorted(chats)))
+        return or_(*conditions) if conditions else None
+
     async def _send(self, row: OutboxMessage) -> SendResult:
         chat = ChatRef.parse(row.chat_key)
         try:
@@ -146,11 +194,12 @@ class Outbox:
     def _outcome(self, row: OutboxMessage, result: SendResult) -> dict:
         now = self.clock.now()
         attempts = (row.attempts or 0) + 1
+        released = {"claimed_by": None, "claimed_until": None}
         if result.ok:
             return {"id": row.id, "attempts": attempts, "status": SENT, "sent_at": now,
-                    "platform_message_id": result.message_id}
+                    "platform_message_id": result.message_id, **released}
         change = {"id": row.id, "attempts": attempts,
-                  "last_error": (result.error or "unknown error")[:300]}
+                  "last_error": (result.error or "unknown error")[:300], **released}
         if result.permanent or attempts >= self.MAX_ATTEMPTS:
             change["status"] = FAILED
         else:

@@ -7,6 +7,7 @@ from alembic import command
 from alembic.config import Config
 
 from bot.db import Database
+from bot.locks import migration_lock
 
 HERE = Path(__file__).resolve().parent
 
@@ -18,8 +19,11 @@ def alembic_config() -> Config:
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:
+    """Several processes starting at once on a new database: one upgrades, the others wait
+    for it and then find nothing left to do."""
     async with db.engine.begin() as connection:
-        await connection.run_sync(_run, "upgrade", revision)
+        async with migration_lock(connection, db.url):
+            await connection.run_sync(_run, "upgrade", revision)
 
 
 async def downgrade(db: Database, revision: str) -> None:

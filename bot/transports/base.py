@@ -23,6 +23,10 @@ class SendResult:
 
 class Transport(Protocol):
     platform: str
+    # The chats this process delivers to for its platform; None means every chat of the
+    # platform. A console serves only its own person, so other people's queued messages wait
+    # for their own console instead of printing in this terminal.
+    served_chats: frozenset[str] | None
 
     async def start(self, receive: Receiver) -> None: ...
 
@@ -47,9 +51,21 @@ class Transports:
     def __iter__(self):
         return iter(list(self._by_platform.values()))
 
+    def serves(self, chat_key: str) -> bool:
+        transport = self.get(chat_key.partition(":")[0])
+        if transport is None:
+            return False
+        served = getattr(transport, "served_chats", None)
+        return served is None or chat_key in served
+
+    def scopes(self) -> list[tuple[str, frozenset[str] | None]]:
+        """(platform, served chat keys or None for all): what the outbox may claim here."""
+        return [(platform, getattr(transport, "served_chats", None))
+                for platform, transport in self._by_platform.items()]
+
     async def send(self, chat: ChatRef, reply: Reply, *,
                    idempotency_key: str | None = None) -> SendResult:
         transport = self.get(chat.platform)
-        if transport is None:
-            return SendResult(False, error=f"no {chat.platform} transport running")
+        if transport is None or not self.serves(chat.key()):
+            return SendResult(False, error=f"no {chat.platform} transport for this chat here")
         return await transport.send(chat, reply, idempotency_key=idempotency_key)

@@ -26,6 +26,8 @@ class ConsoleTransport:
         self.stdout = stdout or sys.stdout
         self.interactive = self.stdin.isatty() if interactive is None else interactive
         self.chat = ChatRef("console", user)
+        # One person per terminal: messages queued for other console people wait for theirs.
+        self.served_chats = frozenset({self.chat.key()})
         self._sent = 0
 
     async def start(self, receive: Receiver) -> None:
@@ -42,7 +44,7 @@ class ConsoleTransport:
             await receive(IncomingMessage(chat=self.chat, sender_id=self.user, text=text,
                                           is_direct=True, sender_name=self.user,
                                           sender_username=self.user, language_hint=self.language,
-                                          attachment=attachment))
+                                          attachment=attachment, metered=False))
 
     def _read_line(self) -> str | None:
         try:
@@ -55,6 +57,8 @@ class ConsoleTransport:
 
     async def send(self, chat: ChatRef, reply: Reply, *,
                    idempotency_key: str | None = None) -> SendResult:
+        if chat.key() not in self.served_chats:
+            return SendResult(False, error="another person's console")
         saved = await asyncio.to_thread(self._save, reply) if reply.attachment else None
         self.stdout.write(render(reply, saved) + "\n")
         self.stdout.flush()
