@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.conversations import Conversations
 from bot.db import Database
 from bot.directory.service import build as build_directory
+from bot.leader import LeaderLoop, Lease
 from bot.i18n import Catalogues, _, ngettext, normalize_locale
 from bot.messages import ChatRef, IncomingMessage, Reply
 from bot.outbox import Outbox
@@ -54,6 +55,7 @@ class Services:
 class App:
     def __init__(self, services: Services):
         self.services = services
+        self.leaders: list[tuple[LeaderLoop, asyncio.Task]] = []
 
     @property
     def router(self) -> Router:
@@ -130,7 +132,40 @@ class App:
         for transport in transports:
             await transport.start(self.receiver_for(transport))
 
+    async def lead(self, lease_name: str, build: Callable[[], Transport], *,
+                   retry_seconds: float = 5.0) -> LeaderLoop:
+        """Runs the transport `build()` makes only while this instance holds the lease: the
+        one poller of a platform account among several instances. A first attempt is made
+        now, so that a transport failing to start is told at once; a standby keeps trying."""
+        running: list[Transport] = []
+
+        async def start() -> None:
+            transport = build()
+            self.services.transports.add(transport)
+            running.append(transport)
+            await transport.start(self.receiver_for(transport))
+
+        async def stop() -> None:
+            while running:
+                transport = running.pop()
+                self.services.transports.remove(transport.platform)
+                await transport.stop()
+
+        loop = LeaderLoop(Lease(self.services.db, lease_name), start, stop,
+                          retry_seconds=retry_seconds, check_seconds=retry_seconds)
+        await loop.begin()
+        self.leaders.append((loop, asyncio.create_task(loop.run(), name=f"lead {lease_name}")))
+        return loop
+
+    async def _stop_leaders(self) -> None:
+        for loop, _task in self.leaders:
+            await loop.finish()
+        if self.leaders:
+            await asyncio.wait([task for _loop, task in self.leaders], timeout=30)
+        self.leaders.clear()
+
     async def stop(self) -> None:
+        await self._stop_leaders()
         await self._stop_scheduler()
         for hook in reversed(self.services.shutdown_hooks):
             await hook(self.services)

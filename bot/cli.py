@@ -25,6 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the bot on the configured Telegram/Matrix transports")
     run.set_defaults(func=run_bot)
 
+    health = commands.add_parser("health", help="exit non-zero when the database or a "
+                                 "platform's receiving instance is down")
+    health.set_defaults(func=health_check)
+
     db = commands.add_parser("db", help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", metavar="TASK", required=True)
     db_commands.add_parser("upgrade", help="apply the migrations").set_defaults(func=db_upgrade)
@@ -114,7 +118,7 @@ def run_chat(settings: Settings, args) -> int:
 
 def run_bot(settings: Settings, args) -> int:
     from bot.locks import single_runner_lock
-    from bot.transports.registry import configured_transports
+    from bot.transports.registry import transport_plans
 
     try:
         runner = single_runner_lock(settings.effective_database_url)
@@ -127,12 +131,15 @@ def run_bot(settings: Settings, args) -> int:
     async def run() -> None:
         app = await start_app(settings)
         try:
-            transports = configured_transports(settings, app.services)
-            if not transports:
+            plans = transport_plans(settings, app.services)
+            if not plans:
                 raise StartupError("no transport configured: set COORDBOT_TELEGRAM_TOKEN or "
                                    "COORDBOT_MATRIX_HOMESERVER (or use `coordbot chat`)")
             try:
-                await app.serve(transports)
+                await app.serve([plan.build() for plan in plans if plan.lease is None])
+                for plan in plans:
+                    if plan.lease is not None:
+                        await app.lead(plan.lease, plan.build)
             except Exception as exc:  # noqa: BLE001 - e.g. a rejected token, told in one line
                 raise StartupError(f"a transport failed to start ({type(exc).__name__}): "
                                    f"{exc}") from None
@@ -177,6 +184,16 @@ def db_upgrade(settings: Settings, args) -> int:
     revision = asyncio.run(go())
     print(f"database {mask_url(settings.effective_database_url)} is at revision {revision}")
     return 0
+
+
+def health_check(settings: Settings, args) -> int:
+    from bot.health import run_checks
+    from bot.transports.registry import leases
+
+    checks = asyncio.run(run_checks(settings, leases(settings)))
+    for check in checks:
+        print(check.line())
+    return 0 if all(check.ok for check in checks) else 1
 
 
 def config_check(settings: Settings, args) -> int:

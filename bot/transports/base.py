@@ -45,6 +45,9 @@ class Transports:
     def add(self, transport: Transport) -> None:
         self._by_platform[transport.platform] = transport
 
+    def remove(self, platform: str) -> None:
+        self._by_platform.pop(platform, None)
+
     def get(self, platform: str) -> Transport | None:
         return self._by_platform.get(platform)
 

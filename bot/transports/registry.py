@@ -1,6 +1,9 @@
 """Which transports `coordbot run` starts, from the settings, wired to the app's services."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Callable
+
 from bot.config import Settings
 from bot.i18n import LOCALES, _
 from bot.messages import ChatRef
@@ -16,16 +19,47 @@ def matrix_configured(settings: Settings) -> bool:
                 and (settings.matrix_password or settings.matrix_access_token))
 
 
-def configured_transports(settings: Settings, services=None) -> list:
-    transports = []
+@dataclass(frozen=True)
+class TransportPlan:
+    """How to build one configured transport. `lease` names the platform account when only
+    one instance at a time may receive for it (Telegram long polling, the Matrix sync);
+    None when every instance may (Telegram webhooks behind a load balancer)."""
+
+    platform: str
+    build: Callable[[], Any]
+    lease: str | None
+
+
+def transport_plans(settings: Settings, services=None) -> list[TransportPlan]:
+    plans = []
     if settings.telegram_token:
         if services is None:
             raise ValueError("the Telegram transport needs the application's services")
-        transports.append(telegram_transport(settings, services))
+        plans.append(TransportPlan("telegram", lambda: telegram_transport(settings, services),
+                                   _lease_of(settings, "telegram")))
     if matrix_configured(settings):
         from bot.transports.matrix import MatrixTransport
-        transports.append(MatrixTransport(settings))
-    return transports
+        plans.append(TransportPlan("matrix", lambda: MatrixTransport(settings),
+                                   _lease_of(settings, "matrix")))
+    return plans
+
+
+def _lease_of(settings: Settings, platform: str) -> str | None:
+    return next((name for name in leases(settings) if name.startswith(f"{platform}:")), None)
+
+
+def leases(settings: Settings) -> list[str]:
+    """The lease names of the configured platform accounts that need one poller."""
+    names = []
+    if settings.telegram_token and not settings.telegram_webhook_url:
+        names.append(f"telegram:{settings.telegram_token.partition(':')[0]}")
+    if matrix_configured(settings):
+        names.append(f"matrix:{settings.matrix_user_id}")
+    return names
+
+
+def configured_transports(settings: Settings, services=None) -> list:
+    return [plan.build() for plan in transport_plans(settings, services)]
 
 
 def telegram_transport(settings: Settings, services, **options):
