@@ -49,7 +49,7 @@ from bot.transports.base import Receiver, SendResult
 from bot.transports.telegram_format import (MAX_CAPTION, MAX_TEXT, render, split_markup,
                                             telegram_length)
 from bot.transports.telegram_limits import RateLimiter
-from bot.transports.telegram_state import UpdateLog
+from bot.transports.telegram_state import Claim, UpdateLog
 
 log = logging.getLogger("coordbot.telegram")
 
@@ -248,11 +248,16 @@ class TelegramTransport:
             return web.Response(status=400)
         lock = self._chat_locks[_chat_id_of(update)]
         async with lock:
-            if update.update_id in self._recent or await self.updates.is_handled(update.update_id):
+            if update.update_id in self._recent:
+                return web.Response(text="ok")
+            claim = await self.updates.claim(update.update_id)
+            if claim is Claim.BUSY:   # another instance is on it: Telegram will ask again
+                return web.Response(status=503)
+            if claim is Claim.DONE:
                 return web.Response(text="ok")
             await self._handle_safely(update)
             self._remember(update.update_id)
-            await self.updates.mark_handled(update.update_id)
+            await self.updates.finish(update.update_id)
         if len(self._chat_locks) > 1000:
             for chat_id in [c for c, l in self._chat_locks.items() if not l.locked()]:
                 del self._chat_locks[chat_id]

@@ -11,14 +11,18 @@ undelivered updates for at most 24 hours)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from enum import Enum
 
-from sqlalchemy import BigInteger, DateTime, String, delete, select
+from sqlalchemy import (BigInteger, Boolean, DateTime, String, delete, select, true,
+                        update)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, Database
 
 KEEP_WEBHOOK_RECORDS = timedelta(days=2)
+# A webhook claim older than this belongs to an instance that died while handling it.
+CLAIM_STALE = timedelta(minutes=2)
 
 
 def _now() -> datetime:
@@ -41,6 +45,14 @@ class TelegramHandledUpdate(Base):
     bot_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     handled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    # False while an instance handles it (webhook mode): a claim, not yet a record.
+    finished: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class Claim(Enum):
+    MINE = "mine"          # handle it now
+    DONE = "done"          # handled already: acknowledge
+    BUSY = "busy"          # another instance is handling it: let Telegram retry later
 
 
 class UpdateLog:
@@ -67,6 +79,36 @@ class UpdateLog:
     async def is_handled(self, update_id: int) -> bool:
         async with self.db.session() as session:
             return await session.get(TelegramHandledUpdate, (self.bot_id, update_id)) is not None
+
+    async def claim(self, update_id: int, *, stale_after: timedelta = CLAIM_STALE) -> Claim:
+        """Webhook mode with several instances: takes `update_id` for this instance unless
+        it was handled, or is being handled, elsewhere. The claim of an instance that died
+        while handling it goes stale and is taken over."""
+        now = _now()
+        try:
+            async with self.db.transaction() as session:
+                session.add(TelegramHandledUpdate(bot_id=self.bot_id, update_id=update_id,
+                                                  handled_at=now, finished=False))
+            return Claim.MINE
+        except IntegrityError:
+            pass
+        async with self.db.transaction() as session:
+            taken = await session.execute(update(TelegramHandledUpdate).where(
+                TelegramHandledUpdate.bot_id == self.bot_id,
+                TelegramHandledUpdate.update_id == update_id,
+                TelegramHandledUpdate.finished.is_(False),
+                TelegramHandledUpdate.handled_at < now - stale_after).values(handled_at=now))
+            if taken.rowcount:
+                return Claim.MINE
+            row = await session.get(TelegramHandledUpdate, (self.bot_id, update_id))
+        return Claim.DONE if row is None or row.finished else Claim.BUSY
+
+    async def finish(self, update_id: int) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(update(TelegramHandledUpdate).where(
+                TelegramHandledUpdate.bot_id == self.bot_id,
+                TelegramHandledUpdate.update_id == update_id).values(finished=True,
+                                                                      handled_at=_now()))
 
     async def mark_handled(self, update_id: int) -> None:
         try:

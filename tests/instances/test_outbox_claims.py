@@ -66,3 +66,22 @@ async def test_rows_for_a_platform_not_running_here_are_left_untouched(bot):
     async with bot.services.db.session() as session:
         rows = list(await session.scalars(select(OutboxMessage)))
     assert all(row.claimed_by is None and row.attempts == 0 for row in rows)
+
+
+async def test_a_webhook_update_is_handled_by_one_instance_only(bot):
+    """Telegram webhooks behind a load balancer: a redelivery reaching another instance while
+    the first still handles it is not handled twice; a claim left by a dead instance is
+    taken over."""
+    from datetime import timedelta as span
+
+    from bot.transports.telegram_state import Claim, UpdateLog
+
+    first, second = UpdateLog(bot.services.db, "42"), UpdateLog(bot.services.db, "42")
+    outcomes = await asyncio.gather(*(log.claim(7001) for log in (first, second, first)))
+    assert sorted(o.value for o in outcomes) == ["busy", "busy", "mine"]
+    await first.finish(7001)
+    assert await second.claim(7001) is Claim.DONE
+
+    assert await first.claim(7002) is Claim.MINE          # then that instance dies
+    assert await second.claim(7002) is Claim.BUSY
+    assert await second.claim(7002, stale_after=span(seconds=0)) is Claim.MINE
