@@ -133,7 +133,7 @@ class App:
             await transport.start(self.receiver_for(transport))
 
     async def lead(self, lease_name: str, build: Callable[[], Transport], *,
-                   retry_seconds: float = 5.0) -> LeaderLoop:
+                   retry_seconds: float | None = None) -> LeaderLoop:
         """Runs the transport `build()` makes only while this instance holds the lease: the
         one poller of a platform account among several instances. A first attempt is made
         now, so that a transport failing to start is told at once; a standby keeps trying."""
@@ -151,8 +151,9 @@ class App:
                 self.services.transports.remove(transport.platform)
                 await transport.stop()
 
+        retry = retry_seconds or self.services.settings.leader_retry_seconds
         loop = LeaderLoop(Lease(self.services.db, lease_name), start, stop,
-                          retry_seconds=retry_seconds, check_seconds=retry_seconds)
+                          retry_seconds=retry, check_seconds=retry)
         await loop.begin()
         self.leaders.append((loop, asyncio.create_task(loop.run(), name=f"lead {lease_name}")))
         return loop
@@ -192,7 +193,8 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
         conversations=Conversations(clock),
         transports=Transports(),
     )
-    services.outbox = Outbox(services.db, services.transports, clock)
+    services.outbox = Outbox(services.db, services.transports, clock,
+                             claim_seconds=settings.outbox_claim_seconds)
     services.scheduler = AsyncIOScheduler(timezone="UTC")
     services.router = Router(FEATURES)
     services.trust = build_trust(services)

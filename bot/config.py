@@ -68,6 +68,10 @@ class Settings:
     registration_failures_per_hour: int = 5
     audit_retention_days: int = 730
     outbox_retention_days: int = 90
+    # Several instances: a message claimed by an instance that died is sent by another after
+    # this long; a standby instance tries to become a platform's receiver this often.
+    outbox_claim_seconds: int = 60
+    leader_retry_seconds: int = 5
 
     @property
     def effective_database_url(self) -> str:
@@ -115,7 +119,8 @@ class Settings:
         if self.max_message_length < 1:
             raise ConfigError("COORDBOT_MAX_MESSAGE_LENGTH: must be positive")
         for name in ("invitation_days", "registration_failures_per_hour",
-                     "audit_retention_days", "outbox_retention_days"):
+                     "audit_retention_days", "outbox_retention_days", "outbox_claim_seconds",
+                     "leader_retry_seconds"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"COORDBOT_{name.upper()}: must be positive")
         if self.rate_limit_burst < 0 or self.rate_limit_per_minute < 0:

@@ -5,13 +5,12 @@ its idempotency key (unique) means the same message cannot be queued twice.
 
 Several instances may share one database: each delivery pass first *claims* the rows it will
 send (one UPDATE over a `FOR UPDATE SKIP LOCKED` selection on PostgreSQL; SQLite serialises
-writers), so no two instances send the same row. A claim expires after `CLAIM_SECONDS`, so the
+writers), so no two instances send the same row. A claim expires after `claim_seconds`, so the
 rows of an instance that died mid-pass are taken over by another."""
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -58,15 +57,16 @@ class OutboxMessage(Base):
 
 class Outbox:
     MAX_ATTEMPTS = 8
-    WRITE_EVERY = 50
     CONCURRENT_CHATS = 50
-    CLAIM_SECONDS = 300
+    CLAIM_SECONDS = 60
 
-    def __init__(self, db, transports, clock, instance_id: str | None = None):
+    def __init__(self, db, transports, clock, instance_id: str | None = None,
+                 claim_seconds: int = CLAIM_SECONDS):
         self.db = db
         self.transports = transports
         self.clock = clock
         self.instance_id = instance_id or uuid.uuid4().hex
+        self.claim_seconds = claim_seconds
         self._lock = asyncio.Lock()
 
     async def enqueue(self, session: AsyncSession, chat: ChatRef, reply: Reply, key: str, *,
@@ -127,7 +127,6 @@ class Outbox:
         by_chat: dict[str, list[OutboxMessage]] = {}
         for row in rows:
             by_chat.setdefault(row.chat_key, []).append(row)
-        batch = _OutcomeBatch(self._write, self.WRITE_EVERY)
         gate = asyncio.Semaphore(self.CONCURRENT_CHATS)
 
         # Chats are served concurrently, each chat's messages in order, so that the
@@ -138,16 +137,16 @@ class Outbox:
                 sent = 0
                 for row in chat_rows:
                     result = await self._send(row)
-                    await batch.add(self._outcome(row, result))
+                    # Written as soon as the platform confirmed it: an instance killed
+                    # mid-pass leaves only the messages in flight to be sent again.
+                    await self._write([self._outcome(row, result)])
                     sent += int(result.ok)
                 return sent
 
-        sent = sum(await asyncio.gather(*(deliver_chat(r) for r in by_chat.values())))
-        await batch.flush()
-        return sent
+        return sum(await asyncio.gather(*(deliver_chat(r) for r in by_chat.values())))
 
     async def _claim(self, limit: int) -> list[OutboxMessage]:
-        """Marks up to `limit` due rows as this instance's for `CLAIM_SECONDS` and returns
+        """Marks up to `limit` due rows as this instance's for `claim_seconds` and returns
         them, oldest first. Only rows of chats this process can reach are taken; the others
         stay pending, with no attempt used, for the instance (or console) that serves them."""
         scope = self._scope_condition()
@@ -166,7 +165,7 @@ class Outbox:
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(candidates.scalar_subquery()))
                 .values(claimed_by=self.instance_id,
-                        claimed_until=now + timedelta(seconds=self.CLAIM_SECONDS))
+                        claimed_until=now + timedelta(seconds=self.claim_seconds))
                 .returning(OutboxMessage)
                 .execution_options(synchronize_session=False))
             rows = list(claimed)
@@ -215,23 +214,3 @@ class Outbox:
             return
         async with self.db.transaction() as session:
             await session.execute(update(OutboxMessage), updates)
-
-
-class _OutcomeBatch:
-    """Confirmed sends are written in small groups: few transactions under load, and only a
-    handful of messages could be re-sent if the process dies mid-pass."""
-
-    def __init__(self, write, size: int):
-        self.write, self.size = write, size
-        self.items: list[dict] = []
-        self.flushed_at = time.monotonic()
-
-    async def add(self, outcome: dict) -> None:
-        self.items.append(outcome)
-        if len(self.items) >= self.size or time.monotonic() - self.flushed_at > 0.2:
-            await self.flush()
-
-    async def flush(self) -> None:
-        items, self.items = self.items, []
-        self.flushed_at = time.monotonic()
-        await self.write(items)
