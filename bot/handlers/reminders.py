@@ -13,10 +13,10 @@ from bot.reminders.audience import BLOCKED, AudienceError, only_self, parse_audi
 from bot.reminders.calendar import calendar_ics
 from bot.reminders.formatting import duration, moment
 from bot.reminders.models import Schedule
-from bot.reminders.recurrence import parse_local
+from bot.when.recurrence import parse_local
 from bot.reminders.service import (ACK_ANSWERS, ACK_KIND, parse_occurrence_token,
                                    parse_short_id, short_id)
-from bot.reminders.timeparse import When, WhenError, parse_when
+from bot.when import When, WhenError, parse_when
 from bot.router import Command, ConversationStep, Context, Feature, role_label
 from bot.trust import audit
 
