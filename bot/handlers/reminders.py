@@ -186,7 +186,7 @@ async def confirm_step(ctx: Context, pending: PendingConversation):
 
 async def _confirmed_create(ctx: Context, payload: dict):
     service = _service(ctx)
-    when = When.from_dict(payload["when"])
+    when = When.from_dict(payload["when"]).settled(ctx.services.clock.now())
     if not when.recurrence().next_occurrences(ctx.services.clock.now(), 1):
         return _("That time has passed while you were confirming; nothing was saved.")
     schedule = await service.create(ctx.session, kind=payload["kind"], message=payload["text"],
@@ -211,7 +211,8 @@ async def _confirmed_edit(ctx: Context, payload: dict):
     schedule = await service.get(ctx.session, payload["schedule_id"])
     if schedule is None or not schedule.active:
         return _("That reminder no longer exists; nothing was changed.")
-    when = When.from_dict(payload["when"]) if payload.get("when") else None
+    when = (When.from_dict(payload["when"]).settled(ctx.services.clock.now())
+            if payload.get("when") else None)
     changed = [name for name in ("when", "text", "audience") if payload.get(name) is not None]
     # Before the update: a schedule that addressed others, or will, is audited.
     await _audit(ctx, "reminders.edit", schedule, payload.get("audience"), changed=changed)

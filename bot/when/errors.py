@@ -48,19 +48,15 @@ def original_word(token: str, original: str) -> str:
     return token
 
 
-def long_date(day: date) -> str:
-    locale = BABEL_LOCALES.get(current_locale(), "en_GB")
-    return format_date(day, "EEEE d MMMM y", locale=locale)
-
-
-def weekday_name(day: date) -> str:
-    return format_date(day, "EEEE", locale=BABEL_LOCALES.get(current_locale(), "en_GB"))
+def _babel() -> str:
+    return BABEL_LOCALES.get(current_locale(), "en_GB")
 
 
 def wrong_weekday(day: date) -> WhenError:
+    """"lundi 8 décembre" when the 8th is a Tuesday: a typo in one of the two."""
     return WhenError(_("{date} is a {weekday}: which of the two did you mean?").format(
-        date=format_date(day, "d MMMM y", locale=BABEL_LOCALES.get(current_locale(), "en_GB")),
-        weekday=weekday_name(day)))
+        date=format_date(day, "long", locale=_babel()),
+        weekday=format_date(day, "EEEE", locale=_babel())))
 
 
 def in_the_past(shown: str) -> WhenError:

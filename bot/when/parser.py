@@ -39,6 +39,7 @@ END_OF_DAY = time(23, 59)
 MAX_LEAD = timedelta(days=31)
 MAX_AHEAD = timedelta(days=366 * 5)
 SHOWN = "%d/%m/%Y %H:%M"
+HIDDEN = "\x00"
 
 
 @dataclass(frozen=True)
@@ -134,15 +135,18 @@ def parse_date(text: str, today: date, *, future: bool = True) -> date:
     if instant is not None:
         return instant.date()
     work, at = _take_time(work, original)
+    relative = RELATIVE_PART.search(work)
+    if relative:
+        day, rest = _shifted(noon, relative.group(1), original).date(), _cut(work, relative)
+    else:
+        day, rest, _roll = _date_of(work, datetime.combine(today, time(0)), original, future)
+    _no_leftovers(rest, original)
     if at is not None:
         raise WhenError(_("Give a date without a time here, for example \"24/12\" or "
                           "\"24 December\".") + " " + _("I read \"{text}\" as a time.").format(
                               text=original[:40]))
-    day, rest, _roll = _date_of(work, datetime.combine(today, time(0)), original, future)
     if day is None:
-        _no_leftovers(rest, original)
         raise unreadable(original)
-    _no_leftovers(rest, original)
     return day
 
 
@@ -181,8 +185,9 @@ def _checked(when: When, original: str, now: datetime) -> When:
         raise WhenError(_("\"{text}\" never happens after now.").format(text=original[:80]))
     gaps = [later - earlier for earlier, later in zip(upcoming, upcoming[1:])]
     if gaps and min(gaps) < MIN_INTERVAL:
+        minutes = int(MIN_INTERVAL.total_seconds() // 60)
         raise WhenError(_("That repeats too often: a reminder may repeat at most every "
-                          "{minutes} minutes.").format(minutes=int(MIN_INTERVAL.total_seconds() // 60)))
+                          "{minutes} minutes.").format(minutes=minutes))
     return when
 
 
@@ -279,7 +284,13 @@ def _take_holidays(work: str) -> tuple[str, bool]:
 def _take_time(work: str, original: str) -> tuple[str, time | None]:
     """The time of day, and the text without it. Parts of the day ("du soir", "'s avonds",
     "abends") move an afternoon hour; alone, they are not precise enough."""
+    # "dans 2 heures": the hours of a relative time are not a time of day
+    relative = RELATIVE_PART.search(work)
+    if relative:
+        work = work[:relative.start()] + f" {HIDDEN} " + work[relative.end():]
     work, at = _clock_time(work)
+    if relative:
+        work = work.replace(HIDDEN, relative.group(0))
     words = work.split()
     periods = [w for w in words if w in PM_WORDS or w in AM_WORDS]
     if periods and at is None:
@@ -336,6 +347,11 @@ def _cut(work: str, match: re.Match) -> str:
 
 def _one_off(work: str, at: time | None, now_local: datetime, original: str,
              default_time: time) -> datetime:
+    relative = RELATIVE_PART.search(work)
+    if relative:  # "in 3 days" next to other words: "dans 3 jours à 10h"
+        _no_leftovers(_cut(work, relative), original)
+        moment = _shifted(now_local, relative.group(1), original)
+        return datetime.combine(moment.date(), at) if at else moment
     day, rest, roll = _date_of(work, now_local, original, future=True)
     _no_leftovers(rest, original)
     if day is None:
@@ -358,15 +374,12 @@ def _date_of(work: str, now_local: datetime, original: str,
     if found is not None:
         day, rest = found
         return day, _same_weekday(day, rest, original), timedelta()
-    relative = RELATIVE_PART.search(work)
-    if relative:  # "in 3 days" next to a time: "dans 3 jours à 10h"
-        return (_shifted(now_local, relative.group(1), original).date(), _cut(work, relative),
-                timedelta())
     tokens = _tokens(work)
     for token in tokens:
         if token in RELATIVE_DAYS:
             rest = " ".join(t for t in tokens if t != token)
-            return today + timedelta(days=int(RELATIVE_DAYS[token])), rest, timedelta()  # type: ignore[arg-type]
+            shift = int(RELATIVE_DAYS[token])  # type: ignore[arg-type]
+            return today + timedelta(days=shift), rest, timedelta()
     return _weekday(tokens, today, original)
 
 
@@ -381,7 +394,7 @@ def _written_date(work: str, today: date, original: str,
         match = pattern.search(work)
         if match:
             month_text = match.group(month_group)
-            month = int(month_text) if month_text.isdecimal() else int(MONTHS[month_text])  # type: ignore[arg-type]
+            month = int(month_text if month_text.isdecimal() else MONTHS[month_text])  # type: ignore[arg-type]
             day = _dated(match.group(3), month, int(match.group(day_group)), today, original,
                          future)
             return day, _cut(work, match)

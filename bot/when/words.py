@@ -97,7 +97,7 @@ FILLERS = _set(
     "een en om te um am im der die das den dem und an zu o об в у на і й та з ко "
     "with starting every each s th this ce cette deze dit diese dieser diesen цього цей цю "
     "vers rond gegen tegen around avant voor vor before by until tot bis jusqu jusquau до "
-    "uiterlijk spatestens latest") | {"\u043e"}  # the Cyrillic "о" (at)
+    "uiterlijk spatestens latest dici") | {"\u043e"}  # the Cyrillic "о" (at)
 
 MONTHS = _words({
     1: "january jan janvier janv januari janner januar січня січень",
@@ -122,7 +122,7 @@ RELATIVE_DAYS = _words({
 })
 PHRASES = [  # rewritten to one token before reading words
     (r"\bapres[- ]demain\b", " overmorgen "), (r"\bday after tomorrow\b", " overmorgen "),
-    (r"\bapres[- ]midi\b", " apresmidi "), (r"\bin the (afternoon|evening)\b", " pm "),
+    (r"\b[ld]?apres[- ]midi\b", " apresmidi "), (r"\bin the (afternoon|evening)\b", " pm "),
     (r"\bau plus tard\b|\bten laatste\b|\bat the latest\b|\bне пізніше\b", " "),
     (r"\ben semaine\b", " weekdays "), (r"\bsur deux\b", " other "),
     (r"\bom de andere\b", " every other "), (r"\bom de\b", " every "),
@@ -132,6 +132,7 @@ PHRASES = [  # rewritten to one token before reading words
     # half an hour, in every language, before numbers are read
     (r"\b(?:une |een |einer |an )?(?:demi[- ]heure|half uur|halben stunde|half an hour|"
      r"пів ?години|півгодини)\b", " 30 minutes "),
+    (r"\bчерез (хвилину|годину|день|тиждень|місяць|рік)\b", r" через 1 \1 "),
     (r"\b(?:un |een |einem |a )?(?:quart dheure|kwartier|viertelstunde|quarter of an hour|"
      r"чверть години)\b", " 15 minutes "),
 ]
@@ -139,9 +140,10 @@ NOON = _set("noon midday midi middag mittag опівдні полудні")
 NEXT_WORDS = _set("next prochain prochaine volgende komende nachsten nachste nachster kommenden "
                   "kommende наступного наступну наступний наступної")
 # Parts of the day: after-noon words move "3" to 15:00; morning words change nothing.
-PM_WORDS = _set("pm apresmidi soir soiree avond avonds savonds namiddag smiddags nachmittag "
+PM_WORDS = _set("pm apresmidi soir soiree avond avonds savonds namiddag smiddags middags "
+                "nachmittag "
                 "nachmittags abend abends вечора ввечері вечері")
-AM_WORDS = _set("matin ochtend sochtends smorgens morgens vormittag vormittags morning "
+AM_WORDS = _set("matin ochtend ochtends sochtends smorgens morgens vormittag vormittags morning "
                 "ранку вранці")
 
 _UNIT_ALT = alternation(UNITS)
