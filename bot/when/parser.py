@@ -40,6 +40,7 @@ MAX_LEAD = timedelta(days=31)
 MAX_AHEAD = timedelta(days=366 * 5)
 SHOWN = "%d/%m/%Y %H:%M"
 HIDDEN = "\x00"
+MAX_SPAN_WORDS = 12  # two dates are never longer; bounds the work on hostile input
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def parse_span(text: str, today: date) -> tuple[date, date]:
         start = parse_date(parts[0], today)
         return start, parse_date(parts[1], start)
     words = original.split()
-    for cut in range(1, len(words)):
+    for cut in range(1, min(len(words), MAX_SPAN_WORDS)):
         try:
             start = parse_date(" ".join(words[:cut]), today)
             return start, parse_date(" ".join(words[cut:]), start)
@@ -318,12 +319,13 @@ def _time_of(match: re.Match, am_pm: bool = False) -> time:
     groups = match.groups()
     hour = int(groups[0])
     minute = int(groups[1]) if len(groups) > 1 and groups[1] and groups[1].isdecimal() else 0
+    written = re.sub(r"^\D+", "", match.group(0))  # "om 14.75": quote the time, not "om"
     if am_pm:
         if not 1 <= hour <= 12:
-            raise errors.invalid_time(match.group(0))
+            raise errors.invalid_time(written)
         hour = hour % 12 + (12 if groups[2].replace(".", "") == "pm" else 0)
     if hour > 23 or minute > 59:
-        raise errors.invalid_time(match.group(0))
+        raise errors.invalid_time(written)
     return time(hour, minute)
 
 
