@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from bot.config import PROJECT_ROOT
 from bot.i18n import Catalogues
-from bot.when import END_OF_DAY, WhenError, parse_date, parse_moment, parse_span, parse_when
+from bot.when import (END_OF_DAY, WhenError, parse_date, parse_moment, parse_month, parse_span,
+                      parse_when)
 from bot.when.errors import examples
 
 TZ = "Europe/Brussels"
@@ -53,6 +54,7 @@ TABLE = [
     ("fr", "d'ici vendredi 17h", "2026-12-04 17:00"),
     ("fr", "au plus tard le 11 décembre à 17h", "2026-12-11 17:00"),
     ("fr", "vendredi", "2026-12-04"),
+    ("fr", "fin du mois", "2026-12-31"),
     ("fr", "24/12", "2026-12-24"),
     ("fr", "vendredii 12h", "!vendredii"),
     ("fr", "lundi 8 décembre", "?8 December 2026 is a Tuesday"),
@@ -82,6 +84,7 @@ TABLE = [
     ("nl", "vrijdag 's middags om 2u", "2026-12-04 14:00"),
     ("nl", "maandag 7/12 om 10u", "2026-12-07 10:00"),
     ("nl", "zaterdag", "2026-12-05"),
+    ("nl", "eind van de maand om 17u", "2026-12-31 17:00"),
     ("nl", "morgen", "2026-12-03"),
     ("nl", "vrijdagg 17u", "!vrijdagg"),
     ("nl", "dinsdag 9 december", "?9 December 2026 is a Wednesday"),
@@ -103,6 +106,7 @@ TABLE = [
     ("de", "morgen Mittag", "2026-12-03 12:00"),
     ("de", "in 30 Sekunden", "2026-12-02 10:00:30"),
     ("de", "24.12.", "2026-12-24"),
+    ("de", "Monatsende", "2026-12-31"),
     ("de", "Mittwoch nächste Woche", "2026-12-09"),
     ("de", "spätestens Freitag", "2026-12-04"),
     ("de", "Freitg 14 Uhr", "!Freitg"),
@@ -259,6 +263,29 @@ def test_dates_without_a_year_can_be_read_in_this_year_for_answers():
     assert parse_date("1 november", TODAY, future=False) == date(2026, 11, 1)
     assert parse_date("1 november 2025", TODAY, future=False) == date(2025, 11, 1)
     assert parse_date("29/2", TODAY) == date(2028, 2, 29)  # the next 29 February
+
+
+@pytest.mark.parametrize("text, first", [
+    ("novembre 2026", "2026-11-01"), ("nov. 2025", "2025-11-01"), ("November", "2026-11-01"),
+    ("11/2026", "2026-11-01"), ("2026-11", "2026-11-01"), ("листопада 2025", "2025-11-01"),
+])
+def test_a_month_reads_as_its_first_day(text, first):
+    assert parse_month(text, TODAY).isoformat() == first
+
+
+def test_a_misspelt_month_is_asked_back():
+    with pytest.raises(WhenError, match='"novembr".*"novembre"'):
+        parse_month("novembr 2026", TODAY)
+
+
+@pytest.mark.parametrize("text", ["à la fin de chaque mois à 10h",
+                                  "elke maand op de laatste dag om 10u",
+                                  "end of each month at 10:00"])
+def test_the_end_of_every_month_repeats_on_its_last_day(text):
+    when = parse_when(text, "fr", TZ, NOW)
+    assert when.rrule == "FREQ=MONTHLY;INTERVAL=1;BYMONTHDAY=-1"
+    assert [shown(t) for t in when.recurrence().next_occurrences(NOW, 2)] == [
+        "2026-12-31 10:00", "2027-01-31 10:00"]
 
 
 def test_a_relative_time_counts_from_the_confirmation():

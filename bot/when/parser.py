@@ -15,6 +15,7 @@ Nothing is silently dropped: a word the parser does not know is quoted back to t
 such date; `dateutil.rrule` computes occurrences of recurrences."""
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
@@ -28,10 +29,11 @@ from bot.when.errors import WhenError, unreadable
 from bot.when.recurrence import Recurrence, format_local, local_to_utc, parse_local
 from bot.when.repeat import is_recurring, recurrence_start, rule_of
 from bot.when.words import (AM_WORDS, AMOUNT, DAY_MONTH, DOTTED_TIME, FILLERS, HOLIDAYS,
-                            ISO_DATE, LEAD_BEFORE, LEAD_SHORT, LEAD_ZA, MONTH_DAY, MONTHS,
+                            ISO_DATE, LEAD_BEFORE, LEAD_SHORT, LEAD_ZA, MONTH_DAY, MONTH_END,
+                            MONTHS,
                             NEXT_WORDS, NOON, NUMBER_WORDS, NUMERIC_DATE, PHRASES, PM_WORDS,
                             RELATIVE, RELATIVE_DAYS, RELATIVE_PART, SECONDS, TIME_PATTERNS,
-                            UNITS, WEEKDAY_INDEX, WEEKDAYS, fold)
+                            UNITS, WEEKDAY_INDEX, WEEKDAYS, alternation, fold)
 
 MIN_INTERVAL = timedelta(minutes=5)
 DEFAULT_TIME = time(9, 0)
@@ -40,6 +42,9 @@ MAX_LEAD = timedelta(days=31)
 MAX_AHEAD = timedelta(days=366 * 5)
 SHOWN = "%d/%m/%Y %H:%M"
 HIDDEN = "\x00"
+MONTH_YEAR = re.compile(rf"({alternation(MONTHS)})\.?(?:\s+(\d{{4}}))?")
+NUMERIC_MONTH = re.compile(r"(\d{1,2})[/.-](\d{4})")
+ISO_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 MAX_SPAN_WORDS = 12  # two dates are never longer; bounds the work on hostile input
 
 
@@ -149,6 +154,27 @@ def parse_date(text: str, today: date, *, future: bool = True) -> date:
     if day is None:
         raise unreadable(original)
     return day
+
+
+def parse_month(text: str, today: date) -> date:
+    """A month, "novembre 2026", "nov. 2026", "11/2026", "2026-11": its first day. Without a
+    year, this year's (for answers such as "the month of arrival")."""
+    original = text.strip()
+    work = _prepare(original).strip(" .")
+    match = MONTH_YEAR.fullmatch(work)
+    if match:
+        month = int(MONTHS[match.group(1)])  # type: ignore[arg-type]
+        return _valid_date(int(match.group(2) or today.year), month, 1, original)
+    match = NUMERIC_MONTH.fullmatch(work)
+    if match:
+        month, year = (int(g) for g in match.groups())
+        return _valid_date(year, month, 1, original)
+    match = ISO_MONTH.fullmatch(work)
+    if match:
+        year, month = (int(g) for g in match.groups())
+        return _valid_date(year, month, 1, original)
+    unknown = [t for t in _tokens(work) if t not in MONTHS and not t.isdecimal()]
+    raise unreadable(original, unknown[0] if unknown else None)
 
 
 SPAN_SEPARATOR = re.compile(
@@ -377,6 +403,9 @@ def _date_of(work: str, now_local: datetime, original: str,
         day, rest = found
         return day, _same_weekday(day, rest, original), timedelta()
     tokens = _tokens(work)
+    if MONTH_END in tokens:  # "fin du mois": the last day of this month
+        last = calendar.monthrange(today.year, today.month)[1]
+        return today.replace(day=last), " ".join(t for t in tokens if t != MONTH_END), timedelta()
     for token in tokens:
         if token in RELATIVE_DAYS:
             rest = " ".join(t for t in tokens if t != token)

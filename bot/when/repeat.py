@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from bot.when.errors import unreadable
-from bot.when.words import (FILLERS, FREQUENCY_WORDS, GERMAN_EVERY, NUMBER_WORDS, ORDINAL_SUFFIX,
-                            ORDINAL_WORDS, OTHER_WORDS, RECURRENCE_MARKERS, UNITS, WEEKDAYS,
-                            WORKDAY_WORDS)
+from bot.when.words import (FILLERS, FREQUENCY_WORDS, GERMAN_EVERY, MONTH_END, NUMBER_WORDS,
+                            ORDINAL_SUFFIX, ORDINAL_WORDS, OTHER_WORDS, RECURRENCE_MARKERS, UNITS,
+                            WEEKDAYS, WORKDAY_WORDS)
 
 DEFAULT_TIME = time(9, 0)
 
@@ -76,7 +76,10 @@ def _read(tokens: list[str], original: str) -> _Reading:
 
 def _read_word(reading: _Reading, token: str) -> bool:
     """Records what one word says; False when the word means nothing here."""
-    if token in WEEKDAYS:
+    if token == MONTH_END:
+        reading.ordinals.append(-1)
+        reading.units.add("month")
+    elif token in WEEKDAYS:
         reading.weekdays.append(str(WEEKDAYS[token]))
     elif token in WORKDAY_WORDS:
         reading.workdays = True

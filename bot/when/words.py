@@ -128,6 +128,12 @@ PHRASES = [  # rewritten to one token before reading words
     (r"\bom de andere\b", " every other "), (r"\bom de\b", " every "),
     (r"\b(every|each|elke|elk|iedere|ieder|toutes les|tous les|alle|кожні|кожну)\s+(\d+)\s*"
      r"(?:uur|uren|h|heures|heure|stunden|stunde|std)\b", r" \1 \2 hours "),
+    # the last day of the month: "fin de chaque mois" repeats, "fin du mois" is a deadline
+    (r"\bfin de chaque mois\b|\beinde? van elke maand\b|\bende jedes monats\b|"
+     r"\bend of (?:each|every) month\b|\bв кінці кожного місяця\b", " every monthend "),
+    (r"\bfin (?:du|de ce) mois\b|\beinde? (?:van )?(?:de|deze) maand\b|"
+     r"\bende (?:des|dieses) monats\b|\bmonatsende\b|\bend of (?:the|this) month\b|"
+     r"\b(?:в кінці|до кінця|кінця) місяця\b", " monthend "),
     (r"\bdes monats\b|\bim monat\b|\bdu mois\b|\bvan de maand\b|\bof the month\b", " month "),
     # half an hour, in every language, before numbers are read
     (r"\b(?:une |een |einer |an )?(?:demi[- ]heure|half uur|halben stunde|half an hour|"
@@ -190,6 +196,7 @@ DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:er|e|st|nd|rd|th|\.)?\s+({_MONTH_ALT})
 MONTH_DAY = re.compile(rf"\b({_MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?")
 
 # Every word the parser knows, for "did you mean …?".
+MONTH_END = "monthend"
 KNOWN_WORDS = sorted(set(WEEKDAYS) | set(MONTHS) | set(RELATIVE_DAYS) | set(UNITS) | SECONDS
                      | RECURRENCE_MARKERS | set(FREQUENCY_WORDS) | WORKDAY_WORDS | NOON
                      | NEXT_WORDS | PM_WORDS | AM_WORDS | set(ORDINAL_WORDS)
