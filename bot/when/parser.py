@@ -425,11 +425,15 @@ def _written_date(work: str, today: date, original: str,
         match = pattern.search(work)
         if match:
             month_text = match.group(month_group)
-            month = int(month_text if month_text.isdecimal() else MONTHS[month_text])  # type: ignore[arg-type]
+            month = int(month_text) if month_text.isdecimal() else _month(month_text)
             day = _dated(match.group(3), month, int(match.group(day_group)), today, original,
                          future)
             return day, _cut(work, match)
     return None
+
+
+def _month(word: str) -> int:
+    return int(MONTHS[word])  # type: ignore[arg-type]
 
 
 def _dated(year_text: str | None, month: int, day: int, today: date, original: str,
