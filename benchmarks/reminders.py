@@ -32,7 +32,7 @@ from bot.bootstrap import build_app  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.messages import ChatRef, Reply  # noqa: E402
 from bot.people import Identity, User  # noqa: E402
-from bot.reminders.timeparse import When  # noqa: E402
+from bot.when import When  # noqa: E402
 from bot.transports.base import SendResult  # noqa: E402
 from bot.transports.console import ConsoleTransport  # noqa: E402
 

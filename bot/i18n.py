@@ -2,7 +2,7 @@
 answered lives in a context variable, so concurrent conversations never mix languages.
 
 Catalogues are split by gettext *domain*, one per feature (`core`, `directory`, `reminders`,
-`checkins`), under `locales/<ll>/LC_MESSAGES/<domain>.po`. `Catalogues` merges them per locale.
+`checkins`, and `when` for the time parser), under `locales/<ll>/LC_MESSAGES/<domain>.po`. `Catalogues` merges them per locale.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Iterator
 LOCALES = ("en", "fr", "nl", "de", "uk")
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "nl": "Nederlands", "de": "Deutsch",
                   "uk": "Українська"}
-DOMAINS = ("core", "directory", "reminders", "checkins")
+DOMAINS = ("core", "directory", "reminders", "checkins", "when")
 
 _translations: ContextVar[_gettext.NullTranslations] = ContextVar(
     "coordbot_translations", default=_gettext.NullTranslations())

@@ -28,6 +28,7 @@ DOMAIN_SOURCES = {
     "directory": ["bot/directory/**/*.py", "bot/handlers/directory.py"],
     "reminders": ["bot/reminders/**/*.py", "bot/handlers/reminders.py"],
     "checkins": ["bot/checkins/**/*.py", "bot/handlers/checkins.py"],
+    "when": ["bot/when/**/*.py"],
 }
 
 

@@ -11,7 +11,7 @@ import copy
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
@@ -28,9 +28,11 @@ from bot.checkins.models import (ANSWERING, CLOSED, OPEN, SCHEDULED, SUBMITTED, 
                                  aware)
 from bot.checkins.privacy import register as register_privacy
 from bot.conversations import PendingConversation
+from bot.i18n import _
 from bot.messages import ChatRef
 from bot.people import Identity, User
 from bot.policy import Role
+from bot.when import END_OF_DAY, WhenError, parse_moment, parse_span
 
 log = logging.getLogger("coordbot.checkins")
 
@@ -43,6 +45,10 @@ AREA_PARENTS = {
     "BE-WLX": "BE-WAL", "BE-WNA": "BE-WAL", "DG": "BE-WLG",
 }
 MAX_PAUSE_DAYS = 60
+MAX_ROUND = timedelta(days=92)
+# A round whose opening is a date without a time opens that morning, not at midnight.
+OPENING_TIME = time(9, 0)
+MAX_ABSENCE_DAYS = 366
 
 
 class AudienceError(ValueError):
@@ -251,6 +257,31 @@ class CheckinsService:
 
     # ----- rounds ------------------------------------------------------------------------
 
+    def round_times(self, deadline_text: str, opens_text: str, tz: ZoneInfo,
+                    now: datetime) -> tuple[datetime, datetime]:
+        """(opening, deadline) of a new round from what the coordinator wrote, read by the
+        bot's one time parser; a date alone is 23:59 for a deadline. Raises `WhenError`."""
+        opens = now
+        if opens_text.strip():
+            try:
+                opens = max(now, parse_moment(opens_text, str(tz), now,
+                                              default_time=OPENING_TIME, allow_past=True))
+            except WhenError as problem:
+                raise WhenError(_("For the opening time: {problem}").format(
+                    problem=problem)) from None
+        try:
+            deadline = parse_moment(deadline_text, str(tz), now, default_time=END_OF_DAY)
+        except WhenError as problem:
+            raise WhenError(_("For the deadline: {problem}").format(problem=problem)) from None
+        if deadline <= opens:
+            raise WhenError(_("The deadline ({deadline}) must be after the opening time "
+                              "({opens}).").format(deadline=texts.when(deadline, tz),
+                                                   opens=texts.when(opens, tz)))
+        if deadline - opens > MAX_ROUND:
+            raise WhenError(_("A round lasts at most three months; I read the deadline as "
+                              "{deadline}.").format(deadline=texts.when(deadline, tz)))
+        return opens, deadline
+
     def nudge_times(self, opens_at: datetime, deadline: datetime) -> list[datetime]:
         times = []
         if self.settings.checkins_nudge_halfway:
@@ -458,6 +489,18 @@ class CheckinsService:
             await session.flush()
 
     # ----- absences and pauses -----------------------------------------------------------
+
+    def absence_dates(self, text: str, today: date) -> tuple[date, date]:
+        """The first and last day of an absence (`/away FROM TO`, or one day), in words or
+        digits, checked. Raises `WhenError` with the reason."""
+        starts, ends = parse_span(text, today)
+        if ends < starts:
+            raise WhenError(_("The end date is before the start date."))
+        if ends < today:
+            raise WhenError(_("That absence is already over."))
+        if (ends - starts).days > MAX_ABSENCE_DAYS:
+            raise WhenError(_("An absence can last at most a year."))
+        return starts, ends
 
     async def add_absence(self, session: AsyncSession, user_id: int, starts: date,
                           ends: date) -> CheckinAbsence:

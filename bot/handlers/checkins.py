@@ -8,14 +8,13 @@ and the step says so instead of guessing."""
 from __future__ import annotations
 
 import asyncio
-import re
 import tempfile
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.checkins import reports, texts
-from bot.checkins.forms import FormError, load_form, read_date
+from bot.checkins.forms import FormError, load_form
 from bot.checkins.models import SUBMITTED, aware
 from bot.checkins.service import (CONVERSATION_KIND, AudienceError, next_question,
                                   previous_question)
@@ -25,6 +24,7 @@ from bot.markup import bold, escape
 from bot.messages import Attachment, Choice, Reply
 from bot.router import Command, Context, ConversationStep, Feature
 from bot.trust import audit
+from bot.when import WhenError
 
 OPEN_ROUND_KIND = "checkins.open_round"
 MAX_FORM_FILE = 1_000_000
@@ -307,32 +307,6 @@ async def _unknown_form(ctx: Context, code: str):
                                                             codes=codes or "—")
 
 
-def parse_when(text: str, tz: ZoneInfo, now: datetime) -> datetime | None:
-    """A deadline or opening time: `2026-03-06 17:00`, `06/03/2026 17h`, `2026-03-06` (end
-    of that day), or words in any of the languages (`vendredi 17h`, `in 3 days`)."""
-    text = text.strip()
-    if not text:
-        return None
-    match = re.fullmatch(r"(\S+)(?:\s+(\d{1,2})[:hH.u]?(\d{2})?)?", text)
-    if match:
-        day = read_date(match.group(1))
-        if day is not None:
-            if match.group(2) is None:
-                moment = datetime.combine(day, time(23, 59))
-            else:
-                hour, minute = int(match.group(2)), int(match.group(3) or 0)
-                if hour > 23 or minute > 59:
-                    return None
-                moment = datetime.combine(day, time(hour, minute))
-            return moment.replace(tzinfo=tz).astimezone(ZoneInfo("UTC"))
-    import dateparser
-
-    parsed = dateparser.parse(text, languages=["en", "fr", "nl", "de", "uk"], settings={
-        "PREFER_DATES_FROM": "future", "RELATIVE_BASE": now.astimezone(tz).replace(tzinfo=None),
-        "TIMEZONE": str(tz), "RETURN_AS_TIMEZONE_AWARE": True})
-    return parsed.astimezone(ZoneInfo("UTC")) if parsed else None
-
-
 async def manage_rounds(ctx: Context):
     words = ctx.args.split(maxsplit=1)
     action = words[0].lower() if words else ""
@@ -383,18 +357,11 @@ async def _preview_round(ctx: Context, rest: str):
     if row is None:
         return await _unknown_form(ctx, code)
     tz, now = _tz(ctx), ctx.services.clock.now()
-    opens = parse_when(parts[3], tz, now) if len(parts) > 3 and parts[3] else now
-    deadline = parse_when(deadline_text, tz, now)
-    if opens is None:
-        return _("I cannot read the opening time {text!r}.").format(text=escape(parts[3][:60]))
-    if deadline is None:
-        return _("I cannot read the deadline {text!r}. Example: 2026-03-06 17:00.").format(
-            text=escape(deadline_text[:60]))
-    opens = max(opens, now)
-    if deadline <= opens:
-        return _("The deadline must be after the opening time.")
-    if deadline - opens > timedelta(days=92):
-        return _("A round lasts at most three months.")
+    try:
+        opens, deadline = svc.round_times(deadline_text, parts[3] if len(parts) > 3 else "",
+                                          tz, now)
+    except WhenError as problem:
+        return escape(str(problem))
     try:
         recipients = await svc.resolve_audience(ctx.session, audience, ctx.message.chat.platform)
     except AudienceError as exc:
@@ -563,19 +530,11 @@ async def away(ctx: Context):
     if words[0].lower() in {"clear", "off", "none"}:
         count = await svc.clear_absences(ctx.session, ctx.user.id)
         return _("Absences removed: {count}. Nudges resume.").format(count=count)
-    if len(words) > 2:
-        return ctx.usage()
-    starts = read_date(words[0])
-    ends = read_date(words[1]) if len(words) > 1 else starts
-    if starts is None or ends is None:
-        return [_("Please give dates such as 2026-12-24 or 24/12/2026."), ctx.usage()]
     today = ctx.services.clock.now().astimezone(_tz(ctx)).date()
-    if ends < starts:
-        return _("The end date is before the start date.")
-    if ends < today:
-        return _("That absence is already over.")
-    if (ends - starts).days > 366:
-        return _("An absence can last at most a year.")
+    try:
+        starts, ends = svc.absence_dates(ctx.args, today)
+    except WhenError as problem:
+        return [escape(str(problem)), ctx.usage()]
     await svc.add_absence(ctx.session, ctx.user.id, starts, ends)
     return _("Check-in nudges are paused from {start} to {end} (both included). You can still "
              "answer any time.").format(start=starts.isoformat(), end=ends.isoformat())

@@ -13,10 +13,10 @@ from bot.reminders.audience import BLOCKED, AudienceError, only_self, parse_audi
 from bot.reminders.calendar import calendar_ics
 from bot.reminders.formatting import duration, moment
 from bot.reminders.models import Schedule
-from bot.reminders.recurrence import parse_local
+from bot.when.recurrence import parse_local
 from bot.reminders.service import (ACK_ANSWERS, ACK_KIND, parse_occurrence_token,
                                    parse_short_id, short_id)
-from bot.reminders.timeparse import When, WhenError, parse_when
+from bot.when import When, WhenError, parse_when
 from bot.router import Command, ConversationStep, Context, Feature, role_label
 from bot.trust import audit
 
@@ -186,7 +186,7 @@ async def confirm_step(ctx: Context, pending: PendingConversation):
 
 async def _confirmed_create(ctx: Context, payload: dict):
     service = _service(ctx)
-    when = When.from_dict(payload["when"])
+    when = When.from_dict(payload["when"]).settled(ctx.services.clock.now())
     if not when.recurrence().next_occurrences(ctx.services.clock.now(), 1):
         return _("That time has passed while you were confirming; nothing was saved.")
     schedule = await service.create(ctx.session, kind=payload["kind"], message=payload["text"],
@@ -211,7 +211,8 @@ async def _confirmed_edit(ctx: Context, payload: dict):
     schedule = await service.get(ctx.session, payload["schedule_id"])
     if schedule is None or not schedule.active:
         return _("That reminder no longer exists; nothing was changed.")
-    when = When.from_dict(payload["when"]) if payload.get("when") else None
+    when = (When.from_dict(payload["when"]).settled(ctx.services.clock.now())
+            if payload.get("when") else None)
     changed = [name for name in ("when", "text", "audience") if payload.get(name) is not None]
     # Before the update: a schedule that addressed others, or will, is audited.
     await _audit(ctx, "reminders.edit", schedule, payload.get("audience"), changed=changed)

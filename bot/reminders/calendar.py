@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, vRecur
 
 from bot.reminders.models import Schedule
-from bot.reminders.recurrence import parse_local
+from bot.when.recurrence import parse_local
 
 MEETING_LENGTH = timedelta(hours=1)
 DEADLINE_LENGTH = timedelta(minutes=15)

@@ -28,9 +28,9 @@ from bot.reminders.audience import BLOCKED, NO_DIRECT_CHAT, AudienceResolver, Re
 from bot.reminders.formatting import clock_time, duration, moment
 from bot.reminders.models import Acknowledgement, Broadcast, Schedule
 from bot.reminders.privacy import register as register_privacy
-from bot.reminders.recurrence import (Firing, Recurrence, as_utc, format_local, next_firings,
+from bot.when.recurrence import (Firing, Recurrence, as_utc, format_local, next_firings,
                                       parse_local)
-from bot.reminders.timeparse import When
+from bot.when import When
 
 log = logging.getLogger("coordbot.reminders")
 

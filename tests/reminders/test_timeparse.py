@@ -6,7 +6,7 @@ import pytest
 
 from bot.i18n import Catalogues
 from bot.config import PROJECT_ROOT
-from bot.reminders.timeparse import WhenError, parse_when
+from bot.when import WhenError, parse_when
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 # Monday 2 March 2026, 10:00 in Brussels.

@@ -24,7 +24,7 @@ from bot.config import PROJECT_ROOT
 from bot.directory.service import DirectoryService
 from bot.i18n import LOCALES, Catalogues
 from bot.messages import Attachment
-from bot.reminders.timeparse import WhenError, parse_when
+from bot.when import WhenError, parse_when
 from tests.directory.conftest import SAMPLE, sample_index, sample_records, service  # noqa: F401
 from tests.directory.test_chat import load_sample
 from tests.harness import make_bot
