@@ -22,5 +22,6 @@ ENV COORDBOT_LOCALES_DIR=/app/locales \
     COORDBOT_BUNDLED_DATA_DIR=/app/data
 USER coordbot
 VOLUME ["/data"]
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 CMD ["coordbot", "health"]
 ENTRYPOINT ["coordbot"]
 CMD ["run"]
