@@ -51,8 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"coordbot: invalid configuration: {exc}", file=sys.stderr)
         return 2
-    from bot.logs import configure_logging
+    from bot.logs import configure_logging, hide
     configure_logging(settings.log_level)
+    hide(*settings.secret_values())
     try:
         return args.func(settings, args) or 0
     except KeyboardInterrupt:
@@ -88,11 +89,12 @@ def describe_startup_failure(settings: Settings, exc: Exception) -> str:
 
 
 def run_chat(settings: Settings, args) -> int:
+    from bot.logs import set_level
     from bot.transports.console import ConsoleTransport
 
     if settings.log_level.upper() == "INFO":
         # The log shares the terminal with the conversation: only problems, unless asked.
-        logging.getLogger().setLevel(logging.WARNING)
+        set_level(logging.WARNING)
 
     async def chat() -> None:
         app = await start_app(settings)

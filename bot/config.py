@@ -123,6 +123,19 @@ class Settings:
         self.telegram_bot_username = self.telegram_bot_username.lstrip("@")
         return self
 
+    def secret_values(self) -> list[str]:
+        """Every secret this configuration holds, for `bot.logs.hide`: the secret fields, the
+        token's part after the bot id, the database password."""
+        from urllib.parse import urlsplit
+
+        values = [getattr(self, name) for name in sorted(SECRET_FIELDS)]
+        values.append(self.telegram_token.partition(":")[2])
+        try:
+            values.append(urlsplit(self.database_url).password or "")
+        except ValueError:
+            pass
+        return [value for value in values if value]
+
     def masked(self) -> dict[str, str]:
         shown = {}
         for f in fields(self):
