@@ -78,6 +78,24 @@ async def start_app(settings: Settings):
     return app
 
 
+def prepare_data_dir(settings: Settings) -> None:
+    """Creates COORDBOT_DATA_DIR, or stops with one line that names it and says why."""
+    import os
+
+    where = settings.data_dir
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise StartupError(f"the data directory {where} (COORDBOT_DATA_DIR) is a file, "
+                           "not a directory") from None
+    except OSError as exc:
+        raise StartupError(f"cannot create the data directory {where} (COORDBOT_DATA_DIR): "
+                           f"{exc.strerror or type(exc).__name__}") from None
+    if not os.access(where, os.W_OK | os.X_OK):
+        raise StartupError(f"the data directory {where} (COORDBOT_DATA_DIR) is not writable "
+                           "by this user")
+
+
 def describe_startup_failure(settings: Settings, exc: Exception) -> str:
     from bot.db import mask_url
     url = mask_url(settings.effective_database_url)
@@ -96,6 +114,8 @@ def run_chat(settings: Settings, args) -> int:
         # The log shares the terminal with the conversation: only problems, unless asked.
         set_level(logging.WARNING)
 
+    prepare_data_dir(settings)
+
     async def chat() -> None:
         app = await start_app(settings)
         try:
@@ -110,6 +130,8 @@ def run_chat(settings: Settings, args) -> int:
 
 def run_bot(settings: Settings, args) -> int:
     from bot.transports.registry import configured_transports
+
+    prepare_data_dir(settings)
 
     async def run() -> None:
         app = await start_app(settings)
@@ -160,7 +182,7 @@ def db_upgrade(settings: Settings, args) -> int:
         finally:
             await db.dispose()
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings)
     revision = asyncio.run(go())
     print(f"database {mask_url(settings.effective_database_url)} is at revision {revision}")
     return 0

@@ -66,3 +66,20 @@ def test_cli_help_lists_the_commands():
     assert result.returncode == 0
     for word in ("chat", "run", "db", "config"):
         assert word in result.stdout
+
+
+@pytest.mark.parametrize("command", [["chat"], ["run"], ["db", "upgrade"]])
+@pytest.mark.parametrize("where", ["under-a-file", "is-a-file"])
+def test_a_data_directory_that_cannot_be_made_is_one_clear_line(tmp_path, command, where):
+    import os
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a directory")
+    data_dir = blocker / "var" if where == "under-a-file" else blocker
+    env = {"COORDBOT_DATA_DIR": str(data_dir), "COORDBOT_TELEGRAM_TOKEN": "1:x"}
+    if os.environ.get("COORDBOT_TEST_DATABASE_URL"):
+        env["COORDBOT_DATABASE_URL"] = os.environ["COORDBOT_TEST_DATABASE_URL"]
+    result = _coordbot(*command, env=env, stdin="/help\n")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "COORDBOT_DATA_DIR" in result.stderr and str(data_dir) in result.stderr
+    assert "What you can do here" not in result.stdout
