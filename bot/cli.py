@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings, unknown_variables
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +46,8 @@ def _feature_clis():
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for warning in unknown_variables():
+        print(f"coordbot: warning: {warning}", file=sys.stderr)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
