@@ -18,7 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     chat = commands.add_parser("chat", help="talk to the bot in this terminal (console transport)")
-    chat.add_argument("--as", dest="user", default="console", help="your console user name")
+    chat.add_argument("--as", dest="user", default="console", type=_console_name,
+                      help="your console user name")
     chat.add_argument("--lang", default=None, help="your language hint (fr, nl, de, en, uk)")
     chat.set_defaults(func=run_chat)
 
@@ -37,6 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
     for register in _feature_clis():
         register(commands)
     return parser
+
+
+def _console_name(text: str) -> str:
+    """The console name is also the identity's id: kept within what every database stores."""
+    from bot.people import NAME_LIMIT
+
+    name = text.strip()
+    if not name or len(name) > NAME_LIMIT:
+        raise argparse.ArgumentTypeError(f"a name of 1 to {NAME_LIMIT} characters")
+    return name
 
 
 def _feature_clis():

@@ -23,3 +23,14 @@ async def test_a_display_name_of_300_characters_is_cut_and_the_person_is_answere
     async with bot.services.db.session() as session:
         identity = await session.scalar(select(Identity).where(Identity.platform == "matrix"))
         assert identity.user.display_name == name[:200]
+
+
+def test_a_console_name_over_200_characters_is_refused_before_the_chat(tmp_path, database_url):
+    from tests.transports.test_console import _chat
+
+    result = _chat(tmp_path, ["/whoami"], "--as", "marie" * 41)    # 205 characters
+    assert result.returncode == 2
+    assert "--as" in result.stderr and "200 characters" in result.stderr
+    assert "Traceback" not in result.stderr and "something went wrong" not in result.stdout
+    fits = _chat(tmp_path, ["/whoami"], "--as", "marie" * 40)        # 200 characters
+    assert fits.returncode == 0 and "console:" + "marie" * 40 in fits.stdout
