@@ -53,9 +53,16 @@ def is_own(record: logging.LogRecord) -> bool:
     return record.name == OWN_LOGGER or record.name.startswith(OWN_LOGGER + ".")
 
 
-def library_floor(record: logging.LogRecord) -> bool:
-    """Handler filter: a library's record passes only from WARNING up."""
-    return is_own(record) or record.levelno >= LIBRARY_FLOOR
+class LibraryFloor(logging.Filter):
+    """Handler filter: a library's record passes only from `floor` up (WARNING, or the
+    configured level when that is higher)."""
+
+    def __init__(self, floor: int = LIBRARY_FLOOR):
+        super().__init__()
+        self.floor = floor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return is_own(record) or record.levelno >= self.floor
 
 
 class KeyValueFormatter(logging.Formatter):
@@ -83,14 +90,15 @@ def _quote(value: str) -> str:
 
 
 def configure_logging(level: str = "INFO", stream=None) -> None:
+    floor = max(LIBRARY_FLOOR, logging.getLevelName(level.upper()))
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(KeyValueFormatter())
-    handler.addFilter(library_floor)
+    handler.addFilter(LibraryFloor(floor))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    # Libraries inherit WARNING from the root (so they do not even build their dumps); the
+    # Libraries inherit the floor from the root (so they do not even build their dumps); the
     # handler filter holds for those that set a lower level of their own.
-    root.setLevel(LIBRARY_FLOOR)
+    root.setLevel(floor)
     set_level(level)
 
 
