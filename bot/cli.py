@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings, unknown_variables
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,7 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     chat = commands.add_parser("chat", help="talk to the bot in this terminal (console transport)")
-    chat.add_argument("--as", dest="user", default="console", help="your console user name")
+    chat.add_argument("--as", dest="user", default="console", type=_console_name,
+                      help="your console user name")
     chat.add_argument("--lang", default=None, help="your language hint (fr, nl, de, en, uk)")
     chat.set_defaults(func=run_chat)
 
@@ -43,6 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _console_name(text: str) -> str:
+    """The console name is also the identity's id: kept within what every database stores."""
+    from bot.people import NAME_LIMIT
+
+    name = text.strip()
+    if not name or len(name) > NAME_LIMIT:
+        raise argparse.ArgumentTypeError(f"a name of 1 to {NAME_LIMIT} characters")
+    return name
+
+
 def _feature_clis():
     from bot.directory.cli import register as directory
     return [directory]
@@ -50,13 +61,16 @@ def _feature_clis():
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for warning in unknown_variables():
+        print(f"coordbot: warning: {warning}", file=sys.stderr)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
         print(f"coordbot: invalid configuration: {exc}", file=sys.stderr)
         return 2
-    from bot.logs import configure_logging
+    from bot.logs import configure_logging, hide
     configure_logging(settings.log_level)
+    hide(*settings.secret_values())
     try:
         return args.func(settings, args) or 0
     except KeyboardInterrupt:
@@ -81,6 +95,24 @@ async def start_app(settings: Settings):
     return app
 
 
+def prepare_data_dir(settings: Settings) -> None:
+    """Creates COORDBOT_DATA_DIR, or stops with one line that names it and says why."""
+    import os
+
+    where = settings.data_dir
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise StartupError(f"the data directory {where} (COORDBOT_DATA_DIR) is a file, "
+                           "not a directory") from None
+    except OSError as exc:
+        raise StartupError(f"cannot create the data directory {where} (COORDBOT_DATA_DIR): "
+                           f"{exc.strerror or type(exc).__name__}") from None
+    if not os.access(where, os.W_OK | os.X_OK):
+        raise StartupError(f"the data directory {where} (COORDBOT_DATA_DIR) is not writable "
+                           "by this user")
+
+
 def describe_startup_failure(settings: Settings, exc: Exception) -> str:
     from bot.db import mask_url
     url = mask_url(settings.effective_database_url)
@@ -92,11 +124,14 @@ def describe_startup_failure(settings: Settings, exc: Exception) -> str:
 
 
 def run_chat(settings: Settings, args) -> int:
+    from bot.logs import set_level
     from bot.transports.console import ConsoleTransport
 
     if settings.log_level.upper() == "INFO":
         # The log shares the terminal with the conversation: only problems, unless asked.
-        logging.getLogger().setLevel(logging.WARNING)
+        set_level(logging.WARNING)
+
+    prepare_data_dir(settings)
 
     async def chat() -> None:
         app = await start_app(settings)
@@ -127,6 +162,8 @@ def run_bot(settings: Settings, args) -> int:
     if runner is None:
         raise StartupError("another `coordbot run` already uses this SQLite database; several "
                            "instances need PostgreSQL (COORDBOT_DATABASE_URL)")
+
+    prepare_data_dir(settings)
 
     async def run() -> None:
         app = await start_app(settings)
@@ -180,7 +217,7 @@ def db_upgrade(settings: Settings, args) -> int:
         finally:
             await db.dispose()
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings)
     revision = asyncio.run(go())
     print(f"database {mask_url(settings.effective_database_url)} is at revision {revision}")
     return 0

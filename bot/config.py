@@ -3,10 +3,13 @@ Environment variables win over the file; `COORDBOT_X_FILE` reads a secret from a
 secrets). `coordbot config check` prints the result with secrets masked."""
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.i18n import LOCALES
@@ -14,6 +17,10 @@ from bot.i18n import LOCALES
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRET_FIELDS = {"telegram_token", "telegram_webhook_secret", "matrix_password",
                  "matrix_access_token"}
+# COORDBOT_* variables read by the test and benchmark tools, not by the bot.
+TOOL_VARIABLES = {"COORDBOT_TEST_DATABASE_URL", "COORDBOT_BENCH_DATABASE_URL",
+                  "COORDBOT_SYNAPSE_VENV"}
+_SERVER_NAME = re.compile(r"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
 
 
 class ConfigError(ValueError):
@@ -125,8 +132,39 @@ class Settings:
                 raise ConfigError(f"COORDBOT_{name.upper()}: must be positive")
         if self.rate_limit_burst < 0 or self.rate_limit_per_minute < 0:
             raise ConfigError("COORDBOT_RATE_LIMIT_*: must be 0 (off) or positive")
+        self._validate_addresses()
+        self.matrix_allowed = [_allowed_entry(entry) for entry in self.matrix_allowed]
         self.telegram_bot_username = self.telegram_bot_username.lstrip("@")
         return self
+
+    def _validate_addresses(self) -> None:
+        """Ports within 1–65535 and a webhook Telegram will actually call."""
+        host, colon, port = self.telegram_webhook_listen.rpartition(":")
+        if not colon or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ConfigError(f"COORDBOT_TELEGRAM_WEBHOOK_LISTEN: {self.telegram_webhook_listen!r} "
+                              "is not HOST:PORT with a port from 1 to 65535")
+        for name in ("telegram_webhook_url", "telegram_api_url", "matrix_homeserver",
+                     "database_url"):
+            _check_url_port(f"COORDBOT_{name.upper()}", getattr(self, name))
+        url = self.telegram_webhook_url
+        # Telegram posts only to HTTPS; a local Bot API server (telegram_api_url) also to http.
+        allowed = ("https://",) if not self.telegram_api_url else ("https://", "http://")
+        if url and (not url.lower().startswith(allowed) or not urlsplit(url).hostname):
+            raise ConfigError(f"COORDBOT_TELEGRAM_WEBHOOK_URL: {url!r} is not an https:// "
+                              "address (Telegram delivers updates only over HTTPS)")
+
+    def secret_values(self) -> list[str]:
+        """Every secret this configuration holds, for `bot.logs.hide`: the secret fields, the
+        token's part after the bot id, the database password."""
+        from urllib.parse import urlsplit
+
+        values = [getattr(self, name) for name in sorted(SECRET_FIELDS)]
+        values.append(self.telegram_token.partition(":")[2])
+        try:
+            values.append(urlsplit(self.database_url).password or "")
+        except ValueError:
+            pass
+        return [value for value in values if value]
 
     def masked(self) -> dict[str, str]:
         shown = {}
@@ -144,6 +182,46 @@ class Settings:
             shown[f.name] = text
         shown["effective_database_url"] = _mask_db(self.effective_database_url)
         return shown
+
+
+def _check_url_port(key: str, url: str) -> None:
+    if not url:
+        return
+    try:
+        port = urlsplit(url).port
+    except ValueError as exc:   # "Port out of range"; several hosts (h1:5432,h2) are fine
+        port = 0 if "out of range" in str(exc) else None
+    if port == 0:
+        raise ConfigError(f"{key}: the port must be from 1 to 65535")
+
+
+def _allowed_entry(entry: str) -> str:
+    """COORDBOT_MATRIX_ALLOWED holds `@user:server`, `:server` or a bare `server`, which means
+    the same as `:server`."""
+    if entry.startswith("@"):
+        local, colon, server = entry[1:].partition(":")
+        if local and colon and _SERVER_NAME.fullmatch(server):
+            return entry
+    elif _SERVER_NAME.fullmatch(entry.removeprefix(":")):
+        return ":" + entry.removeprefix(":")
+    raise ConfigError(f"COORDBOT_MATRIX_ALLOWED: {entry!r} is neither a user id "
+                      "(@someone:example.org) nor a server (example.org or :example.org)")
+
+
+def unknown_variables(environ: dict[str, str] | None = None) -> list[str]:
+    """One warning per COORDBOT_* variable that is not a setting (a typo is otherwise silently
+    ignored), naming the closest known one."""
+    env = os.environ if environ is None else environ
+    known = {f"COORDBOT_{f.name.upper()}" for f in fields(Settings)}
+    known |= {f"{key}_FILE" for key in known} | TOOL_VARIABLES
+    warnings = []
+    suffixes = {key.removeprefix("COORDBOT_"): key for key in known}
+    for key in sorted(k for k in env if k.upper().startswith("COORDBOT_") and k not in known):
+        close = difflib.get_close_matches(key.upper()[len("COORDBOT_"):], sorted(suffixes), n=1,
+                                          cutoff=0.7)
+        hint = f"; did you mean {suffixes[close[0]]}?" if close else ""
+        warnings.append(f"{key} is not a setting and is ignored{hint}")
+    return warnings
 
 
 def _mask_db(url: str) -> str:

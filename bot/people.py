@@ -13,6 +13,15 @@ from bot.messages import ChatRef, IncomingMessage
 from bot.policy import Role
 
 
+NAME_LIMIT = 200    # users.display_name is VARCHAR(200); PostgreSQL refuses longer
+
+
+def fit_name(name: str | None, fallback: str) -> str:
+    """A platform display name as stored: Matrix allows 256 characters, and a longer name
+    must not make every message of that person fail on PostgreSQL."""
+    return ((name or "").strip() or fallback)[:NAME_LIMIT]
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -83,7 +92,8 @@ class People:
         platform = message.chat.platform
         identity = await self.identity(session, platform, message.sender_id)
         if identity is None:
-            user = User(display_name=message.sender_name or message.sender_id, role_code="guest",
+            user = User(display_name=fit_name(message.sender_name, message.sender_id),
+                        role_code="guest",
                         timezone=self.default_timezone, created_at=utcnow())
             identity = Identity(platform=platform, platform_user_id=message.sender_id, user=user)
             session.add_all([user, identity])

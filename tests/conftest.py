@@ -3,6 +3,7 @@ COORDBOT_TEST_DATABASE_URL is set (CI does) — a PostgreSQL server whose schema
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 
@@ -31,11 +32,22 @@ async def _reset_postgres(url: str) -> None:
 def _restore_root_logging():
     """`coordbot` run in-process (bot.cli.main) installs a handler on the captured stderr of
     that test; later tests would then log into a closed stream."""
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
+    root, own = logging.getLogger(), logging.getLogger("coordbot")
+    saved = root.handlers[:], root.level, own.level
     yield
-    root.handlers[:], level = saved
+    root.handlers[:], level, own_level = saved
     root.setLevel(level)
+    own.setLevel(own_level)
+
+
+@pytest.fixture
+def debug_logs():
+    """The bot's own log configuration at COORDBOT_LOG_LEVEL=DEBUG, written into a string."""
+    from bot.logs import configure_logging
+
+    stream = io.StringIO()
+    configure_logging("DEBUG", stream)
+    return stream
 
 
 @pytest.fixture

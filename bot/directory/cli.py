@@ -40,7 +40,8 @@ async def _open(settings):
     from bot.directory.service import DirectoryService
     from bot.migrations import upgrade
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from bot.cli import prepare_data_dir
+    prepare_data_dir(settings)
     db = Database(settings.effective_database_url)
     try:
         await upgrade(db)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from bot.config import Settings
+from bot.logs import hide
 from bot.markup import to_html, to_plain
 from bot.messages import Attachment, ChatRef, IncomingMessage, Reply
 from bot.transports.base import Receiver, SendResult
@@ -319,6 +320,7 @@ class MatrixTransport:
                                        f"{response.message}")
             self._save_credentials(response.device_id, response.access_token)
         self._logged_in = True
+        hide(self.client.access_token, self.settings.matrix_password)
         log.info("matrix logged in", extra={"fields": {"device_id": self.client.device_id}})
         if self.client.should_upload_keys:
             await self.client.keys_upload()

@@ -44,6 +44,7 @@ from telegram.error import (BadRequest, ChatMigrated, Forbidden, InvalidToken, N
 from telegram.request import HTTPXRequest
 
 from bot.db import Database
+from bot.logs import hide
 from bot.messages import Attachment, ChatRef, Choice, IncomingMessage, Reply
 from bot.transports.base import Receiver, SendResult
 from bot.transports.telegram_format import (MAX_CAPTION, MAX_TEXT, render, split_markup,
@@ -95,6 +96,7 @@ class TelegramTransport:
         self.updates = UpdateLog(db, token.partition(":")[0])
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret or secrets.token_urlsafe(32)
+        hide(token, token.partition(":")[2], self.webhook_secret)
         self.webhook_listen = webhook_listen
         self.menus = menus or {}
         self.on_unreachable = on_unreachable
