@@ -155,6 +155,7 @@ def run_bot(settings: Settings, args) -> int:
     from bot.locks import single_runner_lock
     from bot.transports.registry import transport_plans
 
+    prepare_data_dir(settings)
     try:
         runner = single_runner_lock(settings.effective_database_url)
     except OSError as exc:
@@ -162,8 +163,6 @@ def run_bot(settings: Settings, args) -> int:
     if runner is None:
         raise StartupError("another `coordbot run` already uses this SQLite database; several "
                            "instances need PostgreSQL (COORDBOT_DATABASE_URL)")
-
-    prepare_data_dir(settings)
 
     async def run() -> None:
         app = await start_app(settings)
