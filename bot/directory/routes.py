@@ -15,8 +15,8 @@ from bot.directory.records import EntryRecord
 
 # Federations of the centres per region (NIS code of the region → entry id).
 FEDERATIONS = {"02000": "vlg-vvsg", "04000": "bru-brulocalis", "03000": "wal-uvcw-cpas"}
-# Federal helpdesks, the last resort for anything (SPP IS answers CPAS questions).
-HELPDESKS = ("be-mi-is", "be-info-ukraine")
+# Federal helpdesks, the last resort: Info-Ukraine answers the public, SPP IS the centres.
+HELPDESKS = ("be-info-ukraine", "be-mi-is")
 REGIONS = ("02000", "03000", "04000")
 # Population per municipality is not in the bundled data; the largest cities come first by this
 # order (Statbel figures as listed on the "most populous municipalities" page, 2020), the others
