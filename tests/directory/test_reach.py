@@ -120,3 +120,27 @@ async def test_incomplete_lists_entries_without_contact_largest_first(seeded_bot
     await seeded_bot.ask("/lang fr", as_="carol")
     assert "fiches n'ont ni téléphone ni e-mail" in await seeded_bot.ask("/incomplete Couvin",
                                                                           as_="carol")
+
+
+async def test_public_facts_survive_the_database_and_export(seeded_bot):
+    directory = seeded_bot.services.directory
+    async with seeded_bot.services.db.session() as session:
+        exported = await directory.export(session)
+    again = {r.id: r for r in directory.parse(exported).records}
+    oe = again["be-oe"]
+    assert oe.phone and oe.hours and oe.checked_on is not None
+    assert oe.source == ("https://dofi.ibz.be/en/contact",)
+    assert oe.services["nl"].startswith("Registratie") and "uk" in oe.services
+    assert not oe.attributes  # the new columns are columns, not free attributes
+
+
+def test_municipalities_with_language_facilities_serve_both_languages(service):
+    languages = {r.id: r.languages for r in _seed(service)}
+    assert languages["ocmw-kraainem"] == ("nl", "fr") and languages["ocmw-voeren"] == ("nl", "fr")
+    assert languages["cpas-mouscron"] == ("fr", "nl") and languages["cpas-malmedy"] == ("fr", "de")
+    assert languages["pop-kraainem"] == ("nl", "fr") and languages["ocmw-gent"] == ("nl",)
+    names = {r.id: r for r in _seed(service)}
+    assert names["be-rode-kruis"].organisation == "Rode Kruis-Vlaanderen"
+    assert names["bru-brulocalis"].organisation_names["nl"].endswith(
+        "Vereniging van de Stad en de Gemeenten van het Brussels Hoofdstedelijk Gewest")
+    assert names["be-fedasil"].organisation != names["be-fedasil-mena"].organisation
