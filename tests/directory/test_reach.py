@@ -56,7 +56,7 @@ def test_public_bodies_figures(service):
 
 def test_service_texts_in_every_language_round_trip(service):
     records = _seed(service)
-    assert all({"fr", "nl", "de", "en"} <= set(r.services) for r in records)
+    assert all({"fr", "nl", "de", "en", "uk"} <= set(r.services) for r in records)
     again = service.parse(write_directory(records)).records
     assert [(r.services, r.hours, r.source, r.checked_on) for r in again] == \
         [(r.services, r.hours, r.source, r.checked_on) for r in records]
