@@ -43,7 +43,8 @@ POLICY: dict[str, Role] = {
     # core
     "help": G, "lang": G, "whoami": G, "start": G, "role": A,
     # directory
-    "who": G, "more": G, "entry": G, "stale": C, "verify": G, "import": C, "export_directory": C,
+    "who": G, "more": G, "entry": G, "stale": C, "incomplete": C, "verify": G, "import": C,
+    "export_directory": C,
     "directory.personal_contacts": S,
     # reminders
     "remind": G, "meeting": C, "deadline": C, "reminders": G, "cancel": G, "skip": G, "edit": G,

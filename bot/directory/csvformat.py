@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.directory.gazetteer import Gazetteer
-from bot.directory.records import NAME_LANGUAGES, ORG_TYPES, STATUSES, EntryRecord
+from bot.directory.records import (NAME_LANGUAGES, ORG_TYPES, SERVICE_LANGUAGES, STATUSES,
+                                   EntryRecord)
 from bot.directory.vocabulary import Vocabulary
 from bot.i18n import _
 
@@ -38,6 +39,14 @@ COLUMNS: list[tuple[str, str]] = [
     ("telegram", "#contact+telegram"),
     ("status", "#status+code"),
     ("last_verified", "#date+reported"),
+    ("service_fr", "#service+name+i_fr"),
+    ("service_nl", "#service+name+i_nl"),
+    ("service_de", "#service+name+i_de"),
+    ("service_en", "#service+name+i_en"),
+    ("service_uk", "#service+name+i_uk"),
+    ("hours", "#meta+hours"),
+    ("source", "#meta+source"),
+    ("checked_on", "#date+checked"),
 ]
 REQUIRED = ("id", "organisation", "topics", "coverage")
 _ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
@@ -241,14 +250,8 @@ def _parse_row(row, line, header, mapping, gazetteer: Gazetteer, vocabulary: Voc
         if not _LANGUAGE.match(code):
             problems.append(Problem(line, "languages", _("{value!r} is not a two-letter language "
                                                          "code (ISO 639-1)").format(value=code)))
-    last_verified = None
-    if values.get("last_verified"):
-        try:
-            last_verified = date.fromisoformat(values["last_verified"][:10])
-        except ValueError:
-            problems.append(Problem(line, "last_verified", _("{value!r} is not a date like "
-                                                             "2025-03-31").format(
-                value=values["last_verified"])))
+    last_verified = _date(values, "last_verified", line, problems)
+    checked_on = _date(values, "checked_on", line, problems)
     for column, pattern, example in (("email", _EMAIL, "name@example.org"),
                                      ("matrix", _MATRIX, "@user:server.org"),
                                      ("telegram", _TELEGRAM, "@username")):
@@ -284,8 +287,24 @@ def _parse_row(row, line, header, mapping, gazetteer: Gazetteer, vocabulary: Voc
         status=status,
         last_verified=last_verified,
         attributes=attributes,
+        services={lang: values[f"service_{lang}"] for lang in SERVICE_LANGUAGES
+                  if values.get(f"service_{lang}")},
+        hours=values.get("hours", ""),
+        source=tuple(_split(values.get("source", ""))),
+        checked_on=checked_on,
     )
     return record, []
+
+
+def _date(values: dict[str, str], column: str, line: int, problems: list[Problem]) -> date | None:
+    if not values.get(column):
+        return None
+    try:
+        return date.fromisoformat(values[column][:10])
+    except ValueError:
+        problems.append(Problem(line, column, _("{value!r} is not a date like 2025-03-31")
+                                .format(value=values[column])))
+        return None
 
 
 def _header(header: list[str], position: int) -> str:
@@ -329,4 +348,7 @@ def _cells(record: EntryRecord) -> list[str]:
         record.email, record.phone, record.url, record.address, record.matrix,
         record.telegram, record.status,
         record.last_verified.isoformat() if record.last_verified else "",
+        *(record.services.get(lang, "") for lang in SERVICE_LANGUAGES),
+        record.hours, ";".join(record.source),
+        record.checked_on.isoformat() if record.checked_on else "",
     ]

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base
-from bot.directory.records import NAME_LANGUAGES, EntryRecord
+from bot.directory.records import NAME_LANGUAGES, SERVICE_LANGUAGES, EntryRecord
 
 
 def utcnow() -> datetime:
@@ -82,7 +82,7 @@ class DirectoryEntry(Base):
             languages=tuple(self.languages or ()), contact_name=self.contact_name,
             email=self.email, phone=self.phone, url=self.url, address=self.address,
             matrix=self.matrix, telegram=self.telegram, status=self.status,
-            last_verified=self.last_verified, attributes=dict(self.attributes or {}))
+            last_verified=self.last_verified, **_public_facts_from(self.attributes or {}))
 
     def apply(self, record: EntryRecord, organisation: Organisation, position: int,
               now: datetime) -> None:
@@ -95,8 +95,43 @@ class DirectoryEntry(Base):
         self.coverage = list(record.coverage)
         self.keywords = list(record.keywords)
         self.languages = list(record.languages)
-        self.attributes = dict(record.attributes)
+        self.attributes = _public_facts_into(record)
         self.updated_at = now
+
+
+# The translated service texts, hours, sources and check date are kept in the `attributes` JSON
+# under their CSV column names (as a file with those columns was stored before they were known
+# columns), so that no schema change is needed for them.
+_FACT_KEYS = tuple(f"service_{lang}" for lang in SERVICE_LANGUAGES) + ("hours", "source",
+                                                                        "checked_on")
+
+
+def _public_facts_into(record: EntryRecord) -> dict:
+    stored = {k: v for k, v in record.attributes.items() if k not in _FACT_KEYS}
+    stored.update({f"service_{lang}": text for lang, text in record.services.items()})
+    if record.hours:
+        stored["hours"] = record.hours
+    if record.source:
+        stored["source"] = ";".join(record.source)
+    if record.checked_on:
+        stored["checked_on"] = record.checked_on.isoformat()
+    return stored
+
+
+def _public_facts_from(stored: dict) -> dict:
+    checked = stored.get("checked_on", "")
+    try:
+        checked_on = date.fromisoformat(checked[:10]) if checked else None
+    except ValueError:
+        checked_on = None
+    return {
+        "attributes": {k: v for k, v in stored.items() if k not in _FACT_KEYS},
+        "services": {lang: stored[f"service_{lang}"] for lang in SERVICE_LANGUAGES
+                     if stored.get(f"service_{lang}")},
+        "hours": stored.get("hours", ""),
+        "source": tuple(p for p in stored.get("source", "").split(";") if p),
+        "checked_on": checked_on,
+    }
 
 
 def organisation_from(record: EntryRecord) -> Organisation:

@@ -9,6 +9,7 @@ ORG_TYPES = ("federal", "regional", "community", "provincial", "municipal", "cpa
              "international", "other")
 STATUSES = ("active", "paused", "closed")
 NAME_LANGUAGES = ("fr", "nl", "de", "en")
+SERVICE_LANGUAGES = ("fr", "nl", "de", "en", "uk")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,22 @@ class EntryRecord:
     status: str = "active"
     last_verified: date | None = None
     attributes: dict[str, str] = field(default_factory=dict)
+    services: dict[str, str] = field(default_factory=dict)  # `service` in fr/nl/de/en/uk
+    hours: str = ""
+    source: tuple[str, ...] = ()  # public pages the public facts were read on
+    checked_on: date | None = None
+
+    @property
+    def has_direct_contact(self) -> bool:
+        """A phone or an e-mail: a website alone does not reach a person."""
+        return bool(self.phone or self.email)
+
+    def service_in(self, lang: str | None) -> str:
+        """The reader's language, else the first language the entry serves, else `service`."""
+        for code in (lang, *self.languages):
+            if code and self.services.get(code):
+                return self.services[code]
+        return self.service
 
     @property
     def is_active(self) -> bool:

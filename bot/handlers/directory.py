@@ -9,7 +9,10 @@ from sqlalchemy import select
 from bot.directory.index import SearchOutcome, SearchResult
 from bot.directory.models import LastQuery, utcnow
 from bot.directory.records import EntryRecord
+from bot.directory.routes import contact_route
+from bot.directory.routes import incomplete as incomplete_entries
 from bot.directory.service import WARN_AFTER_DAYS
+from bot.directory.text import phrase
 from bot.directory.verification import ANSWER_KIND as VERIFY_KIND
 from bot.directory.verification import CHANGES, CONFIRM, question
 from bot.conversations import confirmation_answer
@@ -195,8 +198,8 @@ async def more(ctx: Context):
 def format_result(ctx: Context, number: int, result: SearchResult) -> str:
     entry = result.entry
     lines = [f"{number}. {bold(display_name(entry))} (`{entry.id}`)"]
-    if entry.service:
-        lines.append(escape(entry.service))
+    if entry.service_in(current_locale()):
+        lines.append(escape(entry.service_in(current_locale())))
     lines.extend(area_contact_languages(ctx, entry))
     lines.extend(freshness_lines(ctx, entry))
     return "\n".join(lines)
@@ -207,8 +210,35 @@ def area_contact_languages(ctx: Context, entry: EntryRecord) -> list[str]:
     contact = contact_text(ctx, entry)
     if contact:
         lines.append(_("Contact: {contact}").format(contact=contact))
+    if entry.hours:
+        lines.append(_("Hours: {hours}").format(hours=escape(entry.hours)))
     if entry.languages:
         lines.append(_("Languages: {languages}").format(languages=", ".join(entry.languages)))
+    lines.extend(route_lines(ctx, entry))
+    return lines
+
+
+def route_lines(ctx: Context, entry: EntryRecord) -> list[str]:
+    """An entry without phone or e-mail says so and names who to reach instead."""
+    if entry.has_direct_contact:
+        return []
+    directory = _directory(ctx)
+    route = contact_route(entry, directory.index, directory.gazetteer)
+    lines = ["⚠ " + _("No phone or e-mail on file for this entry.")]
+    if route is not None:
+        intro = {
+            "local": _("Meanwhile, in the same municipality: {name}, {contact}"),
+            "federation": _("Meanwhile, the federation of the social welfare centres can "
+                            "direct you: {name}, {contact}"),
+            "helpdesk": _("Meanwhile, the federal helpdesk can direct you: {name}, {contact}"),
+        }[route.kind]
+        lines.append(intro.format(name=bold(display_name(route.entry)),
+                                  contact=escape(" · ".join(filter(None, (
+                                      route.entry.phone, route.entry.email))))))
+    if ctx.can("incomplete"):
+        lines.append(_("Coordinators: {prefix}incomplete lists the entries to complete; their "
+                       "focal point completes them with {prefix}verify.").format(
+            prefix=ctx.prefix))
     return lines
 
 
@@ -271,8 +301,8 @@ async def show_entry(ctx: Context):
         lines.append(_("Also known as: {names}").format(
             names=escape(", ".join(filter(None, [entry.organisation, *other_names,
                                                  entry.acronym])))))
-    if entry.service:
-        lines.append(escape(entry.service))
+    if entry.service_in(current_locale()):
+        lines.append(escape(entry.service_in(current_locale())))
     lines.append(_("Topics: {topics}").format(
         topics=", ".join(vocab.label(t, current_locale()) for t in entry.topics)))
     lines.extend(area_contact_languages(ctx, entry))
@@ -308,6 +338,47 @@ async def stale(ctx: Context):
             lines.append(f"• `{entry.id}` {escape(entry.organisation)} (" + _(
                 "asked on {date}").format(date=when.date().isoformat()) + ")")
     return "\n".join(lines)
+
+
+MAX_INCOMPLETE_SHOWN = 40
+
+
+async def incomplete(ctx: Context):
+    """Entries without a phone or e-mail, by municipality, the largest first."""
+    directory = _directory(ctx)
+    area = None
+    if ctx.args.strip():
+        area = _area_argument(directory, ctx.args.strip())
+        if area is None:
+            return _("I do not know the area {area!r}: write a municipality, a postal code, a "
+                     "province or a region.").format(area=escape(ctx.args.strip()[:60]))
+    groups = incomplete_entries(directory.index, directory.gazetteer, area)
+    total = sum(len(entries) for _code, entries in groups)
+    if not total:
+        return _("Every active entry there has a phone or an e-mail.")
+    lines = [ngettext("{n} entry has no phone or e-mail:",
+                      "{n} entries have no phone or e-mail:", total).format(n=total)]
+    shown = 0
+    for code, entries in groups:
+        if shown >= MAX_INCOMPLETE_SHOWN:
+            break
+        label = directory.area_label(code, _lang()) if code else _("wider areas")
+        lines.append(bold(escape(label)))
+        for entry in entries[:MAX_INCOMPLETE_SHOWN - shown]:
+            lines.append(f"• `{entry.id}` {escape(display_name(entry))}")
+            shown += 1
+    if total > shown:
+        lines.append(_("… and {n} more; {prefix}incomplete AREA narrows the list.").format(
+            n=total - shown, prefix=ctx.prefix))
+    return "\n".join(lines)
+
+
+def _area_argument(directory, text: str) -> str | None:
+    code = directory.area_code(text)
+    if code:
+        return code
+    reading = directory.gazetteer.lookup(phrase(text))
+    return reading.codes[0] if reading and len(reading.codes) == 1 else None
 
 
 # ---- re-verification answers (questions sent by bot/directory/verification.py) -------------
@@ -455,6 +526,8 @@ FEATURE = Feature(
         Command("more", more, N_("more results for your last question"), N_("/more")),
         Command("entry", show_entry, N_("one directory entry in full"), N_("/entry ID")),
         Command("stale", stale, N_("directory entries not verified for 90 days"), N_("/stale")),
+        Command("incomplete", incomplete, N_("directory entries without a phone or e-mail"),
+                N_("/incomplete [AREA]")),
         Command("verify", verify, N_("confirm or correct your directory entry"),
                 N_("/verify ID ok|changes")),
         Command("import", import_directory, N_("import the directory (send the CSV file)"),
