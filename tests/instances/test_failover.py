@@ -20,7 +20,7 @@ import pytest
 from bot.clock import SystemClock
 from bot.messages import ChatRef, Reply
 from bot.people import Identity, User
-from bot.reminders.timeparse import When
+from bot.when import When
 from tests.harness import make_bot
 from tests.telegram.fake_bot_api import TOKEN, FakeBotApi
 
