@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-CODE = re.compile(r"[A-Z2-7]{4}(?:-[A-Z2-7]{4}){3}")
+CODE = re.compile(r"(?:LINK-)?[A-Z2-7]{4}(?:-[A-Z2-7]{4}){3}")
 
 
 def code_in(text: str) -> str:
