@@ -124,8 +124,8 @@ def _link_question(ctx: Context, preview: LinkPreview) -> str:
     elif preview.merges:
         lines.append(_("You have no reminders, answers or other data of your own that would "
                        "move."))
-    lines.append(bold(_("Only confirm if the account of {name} is your own. Merge this chat "
-                        "account into the account of {name}?").format(name=name)))
+    lines.append(_("Only confirm if the account of {name} is your own. Merge this chat "
+                   "account into the account of {name}?").format(name=name))
     return "\n".join(lines)
 
 
