@@ -59,7 +59,7 @@ async def start(ctx: Context):
             ctx.session, ctx.chat_key, ctx.user.id, LINK_CONFIRM,
             {"invitation": result.preview.invitation_id, "identity": identity.id},
             ttl=LINK_CONFIRM_TTL)
-        return Reply(_link_question(ctx, result.preview), _confirm_choices())
+        return Reply(_link_question(result.preview), _confirm_choices())
     if result.outcome is not Outcome.REGISTERED:
         return _link_result(ctx, result)
     user = result.user
@@ -103,7 +103,7 @@ def _link_code_intro(preview: LinkPreview) -> str:
                             org=code(target.organisation_id or "-"))])
 
 
-def _link_question(ctx: Context, preview: LinkPreview) -> str:
+def _link_question(preview: LinkPreview) -> str:
     name = bold(preview.target.display_name)
     lines = [_link_code_intro(preview), _(
         "If you confirm, this chat account joins the account of {name}: from then on you act "
@@ -112,7 +112,7 @@ def _link_question(ctx: Context, preview: LinkPreview) -> str:
     if preview.registered:
         lines.append(_("Your current account ends, with its role {role} and organisation "
                        "{org}.").format(role=role_label(preview.own_role),
-                                        org=code(ctx.user.organisation_id or "-")))
+                                        org=code(preview.own_organisation or "-")))
     elif preview.merges:
         lines.append(_("Your current account ends."))
     else:

@@ -81,6 +81,7 @@ class LinkPreview:
     invitation_id: int
     target: User  # the account the identity would join (the one that made the code)
     own_role: Role  # the role of the identity's account now
+    own_organisation: str | None
     merges: bool  # the identity's account has no other identity: it is merged and ends
     registered: bool  # ...and it has its own role, organisation or entry, which end with it
     moves: dict[str, int] = field(default_factory=dict)  # what merging moves, per data kind
@@ -195,9 +196,31 @@ class Invitations:
 
     async def _ask_link(self, session: AsyncSession, identity: Identity, user: User,
                         invitation: Invitation) -> Redemption:
+        result = await self._check_link(session, identity, user, invitation)
+        if result.outcome is Outcome.INVALID:
+            await self._fail(session, identity.key)
+        return result
+
+    async def confirm_link(self, session: AsyncSession, identity: Identity, user: User,
+                           invitation_id: int) -> Redemption:
+        """The identity confirmed: the same checks again (the code may have been used, or a
+        role changed, meanwhile), then the link."""
+        invitation = await session.get(Invitation, invitation_id) \
+            if isinstance(invitation_id, int) else None
+        if not self._usable(invitation) or invitation.kind != LINK:
+            return Redemption(Outcome.INVALID)
+        result = await self._check_link(session, identity, user, invitation)
+        if result.outcome is not Outcome.LINK_ASKED:
+            return result
+        if not await self._claim(session, invitation, invitation.user_id):
+            return Redemption(Outcome.INVALID)
+        return await self._link(session, identity, user, invitation, result.preview)
+
+    async def _check_link(self, session: AsyncSession, identity: Identity, user: User,
+                          invitation: Invitation) -> Redemption:
+        """LINK_ASKED with what linking would do, or why it cannot be done."""
         target = await session.get(User, invitation.user_id)
         if target is None:
-            await self._fail(session, identity.key)
             return Redemption(Outcome.INVALID)
         if target.id == user.id:
             return Redemption(Outcome.ALREADY_LINKED, user=user, invitation=invitation)
@@ -208,27 +231,6 @@ class Invitations:
         return Redemption(Outcome.LINK_ASKED, user=target, invitation=invitation,
                           preview=preview)
 
-    async def confirm_link(self, session: AsyncSession, identity: Identity, user: User,
-                           invitation_id: int) -> Redemption:
-        """The identity confirmed: the same checks again (the code may have been used, or a
-        role changed, meanwhile), then the link."""
-        invitation = await session.get(Invitation, invitation_id) \
-            if isinstance(invitation_id, int) else None
-        if not self._usable(invitation) or invitation.kind != LINK:
-            return Redemption(Outcome.INVALID)
-        target = await session.get(User, invitation.user_id)
-        if target is None:
-            return Redemption(Outcome.INVALID)
-        if target.id == user.id:
-            return Redemption(Outcome.ALREADY_LINKED, user=user, invitation=invitation)
-        preview = await self._preview(session, user, target, invitation)
-        if self._refused(preview):
-            await self._record_refusal(session, identity, user, invitation)
-            return Redemption(Outcome.LINK_REFUSED, user=target, preview=preview)
-        if not await self._claim(session, invitation, target.id):
-            return Redemption(Outcome.INVALID)
-        return await self._link(session, identity, user, invitation, preview)
-
     async def _preview(self, session: AsyncSession, user: User, target: User,
                        invitation: Invitation) -> LinkPreview:
         others = await session.scalar(select(func.count()).select_from(Identity).where(
@@ -237,7 +239,8 @@ class Invitations:
         moves = await self.holdings(session, user) if merges and self.holdings else {}
         registered = merges and (user.role > Role.GUEST or bool(user.organisation_id)
                                  or bool(user.entry_id))
-        return LinkPreview(invitation.id, target, user.role, merges, registered, moves)
+        return LinkPreview(invitation.id, target, user.role, user.organisation_id, merges,
+                           registered, moves)
 
     @staticmethod
     def _refused(preview: LinkPreview) -> bool:
