@@ -110,9 +110,7 @@ def _link_question(preview: LinkPreview) -> str:
         "here as {name}, with the role {role}.").format(
             name=name, role=role_label(preview.target.role))]
     if preview.registered:
-        lines.append(_("Your current account ends, with its role {role} and organisation "
-                       "{org}.").format(role=role_label(preview.own_role),
-                                        org=code(preview.own_organisation or "-")))
+        lines.append(_ending_registration(preview))
     elif preview.merges:
         lines.append(_("Your current account ends."))
     else:
@@ -127,6 +125,15 @@ def _link_question(preview: LinkPreview) -> str:
     lines.append(_("Only confirm if the account of {name} is your own. Merge this chat "
                    "account into the account of {name}?").format(name=name))
     return "\n".join(lines)
+
+
+def _ending_registration(preview: LinkPreview) -> str:
+    values = dict(role=role_label(preview.own_role), org=code(preview.own_organisation or "-"))
+    if preview.own_entry:
+        return _("Your current account ends, with its role {role}, organisation {org} and "
+                 "directory entry {entry}.").format(entry=code(preview.own_entry), **values)
+    return _("Your current account ends, with its role {role} and organisation {org}.").format(
+        **values)
 
 
 def _moved_item(kind: str, count: int) -> str:

@@ -82,6 +82,7 @@ class LinkPreview:
     target: User  # the account the identity would join (the one that made the code)
     own_role: Role  # the role of the identity's account now
     own_organisation: str | None
+    own_entry: str | None  # the directory entry the account stands for
     merges: bool  # the identity's account has no other identity: it is merged and ends
     registered: bool  # ...and it has its own role, organisation or entry, which end with it
     moves: dict[str, int] = field(default_factory=dict)  # what merging moves, per data kind
@@ -239,8 +240,8 @@ class Invitations:
         moves = await self.holdings(session, user) if merges and self.holdings else {}
         registered = merges and (user.role > Role.GUEST or bool(user.organisation_id)
                                  or bool(user.entry_id))
-        return LinkPreview(invitation.id, target, user.role, user.organisation_id, merges,
-                           registered, moves)
+        return LinkPreview(invitation.id, target, user.role, user.organisation_id,
+                           user.entry_id, merges, registered, moves)
 
     @staticmethod
     def _refused(preview: LinkPreview) -> bool:

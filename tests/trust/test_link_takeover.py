@@ -6,6 +6,8 @@ a bootstrap admin made that account admin (COORDBOT_ADMINS re-promotes it), any 
 account and reminders moved to the attacker, and only `identity.link` was audited."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from bot.people import Identity
@@ -127,11 +129,11 @@ async def test_a_confirmed_link_merges_and_the_audit_says_who_from_where_into_wh
 async def test_a_registered_account_is_told_its_registration_ends(bot):
     await registered(bot, "fiona", "coordinator")
     matrix = dict(as_="@fiona:example.org", platform="matrix")
-    code = await invite(bot, role="staff", org="org-matrix")
+    code = await invite(bot, role="staff", org="org-matrix", entry="entry-7")
     await bot.say(f"!start {code}", **matrix)
     question = await bot.ask(f"!start {await link_code(bot, 'fiona')}", **matrix)
-    assert "Your current account ends, with its role staff and organisation org-matrix" \
-        in question
+    assert "Your current account ends, with its role staff, organisation org-matrix and " \
+        "directory entry entry-7" in question
     assert "with the role coordinator" in question
 
 
@@ -171,3 +173,11 @@ async def test_bootstrap_admin_promotions_are_audited(tmp_path, database_url):
     finally:
         await bot.close()
 
+
+
+async def test_an_unanswered_link_question_expires_after_30_minutes(bot):
+    await registered(bot, "fiona", "staff")
+    await bot.say(f"/start {await link_code(bot, 'fiona')}", as_="twin")
+    bot.clock.advance(timedelta(minutes=31))
+    assert "now linked" not in await bot.ask("1", as_="twin")
+    assert await account_of(bot, "twin") != await account_of(bot, "fiona")
