@@ -102,11 +102,21 @@ class People:
             identity.username = message.sender_username
         if message.is_direct:
             identity.direct_chat_id = message.chat.chat_id
-        if identity.key in self.admins and user.role != Role.ADMIN:
-            user.role = Role.ADMIN
         await self._remember_chat(session, message)
         await session.flush()
+        if identity.key in self.admins and user.role != Role.ADMIN:
+            await self._promote(session, identity, user)
         return user
+
+    async def _promote(self, session: AsyncSession, identity: Identity, user: User) -> None:
+        """`COORDBOT_ADMINS` makes this identity's account admin, again after any demotion,
+        and the audit log says so each time."""
+        from bot.trust import audit  # bot.trust's tables import this module
+
+        before, user.role = user.role, Role.ADMIN
+        await audit.record(session, None, "role.change", audit.user_target(user.id),
+                           {"from": before.code, "to": Role.ADMIN.code, "via": "COORDBOT_ADMINS",
+                            "identity": identity.id}, at=self.clock.now() if self.clock else None)
 
     async def _remember_chat(self, session: AsyncSession, message: IncomingMessage) -> None:
         key = message.chat.key()

@@ -3,19 +3,23 @@ privacy (/mydata, /forget)."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.conversations import confirmation_answer
-from bot.i18n import N_, _
+from bot.i18n import N_, _, ngettext
 from bot.markup import bold, escape
 from bot.messages import Attachment, Choice, Reply
 from bot.policy import Role
 from bot.router import Command, Context, ConversationStep, Feature, role_label
 from bot.trust import audit
-from bot.trust.invitations import Outcome
+from bot.trust.invitations import LinkPreview, Outcome, Redemption
 from bot.trust.models import AuditEntry
 
 FORGET = "trust.forget"
+LINK_CONFIRM = "trust.link"
+# A link waits this long for its confirmation; the code itself stays valid until it expires.
+LINK_CONFIRM_TTL = timedelta(minutes=30)
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}")
 AUDIT_DEFAULT, AUDIT_MAX = 20, 100
 
@@ -43,22 +47,21 @@ async def start(ctx: Context):
     refusal = _direct_only(ctx)
     if refusal:
         return refusal
-    trust = ctx.services.trust
-    identity = await ctx.services.people.identity(ctx.session, ctx.message.chat.platform,
-                                                  ctx.message.sender_id)
-    result = await trust.invitations.redeem(ctx.session, identity, ctx.user, ctx.args)
+    identity = await _identity(ctx)
+    result = await ctx.services.trust.invitations.redeem(ctx.session, identity, ctx.user,
+                                                         ctx.args)
     if result.outcome is Outcome.THROTTLED:
         minutes = max(1, round(result.wait.total_seconds() / 60))
         return _("Too many wrong codes. Please wait {minutes} minutes before trying "
                  "again.").format(minutes=minutes)
-    if result.outcome is Outcome.INVALID:
-        return _("This code is not valid: it may be mistyped, expired or already used. Ask "
-                 "your coordinator for a new one.")
-    if result.outcome is Outcome.ALREADY_LINKED:
-        return _("This chat account is already linked to your account.")
-    if result.outcome is Outcome.LINKED:
-        return _("This chat account is now linked to your account {name}. Send {prefix}whoami "
-                 "to check.").format(name=bold(result.user.display_name), prefix=ctx.prefix)
+    if result.outcome is Outcome.LINK_ASKED:
+        await ctx.services.conversations.start(
+            ctx.session, ctx.chat_key, ctx.user.id, LINK_CONFIRM,
+            {"invitation": result.preview.invitation_id, "identity": identity.id},
+            ttl=LINK_CONFIRM_TTL)
+        return Reply(_link_question(result.preview), _confirm_choices())
+    if result.outcome is not Outcome.REGISTERED:
+        return _link_result(ctx, result)
     user = result.user
     lines = [_("Welcome! You are registered as {role} for {org}.").format(
         role=role_label(user.role), org=code(user.organisation_id or "-"))]
@@ -66,6 +69,108 @@ async def start(ctx: Context):
         lines.append(_("Your directory entry: {entry}.").format(entry=code(user.entry_id)))
     lines.append(_("Send {prefix}help to see what you can do.").format(prefix=ctx.prefix))
     return "\n".join(lines)
+
+
+async def _identity(ctx: Context):
+    return await ctx.services.people.identity(ctx.session, ctx.message.chat.platform,
+                                              ctx.message.sender_id)
+
+
+def _link_result(ctx: Context, result) -> str:
+    """The answer to a link code, or to any code that did not register anyone."""
+    if result.outcome is Outcome.LINK_REFUSED:
+        preview = result.preview
+        return "\n".join([_link_code_intro(preview), _(
+            "I have linked nothing: this chat account has the role {own}, higher than that "
+            "account's, and linking would hand it over to that account. If someone asked you "
+            "to register with this code, it is their own link code; to let someone in, send "
+            "them a code made with {prefix}invite.").format(
+                own=role_label(preview.own_role), prefix=ctx.prefix)])
+    if result.outcome is Outcome.ALREADY_LINKED:
+        return _("This chat account is already linked to your account.")
+    if result.outcome is Outcome.LINKED:
+        return _("This chat account is now linked to your account {name}. Send {prefix}whoami "
+                 "to check.").format(name=bold(result.user.display_name), prefix=ctx.prefix)
+    return _("This code is not valid: it may be mistyped, expired or already used. Ask "
+             "your coordinator for a new one.")
+
+
+def _link_code_intro(preview: LinkPreview) -> str:
+    target = preview.target
+    return " ".join([bold(_("This is a link code, not an invitation.")), _(
+        "{name} ({role}, organisation {org}) made it to use their own account from another "
+        "chat app.").format(name=bold(target.display_name), role=role_label(target.role),
+                            org=code(target.organisation_id or "-"))])
+
+
+def _link_question(preview: LinkPreview) -> str:
+    name = bold(preview.target.display_name)
+    lines = [_link_code_intro(preview), _(
+        "If you confirm, this chat account joins the account of {name}: from then on you act "
+        "here as {name}, with the role {role}.").format(
+            name=name, role=role_label(preview.target.role))]
+    if preview.registered:
+        lines.append(_ending_registration(preview))
+    elif preview.merges:
+        lines.append(_("Your current account ends."))
+    else:
+        lines.append(_("Your other chat accounts stay in your current account."))
+    if preview.moves:
+        items = ", ".join(_moved_item(kind, count) for kind, count in preview.moves.items())
+        lines.append(_("These move into the account of {name}: {items}.").format(
+            name=name, items=items))
+    elif preview.merges:
+        lines.append(_("You have no reminders, answers or other data of your own that would "
+                       "move."))
+    lines.append(_("Only confirm if the account of {name} is your own. Merge this chat "
+                   "account into the account of {name}?").format(name=name))
+    return "\n".join(lines)
+
+
+def _ending_registration(preview: LinkPreview) -> str:
+    values = dict(role=role_label(preview.own_role), org=code(preview.own_organisation or "-"))
+    if preview.own_entry:
+        return _("Your current account ends, with its role {role}, organisation {org} and "
+                 "directory entry {entry}.").format(entry=code(preview.own_entry), **values)
+    return _("Your current account ends, with its role {role} and organisation {org}.").format(
+        **values)
+
+
+def _moved_item(kind: str, count: int) -> str:
+    plural = {
+        "reminders.schedules": lambda n: ngettext(
+            "{n} reminder or meeting you own", "{n} reminders or meetings you own", n),
+        "reminders.answers": lambda n: ngettext(
+            "{n} answer to a meeting or deadline", "{n} answers to meetings or deadlines", n),
+        "reminders.broadcasts_sent": lambda n: ngettext(
+            "{n} broadcast you sent", "{n} broadcasts you sent", n),
+        "checkins.assignments": lambda n: ngettext(
+            "{n} check-in you were asked", "{n} check-ins you were asked", n),
+        "checkins.absences": lambda n: ngettext(
+            "{n} declared absence", "{n} declared absences", n),
+        "checkins.rounds_opened": lambda n: ngettext(
+            "{n} check-in round you opened", "{n} check-in rounds you opened", n),
+    }.get(kind)
+    if plural is None:
+        return ngettext("{n} other item ({kind})", "{n} other items ({kind})", count).format(
+            n=count, kind=code(kind))
+    return plural(count).format(n=count)
+
+
+async def link_answer(ctx: Context, pending):
+    answer = confirmation_answer(ctx.message.text)
+    if answer is None:
+        return Reply(_("Please answer 1 to link this chat account or 2 to leave it as it is."),
+                     _confirm_choices())
+    await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
+    if not answer:
+        return _("Nothing was linked.")
+    identity = await _identity(ctx)
+    if identity is None or identity.id != pending.payload.get("identity"):
+        return _link_result(ctx, Redemption(Outcome.INVALID))
+    result = await ctx.services.trust.invitations.confirm_link(
+        ctx.session, identity, ctx.user, pending.payload.get("invitation"))
+    return _link_result(ctx, result)
 
 
 def _parse_invitation(args: str) -> tuple[str, str, str | None] | None:
@@ -117,7 +222,10 @@ async def link(ctx: Context):
     if refusal:
         return refusal
     issued = await ctx.services.trust.invitations.create_link(ctx.session, ctx.user)
-    lines = [_("To use your account from another chat app, send {telegram} to me there "
+    lines = [_("Your link code: {code}. It is not an invitation: keep it to yourself. Whoever "
+               "uses it and confirms acts as you, with your role.").format(
+                   code=code(issued.code)),
+             _("To use your account from another chat app, send {telegram} to me there "
                "(Telegram or the console), or {matrix} on Matrix. The code works once, until "
                "{until}.").format(telegram=code(f"/start {issued.code}"),
                                   matrix=code(f"!start {issued.code}"),
@@ -217,5 +325,6 @@ FEATURE = Feature(
         Command("mydata", my_data, N_("everything stored about you, as a file"), N_("/mydata")),
         Command("forget", forget, N_("erase your personal data"), N_("/forget")),
     ],
-    conversations=[ConversationStep(FORGET, forget_answer)],
+    conversations=[ConversationStep(FORGET, forget_answer),
+                   ConversationStep(LINK_CONFIRM, link_answer)],
 )

@@ -31,7 +31,7 @@ class TrustService:
         self.invitations = Invitations(
             services.clock, valid_for=timedelta(days=settings.invitation_days),
             failures_per_hour=settings.registration_failures_per_hour,
-            merge=self.privacy.reassign)
+            merge=self.privacy.reassign, holdings=self.privacy.holdings)
         self.retention = Retention(services.db, services.clock)
         self.retention.register("core.audit", purge_audit(settings.audit_retention_days))
         self.retention.register("core.outbox", blank_old_outbox(settings.outbox_retention_days))

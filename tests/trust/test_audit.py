@@ -1,5 +1,5 @@
 from bot.trust import audit
-from tests.trust.helpers import invite
+from tests.trust.helpers import fresh_audit_log, invite
 
 
 async def test_audit_api_records_what_features_report(bot):
@@ -26,10 +26,12 @@ async def test_audit_is_for_admins_in_direct_chats(bot):
 
 
 async def test_empty_audit_log_says_so(bot):
+    await fresh_audit_log(bot)
     assert "empty" in await bot.ask("/audit", as_="alice")
 
 
 async def test_refused_role_change_is_not_audited(bot):
+    await fresh_audit_log(bot)
     await bot.say("/whoami", as_="bob")
     await bot.say("/role alice guest", as_="bob")
     await bot.say("/role bob king", as_="alice")

@@ -12,6 +12,7 @@ from bot.trust.models import AuditEntry
 from tests.checkins.conftest import checkin_bot, deliver, register  # noqa: F401 - fixture
 from tests.directory.conftest import SAMPLE
 from tests.harness import make_bot
+from tests.trust.helpers import fresh_audit_log
 
 
 async def latest(bot) -> str:
@@ -38,6 +39,7 @@ async def test_directory_import_export_and_verification_for_others_are_audited(b
 
 
 async def test_refused_import_is_not_audited(bot):
+    await fresh_audit_log(bot)
     await bot.say("/import", as_="mallory",
                   attachment=Attachment("dir.csv", SAMPLE.read_bytes(), "text/csv"))
     assert "empty" in await bot.ask("/audit", as_="alice")
@@ -56,7 +58,7 @@ def test_command_line_import_is_audited_without_an_actor(tmp_path, database_url,
                     AuditEntry.action == "directory.import"))
             assert entry.actor_user_id is None and entry.details["via"] == "cli"
             assert entry.details["created"] == 84
-            assert "directory.import" in await latest(bot)
+            assert "directory.import" in await bot.ask("/audit", as_="alice")
         finally:
             await bot.close()
 
@@ -83,6 +85,7 @@ async def test_schedule_changes_for_others_and_broadcasts_are_audited(bot):
 
 
 async def test_a_coordinator_managing_someone_elses_reminder_is_audited(bot):
+    await fresh_audit_log(bot)
     assert "Saved as R1" in await confirm(bot, "/remind every monday 9:00; my own note", as_="bob")
     assert "empty" in await bot.ask("/audit", as_="alice")  # one's own reminder: private
     assert "Skipped" in await bot.ask("/skip R1", as_="alice")

@@ -115,8 +115,11 @@ async def test_link_code_joins_a_second_identity_to_the_same_account(bot):
     await bot.say("!whoami", as_="@fiona:example.org", platform="matrix")
     users_before = await bot.count(User)
     link_code = code_in(await bot.ask("/link", as_="fiona"))
-    answer = await bot.ask(f"!start {link_code}", as_="@fiona:example.org", platform="matrix")
-    assert "fiona" in answer
+    question = await bot.ask(f"!start {link_code}", as_="@fiona:example.org",
+                             platform="matrix")
+    assert "link code, not an invitation" in question and "account of fiona" in question
+    answer = await bot.ask("1", as_="@fiona:example.org", platform="matrix")
+    assert "now linked" in answer and "fiona" in answer
     await bot.say("!lang en", as_="@fiona:example.org", platform="matrix")
     whoami = await bot.ask("/whoami", as_="fiona")  # the same account: its language changed
     assert "console:fiona" in whoami and "matrix:@fiona:example.org" in whoami
