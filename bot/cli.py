@@ -88,6 +88,7 @@ def describe_startup_failure(settings: Settings, exc: Exception) -> str:
 
 
 def run_chat(settings: Settings, args) -> int:
+    from bot.router import file_commands
     from bot.transports.console import ConsoleTransport
 
     if settings.log_level.upper() == "INFO":
@@ -97,8 +98,9 @@ def run_chat(settings: Settings, args) -> int:
     async def chat() -> None:
         app = await start_app(settings)
         try:
-            await app.serve([ConsoleTransport(user=args.user, language=args.lang,
-                                              files_dir=settings.data_dir / "files")])
+            await app.serve([ConsoleTransport(
+                user=args.user, language=args.lang, files_dir=settings.data_dir / "files",
+                file_commands=file_commands(app.services.router))])
         finally:
             await app.stop()
 
