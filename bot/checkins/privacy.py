@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkins.models import CheckinAbsence, CheckinAssignment, CheckinRound
-from bot.people import User
+from bot.people import Identity, User
 from bot.trust.privacy import row_dict
 
 
@@ -33,16 +33,42 @@ def register(privacy, service) -> None:
         }
 
     async def erase(session: AsyncSession, user: User) -> None:
+        round_ids = []
         for assignment, round_, _code in await service.assignments_of(session, user.id):
             counted = {q.name for q in service.form_of(round_).answerable if q.type != "text"}
             answers = assignment.answers
             assignment.answers = ({k: v for k, v in answers.items() if k in counted}
                                   if answers else answers)
             assignment.draft, assignment.chat_key, assignment.confirming = None, None, False
+            round_ids.append(round_.id)
         await session.execute(delete(CheckinAbsence).where(CheckinAbsence.user_id == user.id))
         await session.flush()
+        # Copies addressed to others: closing summaries name non-responders and quote texts.
+        await service.redact_summaries(session, round_ids, user.id)
+        await _drop_from_round_audiences(session, user)
 
     privacy.register("checkins", export, erase, reassign)
+
+
+async def _drop_from_round_audiences(session: AsyncSession, user: User) -> None:
+    """Round audiences are kept as written (`@piet, role:focal_point`): the items that name
+    the person (their usernames, platform ids) are removed."""
+    identities = list(await session.scalars(select(Identity).where(Identity.user_id == user.id)))
+    handles = {h.lower() for i in identities
+               for h in (i.username, i.platform_user_id, i.key) if h}
+    if not handles:
+        return
+    for round_ in list(await session.scalars(select(CheckinRound))):
+        items = [item.strip() for item in (round_.audience or "").split(",") if item.strip()]
+        kept = [item for item in items if not _names(item, handles)]
+        if len(kept) != len(items):
+            round_.audience = ", ".join(kept)
+    await session.flush()
+
+
+def _names(item: str, handles: set[str]) -> bool:
+    lowered = item.lower()
+    return lowered in handles or (lowered.startswith("@") and lowered[1:] in handles)
 
 
 async def reassign(session: AsyncSession, from_user_id: int, to_user_id: int) -> None:
