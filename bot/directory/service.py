@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import io
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -12,12 +13,14 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.directory.csvformat import FileError, Problem, read_directory, write_directory
+from bot.directory.csvformat import (FileError, Problem, read_directory, scan_directory,
+                                     write_directory)
 from bot.directory.gazetteer import Gazetteer
 from bot.directory.index import DirectoryIndex, SearchOutcome
 from bot.directory.models import DirectoryEntry, Organisation, organisation_from
 from bot.directory.privacy import register as register_privacy
 from bot.directory.records import EntryRecord
+from bot.directory.staged import OnApplied, StagedImport
 from bot.directory.verification import build as build_verification
 from bot.directory.vocabulary import Vocabulary
 
@@ -39,6 +42,7 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     file_error: str | None = None
     replace: bool = False
+    more_problems: int = 0  # problems beyond those kept in `problems` (a huge bad file)
 
     def counts(self) -> dict:
         """What the audit log keeps of an import: counts, never the rows."""
@@ -154,6 +158,29 @@ class DirectoryService:
         log.info("directory imported", extra={"fields": {
             "created": report.created, "updated": report.updated, "removed": report.removed,
             "skipped": report.skipped, "replace": replace}})
+        return report
+
+    async def import_staged(self, db, source: bytes | Path, *, replace: bool = False,
+                            skip_invalid: bool = False,
+                            on_applied: OnApplied | None = None) -> ImportReport:
+        """`import_file` for any size, in its own short transactions (see staged.py): reads
+        `source` (bytes, or a file path, streamed) in bounded memory while the bot goes on
+        answering, then switches the directory in one transaction, in which `on_applied`
+        (session, report) records the audit entry."""
+        report = ImportReport(applied=False, replace=replace)
+        stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else open(source, "rb")
+        try:
+            rows = scan_directory(stream, self.gazetteer, self.vocabulary)
+            job = StagedImport(report, rows, replace=replace, skip_invalid=skip_invalid,
+                               now=self._now(), on_applied=on_applied)
+            async with db.engine.connect() as conn:
+                await job.run(conn)
+        finally:
+            stream.close()
+        report.more_problems = job.problem_count - len(report.problems)
+        if report.applied:
+            log.info("directory imported", extra={"fields": {
+                **report.counts(), "staged": True}})
         return report
 
     async def _write(self, session: AsyncSession, records: list[EntryRecord], replace: bool,
