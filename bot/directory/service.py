@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory.csvformat import (FileError, Problem, read_directory, scan_directory,
@@ -66,12 +66,32 @@ class DirectoryService:
                                                                      DirectoryEntry.id))
         return [row.to_record() for row in rows.unique()]
 
+    async def _records_in_pages(self, session: AsyncSession, size: int = 2000
+                                ) -> list[EntryRecord]:
+        """`records()` a page at a time: turning rows into objects runs on the event loop,
+        and 100,000 of them at once would keep everyone else waiting for seconds."""
+        found: list[EntryRecord] = []
+        last: tuple[int, str] | None = None
+        while True:
+            query = select(DirectoryEntry).order_by(DirectoryEntry.position,
+                                                    DirectoryEntry.id).limit(size)
+            if last is not None:
+                query = query.where(or_(DirectoryEntry.position > last[0], and_(
+                    DirectoryEntry.position == last[0], DirectoryEntry.id > last[1])))
+            rows = list((await session.scalars(query)).unique())
+            found += [row.to_record() for row in rows]
+            if len(rows) < size:
+                return found
+            last = (rows[-1].position, rows[-1].id)
+            session.expunge_all()
+            await asyncio.sleep(0)
+
     async def count(self, session: AsyncSession) -> int:
         return await session.scalar(select(func.count()).select_from(DirectoryEntry)) or 0
 
     async def refresh(self, session: AsyncSession) -> DirectoryIndex:
         """Rebuilds the index from the database (after an import, at start-up)."""
-        records = await self.records(session)
+        records = await self._records_in_pages(session)
         async with self._refresh_lock:
             self.index = await asyncio.to_thread(DirectoryIndex, records, self.gazetteer,
                                                  self.vocabulary)
