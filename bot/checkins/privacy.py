@@ -5,7 +5,10 @@ Personal: their assignments (which rounds asked them, their answers, drafts, reg
 submitted), their declared absences and the rounds they opened. `/forget` keeps the anonymised
 aggregates: each submitted assignment keeps only the values the round's totals count (numbers
 and choices) on the now nameless account; free-text answers, drafts and the chat are erased,
-absences deleted. Rounds already reduced to aggregates hold no raw answers at all."""
+absences deleted. Rounds already reduced to aggregates hold no raw answers at all. Copies sent
+to others go at once too: closing summaries (queued, or the stored copy of one already sent) are
+written again without the person's name and free-text answers, and round audiences no longer
+name them."""
 from __future__ import annotations
 
 from sqlalchemy import delete, select, update

@@ -416,10 +416,10 @@ def _run_import(ctx: Context, answer: Reply, attachment: Attachment, replace: bo
                            at=services.clock.now())
 
     async def run() -> None:
-        report = await services.directory.import_staged(
-            services.db, attachment.content, replace=replace, skip_invalid=skip_invalid,
-            on_applied=record)
-        with services.catalogues.use(locale):
+        with services.catalogues.use(locale):  # problems are worded while the file is read
+            report = await services.directory.import_staged(
+                services.db, attachment.content, replace=replace, skip_invalid=skip_invalid,
+                on_applied=record)
             answer.text = _import_answer(report, attachment.filename)
         if report.applied:
             async with services.db.session() as session:

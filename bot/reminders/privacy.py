@@ -4,7 +4,10 @@
 Personal: the schedules they own (text, times, audience), their answers to meetings and
 deadlines, the broadcasts they sent. `/forget` cancels their schedules and blanks their text
 (the row stays, anonymous, so that ids in the audit log still point somewhere), deletes their
-answers, blanks the text of their broadcasts and their name in others' delivery lists."""
+answers, blanks the text of their broadcasts and their name in others' delivery lists. Copies
+in the outbox go too: their reminders and broadcasts still queued for others are withdrawn
+(those already sent keep no text), others' delivery reports are rewritten without their name
+or chat, and others' schedules stop addressing them."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -12,9 +15,9 @@ from datetime import datetime, timezone
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.outbox import PENDING, OutboxMessage
 from bot.people import User
 from bot.reminders.models import Acknowledgement, Broadcast, Schedule
-from bot.outbox import PENDING, OutboxMessage
 from bot.trust.privacy import direct_chat_keys, row_dict
 
 ERASED = "—"
@@ -50,16 +53,15 @@ async def erase(session: AsyncSession, user: User, service=None) -> None:
         active=False, next_due=None, title=ERASED, message=ERASED, origin_chat="",
         audience=[]))
     await session.execute(delete(Acknowledgement).where(Acknowledgement.user_id == user.id))
-    # reported_at: no delivery report is due to a sender who is gone.
     await session.execute(update(Broadcast).where(Broadcast.sender_id == user.id).values(
         text=ERASED, sender_chat=""))
+    # No delivery report is due to a sender who is gone.
     await session.execute(update(Broadcast).where(
         Broadcast.sender_id == user.id, Broadcast.reported_at.is_(None)).values(
         reported_at=datetime.now(timezone.utc)))
     await _withdraw_messages(session, user.id, mine, sent_by_me)
     await _drop_from_audiences(session, user.id)
-    if service is not None:
-        await _redact_reports(session, user, service, set(sent_by_me))
+    await _redact_reports(session, user, service, set(sent_by_me))
     await session.flush()
 
 
@@ -109,7 +111,7 @@ async def _redact_reports(session: AsyncSession, user: User, service,
             continue
         report = await session.scalar(select(OutboxMessage).where(
             OutboxMessage.idempotency_key == report_key(broadcast.id)))
-        if report is not None and report.text:
+        if service is not None and report is not None and report.text:
             await session.flush()
             report.text = (await service.report_reply(session, broadcast, chats)).text
 

@@ -139,3 +139,15 @@ async def test_other_people_are_answered_while_a_chat_import_runs(bot):
     # Bob did not wait for the import to finish: it had not switched the directory yet.
     assert entries_when_bob_was_answered == [0]
     assert "e9999" in await bot.ask("/entry e9999", as_="alice")
+
+
+async def test_a_chat_import_words_its_problems_in_the_coordinators_language(bot):
+    from bot.messages import Attachment
+
+    await bot.say("/lang fr", as_="alice")
+    message = bot.message("/import", as_="alice")
+    message.attachment = Attachment("annuaire.csv", "id;organisation;topics;coverage\n"
+                                    "a1;Org\x00A;housing;21004\n".encode(), "text/csv")
+    answer = "\n".join(r.plain() for r in await bot.app.handle(message))
+    assert "ligne 2, colonne organisation" in answer and "caractère NUL" in answer
+    assert "rien n'a été modifié" in answer
