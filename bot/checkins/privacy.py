@@ -15,6 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkins.models import CheckinAbsence, CheckinAssignment, CheckinRound
+from bot.conversations import PendingConversation
 from bot.people import Identity, User
 from bot.trust.privacy import row_dict
 
@@ -62,11 +63,24 @@ async def _drop_from_round_audiences(session: AsyncSession, user: User) -> None:
     if not handles:
         return
     for round_ in list(await session.scalars(select(CheckinRound))):
-        items = [item.strip() for item in (round_.audience or "").split(",") if item.strip()]
-        kept = [item for item in items if not _names(item, handles)]
-        if len(kept) != len(items):
-            round_.audience = ", ".join(kept)
+        kept = _without(round_.audience or "", handles)
+        if kept is not None:
+            round_.audience = kept
+    # A round preview awaiting confirmation holds its audience as written too.
+    for pending in list(await session.scalars(select(PendingConversation).where(
+            PendingConversation.user_id != user.id))):
+        audience = (pending.payload or {}).get("audience")
+        kept = _without(audience, handles) if isinstance(audience, str) else None
+        if kept is not None:
+            pending.payload = dict(pending.payload, audience=kept)
     await session.flush()
+
+
+def _without(audience: str, handles: set[str]) -> str | None:
+    """The audience without the items naming one of `handles`; None when none does."""
+    items = [item.strip() for item in audience.split(",") if item.strip()]
+    kept = [item for item in items if not _names(item, handles)]
+    return ", ".join(kept) if len(kept) != len(items) else None
 
 
 def _names(item: str, handles: set[str]) -> bool:

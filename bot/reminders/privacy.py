@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.conversations import PendingConversation
 from bot.outbox import PENDING, OutboxMessage
 from bot.people import User
 from bot.reminders.models import Acknowledgement, Broadcast, Schedule
@@ -86,6 +87,12 @@ async def _drop_from_audiences(session: AsyncSession, user_id: int) -> None:
         audience = list(schedule.audience or [])
         if token in audience:
             schedule.audience = [t for t in audience if t != token]
+    # Previews awaiting confirmation (a broadcast, a schedule for others) hold tokens too.
+    for pending in list(await session.scalars(select(PendingConversation).where(
+            PendingConversation.user_id != user_id))):
+        audience = (pending.payload or {}).get("audience")
+        if isinstance(audience, list) and token in audience:
+            pending.payload = dict(pending.payload, audience=[t for t in audience if t != token])
 
 
 async def _redact_reports(session: AsyncSession, user: User, service,

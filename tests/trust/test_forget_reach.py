@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.checkins.models import CheckinRound
+from bot.conversations import PendingConversation
 from bot.outbox import PENDING, OutboxMessage
 from bot.people import User
 from bot.reminders.models import Schedule
@@ -127,3 +128,20 @@ async def test_others_audiences_no_longer_name_the_erased_person(checkin_bot):  
     assert f"user:{piet_id}" not in audience and audience  # the group stays
     [round_audience] = await rows(bot, select(CheckinRound.audience))
     assert "piet" not in round_audience
+
+
+async def test_previews_awaiting_confirmation_no_longer_name_the_erased_person(checkin_bot):  # noqa: F811
+    bot = checkin_bot
+    await register(bot, ["piet"])
+    [piet_id] = await rows(bot, select(User.id).where(User.display_name == "piet"))
+    await bot.say("/broadcast @piet, here; Shelter full", as_="alice", chat="coord")
+    await bot.say("/rounds open monthly_regional; 2026-03-20 17:00; @piet, role:coordinator",
+                  as_="alice", chat="coord2")
+    payloads = [p.payload for p in await rows(bot, select(PendingConversation))]
+    assert any(f"user:{piet_id}" in p.get("audience", []) for p in payloads)
+    assert any("@piet" in str(p.get("audience")) for p in payloads)
+    await forget(bot, "piet")
+    payloads = [p.payload for p in await rows(bot, select(PendingConversation))]
+    assert len(payloads) == 2
+    assert not [p for p in payloads if f"user:{piet_id}" in p["audience"]
+                or "piet" in str(p["audience"])]
