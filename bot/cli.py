@@ -125,6 +125,7 @@ def describe_startup_failure(settings: Settings, exc: Exception) -> str:
 
 def run_chat(settings: Settings, args) -> int:
     from bot.logs import set_level
+    from bot.router import file_commands
     from bot.transports.console import ConsoleTransport
 
     if settings.log_level.upper() == "INFO":
@@ -136,7 +137,8 @@ def run_chat(settings: Settings, args) -> int:
     async def chat() -> None:
         app = await start_app(settings)
         console = ConsoleTransport(user=args.user, language=args.lang,
-                                   files_dir=settings.data_dir / "files")
+                                   files_dir=settings.data_dir / "files",
+                                   file_commands=file_commands(app.services.router))
         try:
             app.services.transports.add(console)
             for line in await app.console_welcome(console.chat, args.lang,

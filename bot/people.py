@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy import (Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, func,
+                        select, update)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -98,8 +99,7 @@ class People:
             identity = Identity(platform=platform, platform_user_id=message.sender_id, user=user)
             session.add_all([user, identity])
         user = identity.user
-        if message.sender_username:
-            identity.username = message.sender_username
+        await self._refresh_names(session, identity, user, message)
         if message.is_direct:
             identity.direct_chat_id = message.chat.chat_id
         await self._remember_chat(session, message)
@@ -117,6 +117,24 @@ class People:
         await audit.record(session, None, "role.change", audit.user_target(user.id),
                            {"from": before.code, "to": Role.ADMIN.code, "via": "COORDBOT_ADMINS",
                             "identity": identity.id}, at=self.clock.now() if self.clock else None)
+
+    async def _refresh_names(self, session: AsyncSession, identity: Identity, user: User,
+                             message: IncomingMessage) -> None:
+        """Usernames and display names are the owner's to change: the stored ones follow each
+        message. A username someone else now holds is no longer theirs, so it is cleared from
+        every other identity of the platform (nothing may rest on a name given up)."""
+        username = (message.sender_username or "").strip()[:255] or None
+        if username != identity.username:
+            if username:
+                if identity.id is None:
+                    await session.flush()
+                await session.execute(update(Identity).where(
+                    Identity.platform == identity.platform, Identity.id != identity.id,
+                    func.lower(Identity.username) == username.lower()).values(username=None))
+            identity.username = username
+        name = fit_name(message.sender_name, "")
+        if name and name != user.display_name:
+            user.display_name = name
 
     async def _remember_chat(self, session: AsyncSession, message: IncomingMessage) -> None:
         key = message.chat.key()

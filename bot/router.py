@@ -45,6 +45,7 @@ class Command:
     summary: str
     usage: str = ""
     policy: str | None = None  # policy key when it differs from the name
+    takes_file: bool = False  # the console sends a file only with these (`/import < FILE`)
 
     @property
     def action(self) -> str:
@@ -225,6 +226,10 @@ async def _flood_warning(services: "Services", message: IncomingMessage) -> list
 
 def role_label(role: Role) -> str:
     return _(ROLE_LABELS[role])
+
+
+def file_commands(router: Router) -> frozenset[str]:
+    return frozenset(name for name, command in router.commands.items() if command.takes_file)
 
 
 def visible_commands(router: Router, role: Role) -> list[Command]:

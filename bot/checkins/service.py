@@ -29,7 +29,8 @@ from bot.checkins.models import (ANSWERING, CLOSED, OPEN, SCHEDULED, SUBMITTED, 
 from bot.checkins.privacy import register as register_privacy
 from bot.conversations import PendingConversation
 from bot.i18n import _
-from bot.messages import ChatRef
+from bot.messages import ChatRef, Reply
+from bot.outbox import OutboxMessage
 from bot.people import Identity, User
 from bot.policy import Role
 from bot.when import END_OF_DAY, WhenError, parse_moment, parse_span
@@ -633,17 +634,34 @@ class CheckinsService:
         round_.status, round_.closed_at = CLOSED, self.clock.now()
         await session.flush()
         if round_.report_chat:
-            result = await self.summarise(session, round_)
-            # Written in the language and time zone of the coordinator who opened the round.
-            creator = await session.get(User, round_.created_by) if round_.created_by else None
-            locale = self.locale_of(creator) if creator else self.settings.default_locale
-            with self.catalogues.use(locale):
-                reply = texts.round_summary(self.form_of(round_), round_, result,
-                                            self.tz_of(creator), closing=True)
+            reply = await self.closing_summary(session, round_)
             await self.outbox.enqueue(session, ChatRef.parse(round_.report_chat), reply,
-                                      f"checkins:summary:{round_.id}",
-                                      source=f"checkins:{round_.id}")
+                                      summary_key(round_.id), source=f"checkins:{round_.id}")
         log.info("round closed", extra={"fields": {"round_id": round_.id}})
+
+    async def closing_summary(self, session: AsyncSession, round_: CheckinRound,
+                              anonymous: frozenset[int] = frozenset()) -> Reply:
+        """The summary posted when a round closes, in the language and time zone of the
+        coordinator who opened it."""
+        result = await self.summarise(session, round_, anonymous)
+        creator = await session.get(User, round_.created_by) if round_.created_by else None
+        locale = self.locale_of(creator) if creator else self.settings.default_locale
+        with self.catalogues.use(locale):
+            return texts.round_summary(self.form_of(round_), round_, result,
+                                       self.tz_of(creator), closing=True)
+
+    async def redact_summaries(self, session: AsyncSession, round_ids: list[int],
+                               user_id: int) -> None:
+        """A person is being erased: the closing summaries of their rounds, queued or already
+        sent (the stored copy), are written again without their name and free-text answers."""
+        for round_id in round_ids:
+            row = await session.scalar(select(OutboxMessage).where(
+                OutboxMessage.idempotency_key == summary_key(round_id)))
+            round_ = await session.get(CheckinRound, round_id)
+            if row is None or not row.text or round_ is None:
+                continue  # no summary, or its text already blanked by retention
+            row.text = (await self.closing_summary(session, round_, frozenset({user_id}))).text
+        await session.flush()
 
     async def close_now(self, session: AsyncSession, round_: CheckinRound) -> None:
         """A coordinator closes a round early: the deadline becomes now."""
@@ -659,13 +677,14 @@ class CheckinsService:
             .where(CheckinAssignment.round_id == round_.id).order_by(User.display_name, User.id))
         return [(a, u) for a, u in rows]
 
-    async def summarise(self, session: AsyncSession, round_: CheckinRound) -> dict[str, Any]:
+    async def summarise(self, session: AsyncSession, round_: CheckinRound,
+                        anonymous: frozenset[int] = frozenset()) -> dict[str, Any]:
         if round_.aggregates is not None:
             return round_.aggregates
         rows = await self.respondents(session, round_)
         form = self.form_of(round_)
         regions = await self.regions_of(session, form, [user for _a, user in rows])
-        return summaries.summarise(form, rows, regions)
+        return summaries.summarise(form, rows, regions, anonymous)
 
     async def history(self, session: AsyncSession, form_row: CheckinForm,
                       limit: int | None = None) -> list[tuple[CheckinRound, dict[str, Any]]]:
@@ -709,6 +728,10 @@ class CheckinsService:
             CheckinAssignment.round_id == round_id).values(answers=None, draft=None))
         await session.flush()
         log.info("round reduced to aggregates", extra={"fields": {"round_id": round_id}})
+
+
+def summary_key(round_id: int) -> str:
+    return f"checkins:summary:{round_id}"
 
 
 # ----- navigation in a form (pure functions, tested directly) ----------------------------

@@ -25,8 +25,10 @@ def _clean(value: float) -> int | float:
     return int(value) if float(value).is_integer() else round(value, 4)
 
 
-def summarise(form: Form, rows: list[tuple[Any, Any]], known_regions: dict[int, str]) -> dict:
-    """`rows` are (assignment, user) pairs of one round."""
+def summarise(form: Form, rows: list[tuple[Any, Any]], known_regions: dict[int, str],
+              anonymous: frozenset[int] = frozenset()) -> dict:
+    """`rows` are (assignment, user) pairs of one round. People in `anonymous` (being erased)
+    and erased accounts (no name) count among the non-responders but are not named."""
     result: dict[str, Any] = {"assigned": len(rows), "submitted": 0, "late": 0,
                               "non_responders": [], "regions": {}, "questions": {}}
     answered: list[tuple[str, dict[str, Any]]] = []
@@ -40,8 +42,11 @@ def summarise(form: Form, rows: list[tuple[Any, Any]], known_regions: dict[int, 
             counts["submitted"] += 1
             answered.append((region, assignment.answers or {}))
         else:
-            result["non_responders"].append(user.display_name)
+            result["non_responder_count"] = result.get("non_responder_count", 0) + 1
+            if user.display_name and user.id not in anonymous:
+                result["non_responders"].append(user.display_name)
     result["non_responders"].sort(key=str.lower)
+    result.setdefault("non_responder_count", 0)
     result["rate"] = round(result["submitted"] / result["assigned"], 4) if rows else 0.0
     for question in form.answerable:
         result["questions"][question.name] = _question_figures(question, answered)
@@ -87,7 +92,8 @@ def without_raw_answers(result: dict[str, Any]) -> dict[str, Any]:
     """What remains after the retention period: figures, no texts and no names."""
     reduced = {key: value for key, value in result.items() if key != "non_responders"}
     reduced["non_responders"] = []
-    reduced["non_responder_count"] = len(result.get("non_responders", []))
+    reduced["non_responder_count"] = result.get("non_responder_count",
+                                                len(result.get("non_responders", [])))
     reduced["questions"] = {name: {k: v for k, v in figures.items() if k != "texts"}
                             for name, figures in result.get("questions", {}).items()}
     reduced["reduced"] = True

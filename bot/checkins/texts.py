@@ -159,14 +159,18 @@ def round_summary(form: Form, round_, result: dict[str, Any], tz: ZoneInfo, *,
 
 def _non_responders(result: dict[str, Any]) -> list[str]:
     names = result.get("non_responders") or []
-    if not names:
-        count = result.get("non_responder_count", 0)
-        if count:
-            return [_("Not answered: {count} (names removed after the retention period).")
-                    .format(count=count)]
+    # Older summaries have no count: every non-responder was named.
+    count = max(result.get("non_responder_count", 0), len(names))
+    if not count:
         return [_("Everyone answered.")] if result["assigned"] else []
+    if result.get("reduced"):
+        return [_("Not answered: {count} (names removed after the retention period).")
+                .format(count=count)]
+    if not names:  # only people who erased their data: counted, never named
+        return [_("Not answered yet: {names}").format(names=ngettext(
+            "{count} person", "{count} people", count).format(count=count))]
     shown = ", ".join(escape(n) for n in names[:MAX_NAMES])
-    more = len(names) - MAX_NAMES
+    more = count - min(len(names), MAX_NAMES)
     if more > 0:
         shown += " " + ngettext("and {count} more", "and {count} more", more).format(count=more)
     return [_("Not answered yet: {names}").format(names=shown)]

@@ -53,31 +53,36 @@ async def _open(settings):
 
 
 def run_import(settings, args) -> int:
-    try:
-        content = args.file.read_bytes()
-    except OSError as exc:
-        print(f"coordbot: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+    if not args.file.is_file():
+        print(f"coordbot: cannot read {args.file}: no such file", file=sys.stderr)
         return 2
+
+    async def record(session, report) -> None:
+        # No chat user behind the command line: actor None, via cli.
+        await audit.record(session, None, "directory.import", "directory",
+                           {**report.counts(), "via": "cli"})
 
     async def go():
         db, service = await _open(settings)
         try:
-            async with db.transaction() as session:
-                report = await service.import_file(session, content, replace=args.replace,
-                                                   skip_invalid=args.skip_invalid)
-                if report.applied:  # no chat user behind the command line: actor None, via cli
-                    await audit.record(session, None, "directory.import", "directory",
-                                       {**report.counts(), "via": "cli"})
-                return report
+            return await service.import_staged(db, args.file, replace=args.replace,
+                                               skip_invalid=args.skip_invalid,
+                                               on_applied=record)
         finally:
             await db.dispose()
 
-    report = asyncio.run(go())
+    try:
+        report = asyncio.run(go())
+    except OSError as exc:
+        print(f"coordbot: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
     if report.file_error:
         print(f"{args.file}: {report.file_error}; nothing was imported", file=sys.stderr)
         return 1
     for problem in report.problems:
         print(f"{args.file}: {problem}", file=sys.stderr)
+    if report.more_problems:
+        print(f"{args.file}: … and {report.more_problems} more problems", file=sys.stderr)
     if not report.applied:
         print(f"{args.file}: {report.skipped} invalid row(s) of {report.total_rows}; nothing was "
               "imported (fix them, or use --skip-invalid)", file=sys.stderr)

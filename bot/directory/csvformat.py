@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from typing import BinaryIO, Iterator
 
 from bot.directory.gazetteer import Gazetteer
 from bot.directory.records import (NAME_LANGUAGES, ORG_TYPES, SERVICE_LANGUAGES, STATUSES,
@@ -55,7 +58,15 @@ _EMAIL = re.compile(r"^[^@\s;]+@[^@\s;]+\.[^@\s;]+$")
 _MATRIX = re.compile(r"^@[^:\s]+:[^\s]+$")
 _TELEGRAM = re.compile(r"^@?[A-Za-z0-9_]{4,32}$")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = ("=", "+", "-", "@")
 MAX_CELL = 2000
+_NUL = "\x00"
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+def _nul_problem() -> str:
+    return _("the cell holds a NUL character (an invisible control character): remove it and "
+             "send the file again")
 
 
 @dataclass(frozen=True)
@@ -94,73 +105,137 @@ _BY_NAME = {name: name for name, _tag in COLUMNS}
 _BY_TAG = {hashtag_key(tag): name for name, tag in COLUMNS}
 
 
+@dataclass(frozen=True)
+class Row:
+    """One data row of a file: its first physical line, the record when the row is valid,
+    else what is wrong with it."""
+    line: int
+    record: EntryRecord | None
+    problems: list[Problem]
+
+
 def read_directory(content: bytes, gazetteer: Gazetteer, vocabulary: Vocabulary,
                    *, skip_invalid: bool = False) -> ParsedFile:
     """Parses and validates a whole file. Raises FileError when it cannot be read at all."""
-    text = _decode(content)
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    reader_lines = _line_numbers(text)
-    if not rows or all(not any(cell.strip() for cell in row) for row in rows):
+    result = ParsedFile()
+    for row in scan_directory(content, gazetteer, vocabulary):
+        result.total_rows += 1
+        if row.problems:
+            result.problems.extend(row.problems)
+            result.invalid_lines += 1
+        else:
+            result.records.append(row.record)
+    return result
+
+
+def scan_directory(source: bytes | BinaryIO, gazetteer: Gazetteer,
+                   vocabulary: Vocabulary) -> Iterator[Row]:
+    """Reads a file row by row, holding one row at a time (and the ids seen, for duplicates):
+    a large file is validated in bounded memory. The delimiter is the one that makes the
+    header read best: `,` (the format), `;` (Excel in Belgium and France) or a tab. Raises
+    FileError when the file cannot be read at all."""
+    lines = _text_lines(source)
+    first = next(lines, "")
+    delimiter = _delimiter(first)
+    rows = _CsvRows(itertools.chain([first], lines), delimiter)
+    header_row = rows.next()
+    if header_row is not None and header_row[2] is not None:
+        raise FileError(str(header_row[2]))
+    if header_row is None or not any(cell.strip() for cell in header_row[1]):
         raise FileError(_("the file is empty: it needs a header row and at least one entry"))
-    header = [cell.strip() for cell in rows[0]]
+    header = [_unescape(cell.strip()) for cell in header_row[1]]
+    if any(_NUL in cell for cell in header):
+        raise FileError(str(Problem(1, None, _nul_problem())))
+    second = rows.next()
     hashtags: list[str] = []
-    first_data = 1
-    if len(rows) > 1 and _is_hashtag_row(rows[1]):
-        hashtags = [cell.strip() for cell in rows[1]]
-        first_data = 2
+    if second is not None and _is_hashtag_row(second[1]):
+        hashtags, second = [cell.strip() for cell in second[1]], None
     mapping = _map_columns(header, hashtags)
     missing = [name for name in REQUIRED if name not in mapping.values()]
     if missing:
         raise FileError(_("line 1: missing required column(s): {columns}").format(
             columns=", ".join(missing)))
-    result = ParsedFile()
     seen_ids: dict[str, int] = {}
-    for position in range(first_data, len(rows)):
-        row = rows[position]
-        line = reader_lines[position] if position < len(reader_lines) else position + 1
-        if not any(cell.strip() for cell in row):
+    found = False
+    pending = [second] if second is not None else []
+    while True:
+        item = pending.pop() if pending else rows.next()
+        if item is None:
+            break
+        line, cells, error = item
+        if error is not None:
+            found = True
+            yield Row(line, None, [error])
             continue
-        result.total_rows += 1
-        record, problems = _parse_row(row, line, header, mapping, gazetteer, vocabulary)
+        if not any(cell.strip() for cell in cells):
+            continue
+        found = True
+        record, problems = _parse_row(cells, line, header, mapping, gazetteer, vocabulary)
         if record is not None and record.id in seen_ids:
             problems.append(Problem(line, "id", _("duplicate id {id!r} (first on line {first})")
                                     .format(id=record.id, first=seen_ids[record.id])))
-        if problems:
-            result.problems.extend(problems)
-            result.invalid_lines += 1
-            continue
-        seen_ids[record.id] = line
-        result.records.append(record)
-    if result.total_rows == 0:
+        if not problems:
+            seen_ids[record.id] = line
+        yield Row(line, None if problems else record, problems)
+    if not found:
         raise FileError(_("the file has a header but no entries"))
-    return result
 
 
-def _decode(content: bytes) -> str:
-    if not content or not content.strip():
+def _text_lines(source: bytes | BinaryIO) -> Iterator[str]:
+    raw = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    head = raw.read(3)
+    if not head.strip() and not raw.read(1 << 16).strip():
         raise FileError(_("the file is empty: it needs a header row and at least one entry"))
-    if content.startswith(b"\xef\xbb\xbf"):
-        content = content[3:]
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+    raw.seek(0)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileError(_("the file is UTF-16; save it as \"CSV UTF-8\" and send it again"))
+    # Undecodable bytes become surrogates, so that the line they are on can be named.
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = content[:exc.start].count(b"\n") + 1
-        raise FileError(_("line {line}: the file is not UTF-8 (it looks like another encoding, "
-                          "e.g. Windows-1252); save it as \"CSV UTF-8\" and send it again")
-                        .format(line=line)) from None
+        for line, chunk in enumerate(text, start=1):
+            if _UNDECODED.search(chunk):
+                raise FileError(_("line {line}: the file is not UTF-8 (it looks like another "
+                                  "encoding, e.g. Windows-1252); save it as \"CSV UTF-8\" and "
+                                  "send it again").format(line=line))
+            yield chunk
+    finally:
+        text.detach()
 
 
-def _line_numbers(text: str) -> list[int]:
-    """The physical line each CSV record starts on (quoted cells may span lines)."""
-    starts = []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    previous_end = 0
-    for _row in reader:
-        starts.append(previous_end + 1)
-        previous_end = reader.line_num
-    return starts
+def _delimiter(header_line: str) -> str:
+    """The candidate that finds the most known column names (then the most columns); `,`
+    when nothing tells them apart."""
+    best, best_score = ",", (-1, 0)
+    for delimiter in (",", ";", "\t"):
+        cells = next(csv.reader([header_line], delimiter=delimiter), [])
+        known = sum(1 for cell in cells if cell.strip().lower() in _BY_NAME)
+        score = (known, len(cells))
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+class _CsvRows:
+    """csv.reader with the physical line each row starts on. A row the csv module refuses
+    (a cell over its 131,072-character limit) becomes a problem on that line, and reading
+    goes on with the next line."""
+
+    def __init__(self, lines: Iterator[str], delimiter: str):
+        self.reader = csv.reader(lines, delimiter=delimiter)
+        self.previous_end = 0
+
+    def next(self) -> tuple[int, list[str], Problem | None] | None:
+        line = self.previous_end + 1
+        try:
+            cells = next(self.reader)
+        except StopIteration:
+            return None
+        except csv.Error:
+            self.previous_end = self.reader.line_num
+            return line, [], Problem(line, None, _("the cell is longer than {n} characters")
+                                     .format(n=MAX_CELL))
+        self.previous_end = self.reader.line_num
+        return line, cells, None
 
 
 def _is_hashtag_row(row: list[str]) -> bool:
@@ -185,9 +260,23 @@ def _map_columns(header: list[str], hashtags: list[str]) -> dict[int, str]:
     return mapping
 
 
+def _formula_like(cell: str) -> bool:
+    """Whether a spreadsheet could run the cell as a formula: it starts with `=`, `+`, `-`,
+    `@`, a tab or a carriage return, possibly behind invisible characters (a BOM, a
+    zero-width or non-breaking space) that the eye, and some spreadsheets, skip."""
+    if not cell:
+        return False
+    if cell[0] in _FORMULA_START:
+        return True
+    visible = cell.lstrip(" \n")
+    while visible and unicodedata.category(visible[0]) in ("Cf", "Zs", "Cc"):
+        visible = visible[1:]
+    return visible[:1] in _FORMULA_CHARS and visible != cell
+
+
 def _unescape(cell: str) -> str:
     """Undoes the export's protection against spreadsheet formulas ("'=…" → "=…")."""
-    if cell.startswith("'") and cell[1:2] in _FORMULA_START and cell[1:2]:
+    if cell.startswith("'") and _formula_like(cell[1:]):
         return cell[1:]
     return cell
 
@@ -202,6 +291,10 @@ def _parse_row(row, line, header, mapping, gazetteer: Gazetteer, vocabulary: Voc
     problems: list[Problem] = []
     for position, raw in enumerate(row):
         cell = _unescape(raw.strip())
+        if _NUL in cell:  # the row is refused; the rest of the cell is still checked
+            problems.append(Problem(line, mapping.get(position) or _header(header, position),
+                                    _nul_problem()))
+            cell = cell.replace(_NUL, "")
         if len(cell) > MAX_CELL:
             problems.append(Problem(line, mapping.get(position) or _header(header, position),
                                     _("the cell is longer than {n} characters").format(n=MAX_CELL)))
@@ -319,7 +412,7 @@ def write_directory(records: list[EntryRecord]) -> bytes:
     extra = list(dict.fromkeys(name for r in records for name in r.attributes))
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([name for name, _tag in COLUMNS] + extra)
+    writer.writerow([name for name, _tag in COLUMNS] + [_escape(name) for name in extra])
     writer.writerow([tag for _name, tag in COLUMNS] + [_extra_tag(name) for name in extra])
     for record in records:
         writer.writerow([_escape(cell) for cell in _cells(record)]
@@ -333,7 +426,7 @@ def _extra_tag(name: str) -> str:
 
 
 def _escape(cell: str) -> str:
-    return "'" + cell if cell and cell[0] in _FORMULA_START else cell
+    return "'" + cell if _formula_like(cell) else cell
 
 
 def _cells(record: EntryRecord) -> list[str]:

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import io
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.directory.csvformat import FileError, Problem, read_directory, write_directory
+from bot.directory.csvformat import (FileError, Problem, read_directory, scan_directory,
+                                     write_directory)
 from bot.directory.gazetteer import Gazetteer
 from bot.directory.index import DirectoryIndex, SearchOutcome
 from bot.directory.models import DirectoryEntry, Organisation, organisation_from
 from bot.directory.privacy import register as register_privacy
 from bot.directory.records import EntryRecord
+from bot.directory.staged import OnApplied, StagedImport
 from bot.directory.verification import build as build_verification
 from bot.directory.vocabulary import Vocabulary
 
@@ -39,6 +42,7 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     file_error: str | None = None
     replace: bool = False
+    more_problems: int = 0  # problems beyond those kept in `problems` (a huge bad file)
 
     def counts(self) -> dict:
         """What the audit log keeps of an import: counts, never the rows."""
@@ -62,12 +66,32 @@ class DirectoryService:
                                                                      DirectoryEntry.id))
         return [row.to_record() for row in rows.unique()]
 
+    async def _records_in_pages(self, session: AsyncSession, size: int = 2000
+                                ) -> list[EntryRecord]:
+        """`records()` a page at a time: turning rows into objects runs on the event loop,
+        and 100,000 of them at once would keep everyone else waiting for seconds."""
+        found: list[EntryRecord] = []
+        last: tuple[int, str] | None = None
+        while True:
+            query = select(DirectoryEntry).order_by(DirectoryEntry.position,
+                                                    DirectoryEntry.id).limit(size)
+            if last is not None:
+                query = query.where(or_(DirectoryEntry.position > last[0], and_(
+                    DirectoryEntry.position == last[0], DirectoryEntry.id > last[1])))
+            rows = list((await session.scalars(query)).unique())
+            found += [row.to_record() for row in rows]
+            if len(rows) < size:
+                return found
+            last = (rows[-1].position, rows[-1].id)
+            session.expunge_all()
+            await asyncio.sleep(0)
+
     async def count(self, session: AsyncSession) -> int:
         return await session.scalar(select(func.count()).select_from(DirectoryEntry)) or 0
 
     async def refresh(self, session: AsyncSession) -> DirectoryIndex:
         """Rebuilds the index from the database (after an import, at start-up)."""
-        records = await self.records(session)
+        records = await self._records_in_pages(session)
         async with self._refresh_lock:
             self.index = await asyncio.to_thread(DirectoryIndex, records, self.gazetteer,
                                                  self.vocabulary)
@@ -154,6 +178,29 @@ class DirectoryService:
         log.info("directory imported", extra={"fields": {
             "created": report.created, "updated": report.updated, "removed": report.removed,
             "skipped": report.skipped, "replace": replace}})
+        return report
+
+    async def import_staged(self, db, source: bytes | Path, *, replace: bool = False,
+                            skip_invalid: bool = False,
+                            on_applied: OnApplied | None = None) -> ImportReport:
+        """`import_file` for any size, in its own short transactions (see staged.py): reads
+        `source` (bytes, or a file path, streamed) in bounded memory while the bot goes on
+        answering, then switches the directory in one transaction, in which `on_applied`
+        (session, report) records the audit entry."""
+        report = ImportReport(applied=False, replace=replace)
+        stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else open(source, "rb")
+        try:
+            rows = scan_directory(stream, self.gazetteer, self.vocabulary)
+            job = StagedImport(report, rows, replace=replace, skip_invalid=skip_invalid,
+                               now=self._now(), on_applied=on_applied)
+            async with db.engine.connect() as conn:
+                await job.run(conn)
+        finally:
+            stream.close()
+        report.more_problems = job.problem_count - len(report.problems)
+        if report.applied:
+            log.info("directory imported", extra={"fields": {
+                **report.counts(), "staged": True}})
         return report
 
     async def _write(self, session: AsyncSession, records: list[EntryRecord], replace: bool,

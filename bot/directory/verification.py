@@ -24,6 +24,7 @@ from bot.directory.models import DirectoryEntry
 from bot.i18n import _
 from bot.markup import bold, escape
 from bot.messages import ChatRef, Choice, Reply
+from bot.outbox import OutboxMessage
 from bot.people import Identity, User
 
 log = logging.getLogger("coordbot.directory")
@@ -159,14 +160,33 @@ class Verification:
 
     # ---- answers ---------------------------------------------------------------------------
     async def may_answer(self, session: AsyncSession, user: User, entry_id: str) -> bool:
-        """The entry's focal point: linked to it, or one of their identities is its handle."""
+        """The entry's focal point, known by ids only: linked to the entry (an invitation set
+        it), the owner of the entry's Matrix id (Matrix ids never change hands), or the person
+        the bot itself asked in this period. A Telegram username is not enough: its owner can
+        give it up and someone else take it."""
         if user.entry_id == entry_id:
             return True
         entry = await session.get(DirectoryEntry, entry_id)
         if entry is None:
             return False
-        return any(identity.user_id == user.id
-                   for identity in await self._handle_identities(session, entry))
+        identities = list(await session.scalars(select(Identity).where(
+            Identity.user_id == user.id)))
+        if entry.matrix and any(i.platform == "matrix" and i.platform_user_id ==
+                                entry.matrix.strip() for i in identities):
+            return True
+        return await self._was_asked(session, entry_id, identities)
+
+    async def _was_asked(self, session: AsyncSession, entry_id: str,
+                         identities: list[Identity]) -> bool:
+        chats = [ChatRef(i.platform, i.direct_chat_id).key() for i in identities
+                 if i.direct_chat_id]
+        if not chats:
+            return False
+        since = self.services.clock.now() - timedelta(days=self.every_days)
+        found = await session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.source == f"directory:{entry_id}", OutboxMessage.chat_key.in_(chats),
+            OutboxMessage.created_at >= since).limit(1))
+        return found is not None
 
 
 def build(services: Any, directory) -> Verification:

@@ -548,7 +548,7 @@ FEATURE = Feature(
         Command("away", away, N_("pause check-in nudges while you are away"),
                 N_("/away FROM TO, /away, /away clear")),
         Command("forms", list_forms, N_("check-in forms: list, show one, add one"),
-                N_("/forms [FORM], /forms add (with a .xlsx or .yaml file)")),
+                N_("/forms [FORM], /forms add (with a .xlsx or .yaml file)"), takes_file=True),
         Command("rounds", manage_rounds, N_("check-in rounds: list, open, close"),
                 N_("/rounds, /rounds open FORM; DEADLINE; AUDIENCE [; OPENS], "
                    "/rounds close FORM [ROUND]")),

@@ -470,13 +470,38 @@ async def import_directory(ctx: Context):
     unknown = options - {"replace", "skip-invalid", "skip_invalid"}
     if unknown:
         return ctx.usage()
-    directory = _directory(ctx)
-    report = await directory.import_file(
-        ctx.session, attachment.content, replace="replace" in options,
-        skip_invalid=bool(options & {"skip-invalid", "skip_invalid"}))
+    # The import runs in its own short transactions once this message's transaction has
+    # committed (a long one would make everyone else wait); the answer is completed then.
+    answer = Reply("")
+    ctx.after_commit.append(_run_import(ctx, answer, attachment, "replace" in options,
+                                        bool(options & {"skip-invalid", "skip_invalid"})))
+    return answer
+
+
+def _run_import(ctx: Context, answer: Reply, attachment: Attachment, replace: bool,
+                skip_invalid: bool):
+    services, user_id, locale = ctx.services, ctx.user.id, current_locale()
+
+    async def record(session, report) -> None:
+        await audit.record(session, user_id, "directory.import", "directory", report.counts(),
+                           at=services.clock.now())
+
+    async def run() -> None:
+        with services.catalogues.use(locale):  # problems are worded while the file is read
+            report = await services.directory.import_staged(
+                services.db, attachment.content, replace=replace, skip_invalid=skip_invalid,
+                on_applied=record)
+            answer.text = _import_answer(report, attachment.filename)
+        if report.applied:
+            async with services.db.session() as session:
+                await services.directory.refresh(session)
+    return run
+
+
+def _import_answer(report, filename: str) -> str:
     if report.file_error:
         return _("I could not read {file}: {error}. Nothing was changed.").format(
-            file=escape(attachment.filename), error=report.file_error)
+            file=escape(filename), error=report.file_error)
     lines = []
     if not report.applied:
         lines.append(ngettext(
@@ -486,28 +511,16 @@ async def import_directory(ctx: Context):
             "again, or add \"skip-invalid\".", report.skipped).format(
                 n=report.skipped, total=report.total_rows))
     else:
-        await audit.record(ctx.session, ctx.user.id, "directory.import", "directory",
-                           report.counts(), at=ctx.services.clock.now())
         lines.append(_("Directory updated: {created} new, {updated} updated, {removed} removed, "
                        "{skipped} invalid rows skipped.").format(
             created=report.created, updated=report.updated, removed=report.removed,
             skipped=report.skipped))
-        ctx.after_commit.append(_refresh_after_commit(ctx))
     for problem in report.problems[:MAX_PROBLEMS_SHOWN]:
         lines.append(f"• {escape(str(problem))}")
-    if len(report.problems) > MAX_PROBLEMS_SHOWN:
-        lines.append(_("… and {n} more problems.").format(
-            n=len(report.problems) - MAX_PROBLEMS_SHOWN))
+    more = len(report.problems) + report.more_problems - MAX_PROBLEMS_SHOWN
+    if more > 0:
+        lines.append(_("… and {n} more problems.").format(n=more))
     return "\n".join(lines)
-
-
-def _refresh_after_commit(ctx: Context):
-    services = ctx.services
-
-    async def refresh() -> None:
-        async with services.db.session() as session:
-            await services.directory.refresh(session)
-    return refresh
 
 
 async def export_directory(ctx: Context):
@@ -531,7 +544,8 @@ FEATURE = Feature(
         Command("verify", verify, N_("confirm or correct your directory entry"),
                 N_("/verify ID ok|changes")),
         Command("import", import_directory, N_("import the directory (send the CSV file)"),
-                N_("/import [replace] [skip-invalid] with the CSV file attached")),
+                N_("/import [replace] [skip-invalid] with the CSV file attached"),
+                takes_file=True),
         Command("export_directory", export_directory, N_("the directory as a CSV file"),
                 N_("/export_directory")),
     ],

@@ -27,6 +27,7 @@ from bot.people import Identity, User
 from bot.reminders.audience import BLOCKED, NO_DIRECT_CHAT, AudienceResolver, Recipient
 from bot.reminders.formatting import clock_time, duration, moment
 from bot.reminders.models import Acknowledgement, Broadcast, Schedule
+from bot.reminders.privacy import ERASED, report_key
 from bot.reminders.privacy import register as register_privacy
 from bot.when.recurrence import (Firing, Recurrence, as_utc, format_local, next_firings,
                                       parse_local)
@@ -485,14 +486,28 @@ class RemindersService:
         return reported
 
     async def _report(self, session: AsyncSession, broadcast: Broadcast) -> int:
+        statuses = await session.scalars(select(OutboxMessage.status).where(
+            OutboxMessage.source == f"broadcast:{broadcast.id}"))
+        if PENDING in set(statuses):
+            return 0
+        if broadcast.sender_chat:  # empty once the sender erased their data: nobody to tell
+            await self.outbox.enqueue(session, ChatRef.parse(broadcast.sender_chat),
+                                      await self.report_reply(session, broadcast),
+                                      report_key(broadcast.id), source="broadcast-report")
+        broadcast.reported_at = self.clock.now()
+        return 1
+
+    async def report_reply(self, session: AsyncSession, broadcast: Broadcast,
+                           hidden_chats: frozenset[str] = frozenset()) -> Reply:
+        """The delivery report, in the sender's language; `hidden_chats` (the direct chats of
+        a person being erased) are shown as "—"."""
         rows = list(await session.execute(select(
             OutboxMessage.chat_key, OutboxMessage.status, OutboxMessage.last_error).where(
                 OutboxMessage.source == f"broadcast:{broadcast.id}")))
-        if any(status == PENDING for _key, status, _error in rows):
-            return 0
         sender = await session.get(User, broadcast.sender_id)
         sent = sum(1 for _key, status, _error in rows if status == SENT)
-        failures = [(key, error or "?") for key, status, error in rows if status == FAILED]
+        failures = [(ERASED if key in hidden_chats else key, error or "?")
+                    for key, status, error in rows if status == FAILED]
         with self.catalogues.use((sender.locale if sender else None)
                                  or self.settings.default_locale):
             lines = [_("Broadcast B{id}: {sent} sent, {failed} failed.").format(
@@ -501,11 +516,7 @@ class RemindersService:
             lines += [_(UNREACHABLE_LINES.get(item.get("reason"), UNREACHABLE_LINES[
                 NO_DIRECT_CHAT])).format(name=item["name"])
                 for item in (broadcast.unreachable or [])[:MISSED_LINES]]
-        await self.outbox.enqueue(session, ChatRef.parse(broadcast.sender_chat),
-                                  Reply("\n".join(lines)), f"bc-report:{broadcast.id}",
-                                  source="broadcast-report")
-        broadcast.reported_at = self.clock.now()
-        return 1
+        return Reply("\n".join(lines))
 
 
 def _title(message: str) -> str:
@@ -524,7 +535,7 @@ def build(services: Any) -> RemindersService:
     service = RemindersService(services)
     services.startup_hooks.append(service.start_jobs)
     if services.trust is not None:
-        register_privacy(services.trust.privacy)
+        register_privacy(services.trust.privacy, service)
     # The date job is re-placed after every change; APScheduler would log each at INFO.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     return service

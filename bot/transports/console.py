@@ -18,8 +18,11 @@ class ConsoleTransport:
 
     def __init__(self, user: str = "console", language: str | None = None,
                  stdin: TextIO | None = None, stdout: TextIO | None = None,
-                 interactive: bool | None = None, files_dir: Path | None = None):
+                 interactive: bool | None = None, files_dir: Path | None = None,
+                 file_commands: frozenset[str] | None = None):
         self.user = user
+        # Only these commands take a file (`/import < FILE`); any other line is literal text.
+        self.file_commands = FILE_COMMANDS if file_commands is None else frozenset(file_commands)
         self.files_dir = files_dir
         self.language = language
         self.stdin = stdin or sys.stdin
@@ -40,7 +43,7 @@ class ConsoleTransport:
                 return
             if self.interactive and line.strip() in {"/quit", "/exit"}:
                 return
-            text, attachment = await asyncio.to_thread(attach_file, line)
+            text, attachment = await asyncio.to_thread(attach_file, line, self.file_commands)
             await receive(IncomingMessage(chat=self.chat, sender_id=self.user, text=text,
                                           is_direct=True, sender_name=self.user,
                                           sender_username=self.user, language_hint=self.language,
@@ -79,17 +82,25 @@ class ConsoleTransport:
         return path
 
 
-_SEND_FILE = re.compile(r"^(.*?)\s*<\s*(\S+)\s*$")
+_SEND_FILE = re.compile(r"^([/!]([A-Za-z_][A-Za-z0-9_]*)\b[^<]*?)\s*<\s*(\S+)\s*$")
+# The commands that take a file when `coordbot chat` is not told otherwise (it passes the
+# router's list: Command.takes_file).
+FILE_COMMANDS = frozenset({"import", "forms"})
 _MIME = {".csv": "text/csv", ".xlsx": "application/vnd.openxmlformats-officedocument."
          "spreadsheetml.sheet", ".yaml": "application/yaml", ".yml": "application/yaml"}
 
 
-def attach_file(line: str) -> tuple[str, Attachment | None]:
-    """`/import < directory.csv` sends the file with the message, as a chat app would."""
-    match = _SEND_FILE.match(line)
-    if not match or not Path(match.group(2)).expanduser().is_file():
+def attach_file(line: str, file_commands: frozenset[str] = FILE_COMMANDS
+                ) -> tuple[str, Attachment | None]:
+    """`/import < directory.csv` sends the file with the message, as a chat app would. Only a
+    command that takes a file does so: elsewhere `< path` is text like any other (a reminder
+    saying "check < /etc/passwd" must not send that file to the bot)."""
+    match = _SEND_FILE.match(line.strip())
+    if not match or match.group(2).lower() not in file_commands:
         return line, None
-    path = Path(match.group(2)).expanduser()
+    path = Path(match.group(3)).expanduser()
+    if not path.is_file():
+        return line, None
     mime = _MIME.get(path.suffix.lower(), "application/octet-stream")
     return match.group(1), Attachment(path.name, path.read_bytes(), mime)
 

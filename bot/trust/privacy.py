@@ -171,7 +171,8 @@ async def erase_core(session: AsyncSession, user: User) -> None:
                                                    Invitation.user_id == user.id))
     await session.execute(delete(Identity).where(Identity.user_id == user.id))
     await session.execute(update(User).where(User.id == user.id).values(
-        display_name="", role_code=Role.GUEST.code, locale=None, entry_id=None))
+        display_name="", role_code=Role.GUEST.code, locale=None, entry_id=None,
+        organisation_id=None))
     await session.flush()
     session.expire(user)
 

@@ -8,9 +8,13 @@ from tests.telegram.fake_bot_api import BOT_USERNAME
 GROUP = -100777
 
 
-async def core_answer(app, text: str, user: int, lang: str = "en") -> str:
-    """What the core answers the same person, without Telegram in between."""
-    return await app.ask(text, as_=str(user), platform="telegram", lang=lang)
+async def core_answer(app, text: str, user: int, lang: str = "en",
+                      username: str | None = None) -> str:
+    """What the core answers the same person (the same name and username as the fake Telegram
+    user: stored names follow each message), without Telegram in between."""
+    message = app.message(text, as_=str(user), platform="telegram", lang=lang)
+    message.sender_name, message.sender_username = f"User{user}", username
+    return "\n".join(reply.plain() for reply in await app.app.handle(message))
 
 
 async def test_private_questions_get_the_core_answers(app, fake, telegram):
@@ -31,7 +35,7 @@ async def test_guest_language_hint_and_identity(app, fake, telegram):
     fake.send_text(2002, "/whoami", lang="fr", username="marie")
     [reply] = await fake.wait_for_sent(2002)
     assert "telegram:2002" in reply.text
-    assert reply.text == await core_answer(app, "/whoami", 2002, "fr")
+    assert reply.text == await core_answer(app, "/whoami", 2002, "fr", username="marie")
 
 
 async def test_html_is_escaped_and_markup_rendered(fake, telegram):
