@@ -11,7 +11,7 @@ from bot.i18n import DOMAINS
 from tools import i18n as i18n_tool
 
 _CUT = re.compile(r"\{[^}]*\}|[`*_\"“”«»()\[\]:;•\n]|\s[-–]\s|%\w")
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+_WORD = re.compile(r"[^\W\d_][^\W\d_'’]*")
 
 
 def _fragments(msgid: str) -> list[str]:

@@ -21,7 +21,7 @@ Numbering = Callable[[str], "int | None"]
 
 
 def type_label(type_code: str) -> str:
-    return _(TYPE_LABELS.get(type_code, N_("answer")))
+    return _(TYPE_LABELS.get(type_code, TYPE_LABELS["text"]))
 
 
 # ---- bounds of a constraint ----------------------------------------------------------------

@@ -182,7 +182,7 @@ class Question:
         if len(names) > 1:
             listed = "; ".join(f"{self.options.index(self.option(n)) + 1}. "
                                f"{self.option(n).label(locale, default)}" for n in names)
-            return _("{answer!r} fits several options: {options}. Send the number of the one "
+            return _("\"{answer}\" fits several options: {options}. Send the number of the one "
                      "you mean.").format(answer=word[:40], options=listed)
         return None
 

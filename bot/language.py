@@ -1,0 +1,122 @@
+"""The language a newcomer writes in, read from their first words.
+
+Someone who never chose a language (`/lang`) and whose platform gives no hint is answered in
+the language of what they write: greetings, thanks and help words in the five languages
+("bonjour", "hallo", "dank u", "danke", "привіт", "help"), help words typed as commands
+(`/aide`, `/hulp`, `/hilfe`) and, for anything else, the directory's own detection of the
+language of a question. The guess is kept as the person's language until they choose one."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import TYPE_CHECKING
+
+from bot.i18n import LOCALES
+
+if TYPE_CHECKING:
+    from bot.messages import IncomingMessage
+    from bot.people import User
+
+GREETING, THANKS, HELP = "greeting", "thanks", "help"
+
+# What people send before they know what the bot does. "hallo" is Dutch and German alike: in
+# Belgium far more people write it in Dutch, and a platform hint or /lang settles the rest.
+SMALL_TALK: dict[str, dict[str, tuple[str, ...]]] = {
+    GREETING: {
+        "fr": ("bonjour", "bonsoir", "salut", "coucou", "bjr", "bonjour a tous", "bonne journee",
+               "bonjour madame", "bonjour monsieur", "re bonjour", "allo"),
+        "nl": ("hallo", "hoi", "dag", "goeiedag", "goedendag", "goedemorgen", "goeiemorgen",
+               "goedemiddag", "goeiemiddag", "goedenavond", "goeienavond", "hallo allemaal",
+               "dag allemaal"),
+        "de": ("guten tag", "guten morgen", "guten abend", "gruss gott", "grusse", "servus",
+               "moin", "hallo zusammen", "tag"),
+        "en": ("hello", "hi", "good morning", "good afternoon", "good evening", "hello there",
+               "hi there", "greetings"),
+        "uk": ("привіт", "вітаю", "добрий день", "доброго дня", "добрий ранок", "доброго ранку",
+               "добрий вечір", "доброго вечора", "здрастуйте", "здравствуйте", "привет"),
+    },
+    THANKS: {
+        "fr": ("merci", "merci beaucoup", "merci bien", "merci a vous", "je vous remercie",
+               "merci pour votre aide", "super merci", "ok merci"),
+        "nl": ("dank u", "dank je", "dank u wel", "dank je wel", "bedankt", "hartelijk bedankt",
+               "merci om te helpen", "dankjewel", "dankuwel", "ok bedankt"),
+        "de": ("danke", "danke schon", "dankeschon", "vielen dank", "danke sehr", "besten dank"),
+        "en": ("thanks", "thank you", "thx", "many thanks", "thanks a lot", "cheers",
+               "thank you very much", "ok thanks"),
+        "uk": ("дякую", "дуже дякую", "дякую вам", "спасибі", "спасибо"),
+    },
+    HELP: {
+        "fr": ("aide", "a l'aide", "aidez moi", "au secours", "besoin d'aide", "aide svp",
+               "commandes"),
+        "nl": ("hulp", "help mij", "helpen", "hulp nodig", "ik heb hulp nodig", "commando's"),
+        "de": ("hilfe", "hilfe bitte", "ich brauche hilfe", "befehle"),
+        "en": ("help", "help me", "i need help", "commands"),
+        "uk": ("допомога", "допоможіть", "допомогу", "довідка", "команди"),
+    },
+}
+# Command words a person may try instead of /help or /lang, in their own language.
+COMMAND_WORDS: dict[str, tuple[str, str]] = {
+    "aide": ("help", "fr"), "aider": ("help", "fr"), "hulp": ("help", "nl"),
+    "helpen": ("help", "nl"), "hilfe": ("help", "de"), "допомога": ("help", "uk"),
+    "довідка": ("help", "uk"), "langue": ("lang", "fr"), "taal": ("lang", "nl"),
+    "sprache": ("lang", "de"), "мова": ("lang", "uk"), "commandes": ("help", "fr"),
+    "befehle": ("help", "de"), "команди": ("help", "uk"),
+}
+
+
+def fold(text: str) -> str:
+    """Lower case, no Latin accents, punctuation as spaces: "Bonjour !" → "bonjour"."""
+    decomposed = unicodedata.normalize("NFD", text.casefold())
+    kept = [c for i, c in enumerate(decomposed)
+            if not (unicodedata.combining(c) and i and "a" <= decomposed[i - 1] <= "z")]
+    plain = unicodedata.normalize("NFC", "".join(kept)).replace("’", "'")
+    return " ".join(re.sub(r"[^\w']+|_", " ", plain).split())
+
+
+_TABLE = {fold(phrase): (kind, lang) for kind, by_lang in SMALL_TALK.items()
+          for lang, phrases in by_lang.items() for phrase in phrases}
+
+
+def small_talk(text: str) -> tuple[str, str] | None:
+    """("greeting" | "thanks" | "help", language) when the whole message is one of those
+    words, or a greeting followed by one ("bonjour, merci", "hallo, hulp")."""
+    said = fold(text)
+    if said in _TABLE:
+        return _TABLE[said]
+    words = said.split()
+    for cut in range(1, min(len(words), 4)):
+        head, tail = " ".join(words[:cut]), " ".join(words[cut:])
+        if head in _TABLE and tail in _TABLE and _TABLE[head][0] == GREETING:
+            return _TABLE[tail][0], _TABLE[head][1]
+    return None
+
+
+def command_word(word: str) -> tuple[str, str] | None:
+    """("help" | "lang", language) for `/aide`, `/hulp`, `/hilfe`, `/taal`…"""
+    return COMMAND_WORDS.get(fold(word))
+
+
+def guess_language(text: str, detect=None) -> str | None:
+    """The language `text` is written in, when its words say so; `detect` is the directory's
+    detection for anything that is not small talk."""
+    text = (text or "").strip()
+    if text[:1] in "/!":
+        word = text[1:].split(maxsplit=1)[0].split("@")[0] if len(text) > 1 else ""
+        found = command_word(word)
+        return found[1] if found else None
+    talk = small_talk(text)
+    if talk is not None:
+        return talk[1]
+    guessed = detect(text) if detect is not None and text else None
+    return guessed if guessed in LOCALES else None
+
+
+def remember_first_words(user: "User", message: "IncomingMessage", detect=None) -> str | None:
+    """For a person with no language of their own: the language of this message, kept as
+    theirs (until they choose with /lang). Only messages meant for the bot count."""
+    if user.locale or not (message.is_direct or message.addressed):
+        return None
+    guessed = guess_language(message.text, detect)
+    if guessed is not None:
+        user.locale = guessed
+    return guessed
