@@ -111,12 +111,27 @@ def guess_language(text: str, detect=None) -> str | None:
     return guessed if guessed in LOCALES else None
 
 
-def remember_first_words(user: "User", message: "IncomingMessage", detect=None) -> str | None:
-    """For a person with no language of their own: the language of this message, kept as
-    theirs (until they choose with /lang). Only messages meant for the bot count."""
-    if user.locale or not (message.is_direct or message.addressed):
-        return None
-    guessed = guess_language(message.text, detect)
-    if guessed is not None:
-        user.locale = guessed
-    return guessed
+class FirstWords:
+    """The language of someone who never chose one is the language they write in: their first
+    message with clear words sets it (stored as their language, so reminders and check-ins
+    follow it) and, as long as they have not chosen with /lang, a later message clearly in
+    another language moves it. Which languages are guesses is known for this process's
+    lifetime; after a restart a stored guess is kept like a choice."""
+
+    def __init__(self) -> None:
+        self._guessed: set[int] = set()
+
+    def locale_for(self, user: "User", message: "IncomingMessage", detect=None) -> str | None:
+        if user.locale and user.id not in self._guessed:
+            return None
+        if not (message.is_direct or message.addressed):
+            return user.locale
+        guessed = guess_language(message.text, detect)
+        if guessed is not None and guessed != user.locale:
+            user.locale = guessed
+            self._guessed.add(user.id)
+        return user.locale
+
+    def chosen(self, user_id: int) -> None:
+        """The person chose with /lang: no guess replaces their choice."""
+        self._guessed.discard(user_id)

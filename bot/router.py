@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _, normalize_locale
-from bot.language import command_word, guess_language, remember_first_words, small_talk
+from bot.language import FirstWords, command_word, guess_language, small_talk
 from bot.messages import IncomingMessage, Reply
 from bot.policy import POLICY, ROLE_LABELS, Role, allowed
 from bot.trust.ratelimit import Verdict
@@ -125,6 +125,7 @@ class Router:
         self.conversations: dict[str, ConversationStep] = {}
         self.text_handler: Handler | None = None
         self.small_talk_handler: Handler | None = None
+        self.first_words = FirstWords()
         for feature in features:
             self._include(feature)
 
@@ -159,9 +160,10 @@ class Router:
     async def _route(self, services: "Services", message: IncomingMessage) -> list[Reply]:
         async with services.db.transaction() as session:
             user = await services.people.resolve(session, message)
-            locale = user.locale or normalize_locale(message.language_hint) \
-                or remember_first_words(user, message, _detector(services)) \
-                or services.settings.default_locale
+            hint = normalize_locale(message.language_hint)
+            guessed = None if hint else self.first_words.locale_for(user, message,
+                                                                    _detector(services))
+            locale = guessed or user.locale or hint or services.settings.default_locale
             with services.catalogues.use(locale):
                 ctx = Context(message, user, session, services)
                 problem = self._input_problem(message, services.settings.max_message_length)

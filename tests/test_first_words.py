@@ -76,8 +76,13 @@ async def test_help_words_typed_as_commands_get_the_help(bot):
 
 async def test_the_language_is_kept_until_the_person_chooses_one(bot):
     assert "Bonjour" in await bot.ask("bonjour", as_="lea")
-    assert not english_in(await bot.ask("/whoami", as_="lea"), "fr")
-    assert not english_in(await bot.ask("hello", as_="lea"), "fr")  # still French
+    # messages with no words of a language (commands, numbers) keep it
+    for text in ("/whoami", "/help", "12", "/frobnicate"):
+        reply = await bot.ask(text, as_="lea")
+        assert not english_in(reply, "fr"), (text, reply)
+    # someone who has not chosen is answered in the language they now write in
+    assert "Dag" in await bot.ask("goedemorgen", as_="lea")
+    assert "Taal" in await bot.ask("/whoami", as_="lea")
     await bot.ask("/lang nl", as_="lea")
     assert "Rol" in await bot.ask("/whoami", as_="lea")
     await bot.ask("bonjour", as_="lea")  # a chosen language is not replaced by a guess

@@ -8,25 +8,10 @@ explanation."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 from typing import Iterable, Sequence
 
-# ---- words -------------------------------------------------------------------------------
-
-
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form, punctuation as spaces: "Orange : sous tension" →
-    "orange sous tension". Cyrillic letters keep their identity (й and и stay apart)."""
-    decomposed = unicodedata.normalize("NFD", text.casefold())
-    kept = []
-    for char in decomposed:
-        if unicodedata.combining(char) and kept and "a" <= kept[-1] <= "z":
-            continue  # a Latin accent
-        kept.append(char)
-    plain = unicodedata.normalize("NFC", "".join(kept)).replace("’", "'")
-    return " ".join(re.sub(r"[^\w']+|_", " ", plain).split())
-
+from bot.language import fold  # case- and accent-insensitive, punctuation as spaces
 
 # ---- numbers -----------------------------------------------------------------------------
 

@@ -71,6 +71,7 @@ async def set_language(ctx: Context):
     if choice not in LOCALES:
         return [_("Unknown language {code!r}.").format(code=escape(choice[:10])), ctx.usage()]
     ctx.user.locale = choice
+    ctx.services.router.first_words.chosen(ctx.user.id)
     with ctx.services.catalogues.use(choice):
         return _("Language set to {name}.").format(name=LANGUAGE_NAMES[choice])
 
