@@ -132,6 +132,15 @@ class FirstWords:
             self._guessed.add(user.id)
         return user.locale
 
+    def adopt(self, user: "User", locale: str | None) -> str | None:
+        """A likely language from elsewhere (the person who invited them), for someone with
+        none yet; what they write later still moves it."""
+        if user.locale or locale not in LOCALES:
+            return None
+        user.locale = locale
+        self._guessed.add(user.id)
+        return locale
+
     def chosen(self, user_id: int) -> None:
         """The person chose with /lang: no guess replaces their choice."""
         self._guessed.discard(user_id)

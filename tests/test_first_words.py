@@ -132,3 +132,14 @@ async def test_a_directory_question_sets_the_language_for_what_follows(bot):
     assert "Taal" in await bot.ask("/whoami", as_="an")
     await bot.ask("je cherche un logement à Liège", as_="jean")
     assert "Langue" in await bot.ask("/whoami", as_="jean")
+
+
+async def test_a_first_message_start_code_is_welcomed_in_the_inviters_language(bot):
+    await bot.say("/whoami", as_="griet")
+    await bot.say("/role griet coordinator", as_="alice")
+    await bot.say("/lang nl", as_="griet")
+    code = code_in(await bot.ask("/invite focal_point ocmw-brugge", as_="griet"))
+    welcome = await bot.ask(f"/start {code}", as_="pieter")
+    assert "Welkom" in welcome and not english_in(welcome, "nl"), welcome
+    # what the newcomer then writes still decides
+    assert "Bonjour" in await bot.ask("bonjour", as_="pieter")
