@@ -153,8 +153,10 @@ def _about(ref: Any, value: Any, template: str, form, number_of: Numbering) -> s
         return None
     question = form.question(ref[1])
     option = question.option(str(value[1])) if question is not None else None
+    # Translators: quotation marks around an answer, as your language writes them.
+    quoted = _("\"{text}\"")
     if option is not None:
-        shown = f"“{option.label(current_locale(), form.default_language)}”"
+        shown = quoted.format(text=option.label(current_locale(), form.default_language))
     else:
-        shown = _shown(value[1]) or f"“{value[1]}”"
+        shown = _shown(value[1]) or quoted.format(text=value[1])
     return _(template).format(number=number_of(ref[1]), value=shown)

@@ -245,9 +245,8 @@ class Question:
             names = [value] if isinstance(value, str) else list(value)
             return ", ".join(self.option(v).label(locale, default) if self.option(v) else str(v)
                              for v in names)
-        if self.type == "decimal":
-            text = f"{value:g}"
-            return text.replace(".", ",") if locale in {"fr", "nl", "de", "uk"} else text
+        if self.is_numeric and isinstance(value, (int, float)):
+            return _number_for(value, locale)
         return str(value)
 
     def to_dict(self) -> dict[str, Any]:
@@ -258,6 +257,16 @@ class Question:
                     "choices": [{"name": o.name, "label": o.labels} for o in self.options]}
         data.update({k: v for k, v in optional.items() if v})
         return data
+
+
+BABEL_LOCALES = {"fr": "fr_BE", "nl": "nl_BE", "de": "de_BE", "en": "en_GB", "uk": "uk_UA"}
+
+
+def _number_for(value: float, locale: str) -> str:
+    """1250 → "1 250" (fr), "1.250" (nl, de); 12.5 → "12,5": as the reader writes numbers."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale=BABEL_LOCALES.get(locale, "en_GB"))
 
 
 def read_date(text: str) -> date | None:

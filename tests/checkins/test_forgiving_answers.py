@@ -228,4 +228,4 @@ async def test_forms_show_no_internals(checkin_bot):
         assert "${" not in text and "!=" not in text and "selected(" not in text, text
         assert not english_in(text, "fr"), english_in(text, "fr")
     described = await bot.ask("/forms weekly_local", as_="alice")
-    assert "question 4" in described and "Vert : sous contrôle" in described
+    assert "question 4" in described and "« Vert : sous contrôle »" in described
