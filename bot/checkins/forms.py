@@ -247,6 +247,8 @@ class Question:
                              for v in names)
         if self.is_numeric and isinstance(value, (int, float)):
             return _number_for(value, locale)
+        if self.type == "date" and re.fullmatch(r"\d{4}-\d\d-\d\d", str(value)):
+            return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
         return str(value)
 
     def to_dict(self) -> dict[str, Any]:
