@@ -265,10 +265,12 @@ BABEL_LOCALES = {"fr": "fr_BE", "nl": "nl_BE", "de": "de_BE", "en": "en_GB", "uk
 
 
 def _number_for(value: float, locale: str) -> str:
-    """1250 → "1 250" (fr), "1.250" (nl, de); 12.5 → "12,5": as the reader writes numbers."""
+    """1250 → "1 250" (fr), "1.250" (nl, de); 12.5 → "12,5": as the reader writes numbers.
+    English gets no grouping: in Belgium "1,250" would read as one and a quarter."""
     from babel.numbers import format_decimal
 
-    return format_decimal(value, locale=BABEL_LOCALES.get(locale, "en_GB"))
+    return format_decimal(value, locale=BABEL_LOCALES.get(locale, "en_GB"),
+                          group_separator=locale not in ("en", None))
 
 
 def read_date(text: str) -> date | None:
