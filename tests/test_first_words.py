@@ -72,6 +72,8 @@ async def test_help_words_typed_as_commands_get_the_help(bot):
     assert "/lang" in hulp and not english_in(hulp, "nl")
     hilfe = await bot.ask("!hilfe", as_="@jonas:example.org", platform="matrix")
     assert "!lang" in hilfe and not english_in(hilfe, "de")
+    dopomoha = await bot.ask("/допомога", as_="oksana")
+    assert "/lang" in dopomoha and not english_in(dopomoha, "uk")
 
 
 async def test_the_language_is_kept_until_the_person_chooses_one(bot):

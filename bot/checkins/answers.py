@@ -188,7 +188,7 @@ def match_labels(text: str, options: Sequence[tuple[str, Iterable[str]]]) -> lis
     tiers = (
         lambda names, labels, heads: said in labels,
         lambda names, labels, heads: said in heads,
-        lambda names, labels, heads: len(said) >= 2 and any(l.startswith(said) for l in labels),
+        lambda names, labels, heads: len(said) >= 3 and any(l.startswith(said) for l in labels),
         lambda names, labels, heads: len(said) >= 3 and any(_words_start(said, l) for l in labels),
     )
     for test in tiers:

@@ -173,8 +173,9 @@ class Question:
     def _match_option(self, text: str, locale: str, default: str) -> Option | str | None:
         """The option meant, a translated "which one?" when several fit, or None."""
         word = text.strip()
-        if word.isdecimal():
-            number = int(word)
+        numbered = re.fullmatch(r"(\d{1,3})\s*[.)]?", word)  # "2", "2.", "2)"
+        if numbered:
+            number = int(numbered.group(1))
             return self.options[number - 1] if 1 <= number <= len(self.options) else None
         names = reading.match_labels(word, self._option_labels())
         if len(names) == 1:

@@ -28,6 +28,7 @@ TODAY = date(2026, 12, 2)
     ("rouge", "red"), ("debordé", "red"), ("overbelast", "red"), ("vert", "green"),
     ("groen", "green"), ("grün", "green"), ("Green", "green"), ("2", "amber"), ("red", "red"),
     ("Orange : sous tension", "amber"), ("orange sous tension", "amber"), ("oran", "amber"),
+    ("2.", "amber"), ("3)", "red"),
 ])
 def test_status_options_in_any_language_and_by_prefix(text, expected):
     assert WEEKLY.question("status").parse_answer(text, {}, "fr") == (expected, None)
