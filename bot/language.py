@@ -17,14 +17,13 @@ if TYPE_CHECKING:
     from bot.messages import IncomingMessage
     from bot.people import User
 
-GREETING, THANKS, HELP = "greeting", "thanks", "help"
+GREETING, THANKS, HELP, FAREWELL = "greeting", "thanks", "help", "farewell"
 
 # What people send before they know what the bot does. "hallo" is Dutch and German alike: in
 # Belgium far more people write it in Dutch, and a platform hint or /lang settles the rest.
 SMALL_TALK: dict[str, dict[str, tuple[str, ...]]] = {
     GREETING: {
-        "fr": ("bonjour", "bonsoir", "salut", "coucou", "bjr", "bonjour a tous", "bonne journee",
-               "bonjour madame", "bonjour monsieur", "re bonjour", "allo"),
+        "fr": ("bonjour", "bonsoir", "salut", "coucou", "bjr", "bonjour a tous", "bonjour madame", "bonjour monsieur", "re bonjour", "allo"),
         "nl": ("hallo", "hoi", "dag", "goeiedag", "goedendag", "goedemorgen", "goeiemorgen",
                "goedemiddag", "goeiemiddag", "goedenavond", "goeienavond", "hallo allemaal",
                "dag allemaal"),
@@ -44,6 +43,14 @@ SMALL_TALK: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("thanks", "thank you", "thx", "many thanks", "thanks a lot", "cheers",
                "thank you very much", "ok thanks"),
         "uk": ("дякую", "дуже дякую", "дякую вам", "спасибі", "спасибо"),
+    },
+    # Leaving is answered like thanks: "come back whenever you need to".
+    FAREWELL: {
+        "fr": ("au revoir", "bonne journee", "bonne soiree", "a bientot", "bon weekend"),
+        "nl": ("tot ziens", "dag dag", "tot later", "fijne dag", "prettige dag", "doei"),
+        "de": ("auf wiedersehen", "tschuss", "schonen tag", "bis bald"),
+        "en": ("goodbye", "bye", "see you", "have a nice day"),
+        "uk": ("до побачення", "бувайте", "гарного дня"),
     },
     HELP: {
         "fr": ("aide", "a l'aide", "aidez moi", "au secours", "besoin d'aide", "aide svp",
@@ -78,17 +85,26 @@ _TABLE = {fold(phrase): (kind, lang) for kind, by_lang in SMALL_TALK.items()
 
 
 def small_talk(text: str) -> tuple[str, str] | None:
-    """("greeting" | "thanks" | "help", language) when the whole message is one of those
-    words, or a greeting followed by one ("bonjour, merci", "hallo, hulp")."""
-    said = fold(text)
-    if said in _TABLE:
-        return _TABLE[said]
-    words = said.split()
-    for cut in range(1, min(len(words), 4)):
-        head, tail = " ".join(words[:cut]), " ".join(words[cut:])
-        if head in _TABLE and tail in _TABLE and _TABLE[head][0] == GREETING:
-            return _TABLE[tail][0], _TABLE[head][1]
-    return None
+    """("greeting" | "thanks" | "help" | "farewell", language) when the whole message is made
+    of such words ("bonjour", "merci, au revoir", "hallo, hulp"); None otherwise. Help wins
+    over thanks and farewells, which win over greetings; the language is the first phrase's."""
+    words = fold(text).split()
+    found: list[tuple[str, str]] = []
+    start = 0
+    while start < len(words):
+        for size in range(min(4, len(words) - start), 0, -1):
+            phrase = " ".join(words[start:start + size])
+            if phrase in _TABLE:
+                found.append(_TABLE[phrase])
+                start += size
+                break
+        else:
+            return None
+    if not found:
+        return None
+    kinds = {kind for kind, _lang in found}
+    kind = next(k for k in (HELP, THANKS, FAREWELL, GREETING) if k in kinds)
+    return kind, found[0][1]
 
 
 def command_word(word: str) -> tuple[str, str] | None:

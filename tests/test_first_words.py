@@ -53,6 +53,8 @@ async def test_a_dutch_newcomer_is_answered_in_dutch_throughout(bot):
     ("bonjour", "fr"), ("Bonsoir !", "fr"), ("merci beaucoup", "fr"), ("goedemorgen", "nl"),
     ("dank u wel", "nl"), ("hulp", "nl"), ("danke", "de"), ("Guten Tag", "de"), ("hilfe", "de"),
     ("привіт", "uk"), ("дякую", "uk"), ("thanks", "en"), ("hello", "en"), ("help", "en"),
+    ("merci, au revoir", "fr"), ("tot ziens", "nl"), ("hallo, hulp", "nl"),
+    ("до побачення", "uk"), ("Guten Morgen, vielen Dank!", "de"),
 ])
 async def test_greetings_thanks_and_help_words_get_a_welcome_in_their_language(bot, word, locale):
     reply = await bot.ask(word, as_="newcomer")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.i18n import LANGUAGE_NAMES, LOCALES, N_, _
-from bot.language import GREETING, HELP, THANKS, small_talk
+from bot.language import FAREWELL, GREETING, HELP, THANKS, small_talk
 from bot.markup import bold, escape
 from bot.policy import Role
 from bot.router import Command, Context, Feature, role_label, visible_commands
@@ -52,7 +52,7 @@ async def small_talk_reply(ctx: Context):
     kind, _lang = small_talk(ctx.message.text) or (GREETING, None)
     if kind == HELP:
         return await show_help(ctx)
-    if kind == THANKS:
+    if kind in (THANKS, FAREWELL):
         text = _("You are welcome! Ask me again whenever you need to, for example {first} or "
                  "{second}. Send {prefix}help to see what else I can do.")
     else:
