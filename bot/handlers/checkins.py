@@ -15,12 +15,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.checkins import reports, texts
-from bot.checkins.answers import fold, review_choice
-from bot.checkins.explain import describe_condition, type_label
 from bot.checkins.forms import FormError, load_form, read_date
 from bot.checkins.models import SUBMITTED, aware
 from bot.checkins.service import (CONVERSATION_KIND, AudienceError, next_question,
                                   previous_question)
+from bot.checkins.answers import fold, review_choice
+from bot.checkins.explain import describe_condition, type_label
 from bot.conversations import confirmation_answer
 from bot.i18n import N_, _, current_locale
 from bot.markup import bold, escape
