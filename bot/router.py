@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _, normalize_locale
+from bot.language import FirstWords, command_word, guess_language, small_talk
 from bot.messages import IncomingMessage, Reply
 from bot.policy import POLICY, ROLE_LABELS, Role, allowed
 from bot.trust.ratelimit import Verdict
@@ -68,6 +69,9 @@ class Feature:
     commands: list[Command] = field(default_factory=list)
     conversations: list[ConversationStep] = field(default_factory=list)
     text_handler: Handler | None = None
+    # Greetings, thanks and help words in the five languages (bot/language.py), answered
+    # before free text goes to the text handler.
+    small_talk_handler: Handler | None = None
 
 
 @dataclass
@@ -121,6 +125,8 @@ class Router:
         self.commands: dict[str, Command] = {}
         self.conversations: dict[str, ConversationStep] = {}
         self.text_handler: Handler | None = None
+        self.small_talk_handler: Handler | None = None
+        self.first_words = FirstWords()
         for feature in features:
             self._include(feature)
 
@@ -135,6 +141,8 @@ class Router:
             self.conversations[step.kind] = step
         if feature.text_handler is not None:
             self.text_handler = feature.text_handler
+        if feature.small_talk_handler is not None:
+            self.small_talk_handler = feature.small_talk_handler
 
     async def route(self, services: "Services", message: IncomingMessage) -> list[Reply]:
         # Flood limit first: a refused message never reaches the database.
@@ -154,8 +162,10 @@ class Router:
     async def _route(self, services: "Services", message: IncomingMessage) -> list[Reply]:
         async with services.db.transaction() as session:
             user = await services.people.resolve(session, message)
-            locale = user.locale or normalize_locale(message.language_hint) \
-                or services.settings.default_locale
+            hint = normalize_locale(message.language_hint)
+            guessed = None if hint else self.first_words.locale_for(user, message,
+                                                                    _detector(services))
+            locale = guessed or user.locale or hint or services.settings.default_locale
             with services.catalogues.use(locale):
                 ctx = Context(message, user, session, services)
                 problem = self._input_problem(message, services.settings.max_message_length)
@@ -201,13 +211,18 @@ class Router:
                 return await step.handler(ctx, pending)
         if parsed is None:
             if text[:1] in PREFIXES and len(text) > 1:
-                return _("That is not a command I know. Send {prefix}help to see the list.").format(
-                    prefix=ctx.prefix)
-            if (message.is_direct or message.addressed) and self.text_handler is not None:
+                parsed = _own_word(text)
+                if parsed is None:
+                    return _("That is not a command I know. Send {prefix}help to see the "
+                             "list.").format(prefix=ctx.prefix)
+            elif (message.is_direct or message.addressed) and self.text_handler is not None:
+                if self.small_talk_handler is not None and small_talk(text) is not None:
+                    return await self.small_talk_handler(ctx)
                 return await self.text_handler(ctx)
-            return None
+            else:
+                return None
         ctx.command, ctx.args = parsed
-        command = self.commands.get(ctx.command)
+        command = self.commands.get(ctx.command) or self._own_command(ctx.command)
         if command is None:
             return _("Unknown command {prefix}{command}. Send {prefix}help to see what you can "
                      "do.").format(prefix=ctx.prefix, command=ctx.command)
@@ -217,9 +232,27 @@ class Router:
                          prefix=ctx.prefix, command=ctx.command, role=role_label(ctx.role))
         return await command.handler(ctx)
 
+    def _own_command(self, word: str) -> Command | None:
+        """`/aide`, `/hulp`, `/hilfe`: a command word in the person's language."""
+        found = command_word(word)
+        return self.commands.get(found[0]) if found else None
+
+
+def _own_word(text: str) -> tuple[str, str] | None:
+    """A command word written in a script the command syntax does not take (`/допомога`)."""
+    word, _sep, rest = text[1:].partition(" ")
+    found = command_word(word)
+    return (found[0], rest.strip()) if found else None
+
+
+def _detector(services: "Services"):
+    directory = services.directory
+    return directory.detect_language if directory is not None else None
+
 
 async def _flood_warning(services: "Services", message: IncomingMessage) -> list[Reply]:
-    with services.catalogues.use(await services.trust.locale_for(message)):
+    guess = guess_language(message.text, _detector(services))
+    with services.catalogues.use(await services.trust.locale_for(message, guess)):
         return [Reply(_("You are sending messages faster than I can answer. I will read your "
                         "messages again in a few seconds."))]
 

@@ -12,15 +12,17 @@ def test_parse_command_accepts_both_prefixes_and_bot_suffix():
 
 
 async def test_help_lists_only_what_the_user_may_do(bot):
-    guest_help = await bot.ask("/help", as_="bob")
+    guest_help = await bot.ask("/help all", as_="bob")  # a guest's /help is short
     admin_help = await bot.ask("/help", as_="alice")
     assert "/whoami" in guest_help and "/role" not in guest_help
     assert "/role" in admin_help
 
 
 async def test_matrix_users_see_bang_prefix(bot):
-    text = await bot.ask("!help", as_="@bob:localhost", platform="matrix")
+    text = await bot.ask("!help all", as_="@bob:localhost", platform="matrix")
     assert "!whoami" in text and "/whoami" not in text
+    short = await bot.ask("!help", as_="@bob:localhost", platform="matrix")
+    assert "!lang" in short and "/lang" not in short
 
 
 async def test_unknown_command_gets_a_hint_and_changes_nothing(bot):
@@ -62,7 +64,8 @@ async def test_role_command_rejects_bad_arguments(bot):
 
 async def test_group_chat_ignores_plain_text_but_answers_commands(bot):
     assert await bot.say("good morning all", as_="bob", chat="group1") == []
-    assert "/whoami" in await bot.ask("/help", as_="bob", chat="group1")
+    assert "/whoami" in await bot.ask("/help all", as_="bob", chat="group1")
+    assert "/who " in await bot.ask("/help", as_="bob", chat="group1")
 
 
 async def test_a_failing_handler_answers_politely_and_rolls_back(bot, monkeypatch):

@@ -15,11 +15,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
+from bot.checkins import answers as reading
 from bot.checkins.expressions import ExpressionError, holds, parse, references
+from bot.checkins.explain import explain_bounds
 from bot.i18n import LOCALES, _
 
 TYPES = ("integer", "decimal", "select_one", "select_multiple", "text", "date", "note")
@@ -119,58 +121,90 @@ class Question:
     def option(self, name: str) -> Option | None:
         return next((o for o in self.options if o.name == name), None)
 
+    @property
+    def relevance(self) -> Any:
+        """The parsed `relevant` rule (None: always asked)."""
+        return self._relevant
+
     def is_relevant(self, answers: dict[str, Any]) -> bool:
         return self._relevant is None or holds(self._relevant, answers)
 
     def parse_answer(self, text: str, answers: dict[str, Any], locale: str,
-                     default: str = "en") -> tuple[Any, str | None]:
+                     default: str = "en", *, today: date | None = None,
+                     number_of: Callable[[str], int | None] | None = None
+                     ) -> tuple[Any, str | None]:
         """(value, None) for a valid answer, (None, explanation) otherwise; the explanation is
-        translated into the active locale."""
+        translated into the active locale. `number_of` gives the number a person sees for an
+        earlier question, so that a bound taken from it can be named."""
         text = text.strip()
         reader = getattr(self, f"_read_{self.type}")
-        value, problem = reader(text, locale, default)
+        value, problem = reader(text, locale, default, today)
         if problem:
             return None, problem
         if self._constraint is not None and not holds(self._constraint, answers, value):
-            message = pick(self.constraint_messages, locale, default)
-            return None, message or _("This value is not accepted here ({rule}).").format(
-                rule=self.constraint)
+            return None, self._refusal(answers, locale, default, number_of or (lambda _n: None))
         return value, None
 
+    def _refusal(self, answers: dict[str, Any], locale: str, default: str, number_of) -> str:
+        """The form's own message, unless the bound comes from another answer: then the real
+        bound, which the form's author could not write down."""
+        message = pick(self.constraint_messages, locale, default)
+        precise = explain_bounds(self._constraint, answers, number_of)
+        if precise and (references(self._constraint) or not message):
+            return precise
+        return message or _("This answer is not accepted here. Please check it and send it "
+                            "again.")
+
     def _read_integer(self, text: str, *_args) -> tuple[Any, str | None]:
-        cleaned = re.sub(r"[\s\u00a0\u202f'’]", "", text)
-        if not re.fullmatch(r"[-+]?\d{1,12}", cleaned):
+        value = reading.read_integer(text)
+        if value is None:
             return None, _("Please answer with a whole number, for example 12.")
-        return int(cleaned), None
+        return value, None
 
     def _read_decimal(self, text: str, *_args) -> tuple[Any, str | None]:
-        cleaned = re.sub(r"[\s\u00a0\u202f]", "", text).replace(",", ".")
-        if not re.fullmatch(r"[-+]?\d{1,12}(\.\d{1,6})?", cleaned):
+        value = reading.read_decimal(text)
+        if value is None:
             return None, _("Please answer with a number, for example 12 or 3.5.")
-        return float(cleaned), None
+        return value, None
 
-    def _match_option(self, text: str, locale: str, default: str) -> Option | None:
-        word = text.strip().lower()
-        if word.isdecimal() and 1 <= int(word) <= len(self.options):
-            return self.options[int(word) - 1]
-        for option in self.options:
-            labels = {option.name.lower(), option.label(locale, default).lower(),
-                      *(label.lower() for label in option.labels.values())}
-            if word in labels:
-                return option
+    def _option_labels(self) -> list[tuple[str, list[str]]]:
+        return [(o.name, list(o.labels.values())) for o in self.options]
+
+    def _match_option(self, text: str, locale: str, default: str) -> Option | str | None:
+        """The option meant, a translated "which one?" when several fit, or None."""
+        word = text.strip()
+        numbered = re.fullmatch(r"(\d{1,3})\s*[.)]?", word)  # "2", "2.", "2)"
+        if numbered:
+            number = int(numbered.group(1))
+            return self.options[number - 1] if 1 <= number <= len(self.options) else None
+        names = reading.match_labels(word, self._option_labels())
+        if len(names) == 1:
+            return self.option(names[0])
+        if len(names) > 1:
+            listed = "; ".join(f"{self.options.index(self.option(n)) + 1}. "
+                               f"{self.option(n).label(locale, default)}" for n in names)
+            return _("\"{answer}\" fits several options: {options}. Send the number of the one "
+                     "you mean.").format(answer=word[:40], options=listed)
         return None
 
-    def _read_select_one(self, text: str, locale: str, default: str) -> tuple[Any, str | None]:
+    def _read_select_one(self, text: str, locale: str, default: str,
+                         _today=None) -> tuple[Any, str | None]:
         option = self._match_option(text, locale, default)
+        if isinstance(option, str):
+            return None, option
         if option is None:
             return None, _("Please choose one of the options: send its number or its name.")
         return option.name, None
 
-    def _read_select_multiple(self, text: str, locale: str, default: str) -> tuple[Any, str | None]:
-        parts = [p for p in re.split(r"[,;]|\s+(?=\d)|(?<=\d)\s+", text) if p.strip()]
+    def _read_select_multiple(self, text: str, locale: str, default: str,
+                              _today=None) -> tuple[Any, str | None]:
+        whole = self._match_option(text, locale, default)
+        parts = [text] if isinstance(whole, Option) else reading.split_choices(text)
         chosen: list[str] = []
         for part in parts:
             option = self._match_option(part, locale, default)
+            if isinstance(option, str):
+                return None, option
             if option is None:
                 return None, _("I do not recognise {part!r}. Send the numbers of the options, "
                                "separated by commas, for example 1, 3.").format(
@@ -190,10 +224,12 @@ class Question:
                 limit=MAX_TEXT_ANSWER)
         return text, None
 
-    def _read_date(self, text: str, *_args) -> tuple[Any, str | None]:
-        parsed = read_date(text)
+    def _read_date(self, text: str, _locale=None, _default=None,
+                   today: date | None = None) -> tuple[Any, str | None]:
+        parsed = reading.read_date(text, today)
         if parsed is None:
-            return None, _("Please answer with a date such as 2026-03-31 or 31/03/2026.")
+            return None, _("Please answer with a date such as 31/03/2026, 31 March 2026 or "
+                           "March 2026.")
         return parsed.isoformat(), None
 
     def _read_note(self, text: str, *_args) -> tuple[Any, str | None]:
@@ -210,8 +246,10 @@ class Question:
             names = [value] if isinstance(value, str) else list(value)
             return ", ".join(self.option(v).label(locale, default) if self.option(v) else str(v)
                              for v in names)
-        if self.type == "decimal":
-            return f"{value:g}"
+        if self.is_numeric and isinstance(value, (int, float)):
+            return _number_for(value, locale)
+        if self.type == "date" and re.fullmatch(r"\d{4}-\d\d-\d\d", str(value)):
+            return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
         return str(value)
 
     def to_dict(self) -> dict[str, Any]:
@@ -222,6 +260,18 @@ class Question:
                     "choices": [{"name": o.name, "label": o.labels} for o in self.options]}
         data.update({k: v for k, v in optional.items() if v})
         return data
+
+
+BABEL_LOCALES = {"fr": "fr_BE", "nl": "nl_BE", "de": "de_BE", "en": "en_GB", "uk": "uk_UA"}
+
+
+def _number_for(value: float, locale: str) -> str:
+    """1250 → "1 250" (fr), "1.250" (nl, de); 12.5 → "12,5": as the reader writes numbers.
+    English gets no grouping: in Belgium "1,250" would read as one and a quarter."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale=BABEL_LOCALES.get(locale, "en_GB"),
+                          group_separator=locale not in ("en", None))
 
 
 def read_date(text: str) -> date | None:
@@ -247,6 +297,16 @@ class Form:
 
     def question(self, name: str) -> Question | None:
         return next((q for q in self.questions if q.name == name), None)
+
+    def number_of(self, name: str) -> int | None:
+        """The number a person sees for a question ("Question 3 of 7")."""
+        answerable = [q.name for q in self.answerable]
+        return answerable.index(name) + 1 if name in answerable else None
+
+    def parse_answer(self, name: str, text: str, answers: dict[str, Any], locale: str,
+                     today: date | None = None) -> tuple[Any, str | None]:
+        return self.question(name).parse_answer(text, answers, locale, self.default_language,
+                                                today=today, number_of=self.number_of)
 
     @property
     def answerable(self) -> list[Question]:

@@ -101,6 +101,10 @@ class DirectoryService:
         log.info("directory index built", extra={"fields": {"entries": len(records)}})
         return self.index
 
+    def detect_language(self, text: str) -> str | None:
+        """The language a question is written in, when its words say so unambiguously."""
+        return self.index.parse(text[:500]).detected_language
+
     def search(self, text: str, limit: int = 5, language: str | None = None,
                offset: int = 0, place: str | None = None) -> SearchOutcome:
         return self.index.search(text, limit=limit, language=language, offset=offset,

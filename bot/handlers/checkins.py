@@ -18,6 +18,8 @@ from bot.checkins.forms import FormError, load_form
 from bot.checkins.models import SUBMITTED, aware
 from bot.checkins.service import (CONVERSATION_KIND, AudienceError, next_question,
                                   previous_question)
+from bot.checkins.answers import fold, review_choice
+from bot.checkins.explain import describe_condition, type_label
 from bot.conversations import confirmation_answer
 from bot.i18n import N_, _, current_locale
 from bot.markup import bold, escape
@@ -154,17 +156,23 @@ async def _pick(ctx: Context, pending, assignment, round_, form):
 
 async def _review_answer(ctx: Context, pending, assignment, round_, form):
     text = ctx.message.text.strip().lower()
+    said = review_choice(text) if ctx.command is None else None
     if ctx.command == "back":
         assignment.confirming = False
         last = previous_question(form, assignment.draft or {}, len(form.questions))
         assignment.current = last if last is not None else assignment.current
         return _show(ctx, form, assignment, round_, with_notes=False)
-    if text == "change" or (ctx.command is None and confirmation_answer(text) is False):
+    if said == "change" or _is_label(text, _("Change an answer")):
         return await _pick(ctx, pending, assignment, round_, form)
-    if text == "submit" or confirmation_answer(text) is True:
+    if said == "submit" or _is_label(text, _("Submit")):
         return await _submit(ctx, assignment, round_, form)
     return [_("Send 1 to submit or 2 to change an answer."),
             _show(ctx, form, assignment, round_)]
+
+
+def _is_label(text: str, label: str) -> bool:
+    """The button's own words typed back, in the person's language."""
+    return fold(text) == fold(label)
 
 
 async def _submit(ctx: Context, assignment, round_, form):
@@ -209,8 +217,9 @@ async def _answer(ctx: Context, pending, assignment, round_, form):
                         _show(ctx, form, assignment, round_, with_notes=False)]
             draft[question.name] = None
     else:
-        value, problem = question.parse_answer(ctx.message.text, draft, current_locale(),
-                                               form.default_language)
+        today = ctx.services.clock.now().astimezone(_tz(ctx)).date()
+        value, problem = form.parse_answer(question.name, ctx.message.text, draft,
+                                           current_locale(), today=today)
         if problem:
             return [problem, _show(ctx, form, assignment, round_, with_notes=False)]
         draft[question.name] = value
@@ -265,10 +274,10 @@ def _describe_form(form) -> str:
         if q.personal:
             flags.append(_("personal data"))
         if q.relevant:
-            flags.append(_("only if {rule}").format(rule=q.relevant))
-        suffix = f" ({', '.join(flags)})" if flags else ""
+            flags.append(describe_condition(q.relevance, form, form.number_of))
+        suffix = f"; {'; '.join(flags)}" if flags else ""
         lines.append(f"{number}. {escape(q.label(locale, form.default_language))} "
-                     f"[{q.type}]{escape(suffix)}")
+                     f"({escape(type_label(q.type) + suffix)})")
     return "\n".join(lines)
 
 

@@ -7,9 +7,10 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.conversations import confirmation_answer
-from bot.i18n import N_, _, ngettext
+from bot.i18n import N_, _, ngettext, normalize_locale
 from bot.markup import bold, escape
 from bot.messages import Attachment, Choice, Reply
+from bot.people import User
 from bot.policy import Role
 from bot.router import Command, Context, ConversationStep, Feature, role_label
 from bot.trust import audit
@@ -62,7 +63,24 @@ async def start(ctx: Context):
         return Reply(_link_question(result.preview), _confirm_choices())
     if result.outcome is not Outcome.REGISTERED:
         return _link_result(ctx, result)
-    user = result.user
+    language = await _inviters_language(ctx, result.invitation)
+    if language is not None:
+        with ctx.services.catalogues.use(language):
+            return _registered(ctx, result.user)
+    return _registered(ctx, result.user)
+
+
+async def _inviters_language(ctx: Context, invitation) -> str | None:
+    """Someone whose first message is `/start CODE` has written no word of their language
+    yet: they are welcomed in the language of the coordinator who invited them."""
+    if ctx.user.locale or normalize_locale(ctx.message.language_hint):
+        return None
+    inviter = await ctx.session.get(User, invitation.created_by) if invitation.created_by \
+        else None
+    return ctx.services.router.first_words.adopt(ctx.user, inviter.locale if inviter else None)
+
+
+def _registered(ctx: Context, user) -> str:
     lines = [_("Welcome! You are registered as {role} for {org}.").format(
         role=role_label(user.role), org=code(user.organisation_id or "-"))]
     if user.entry_id:

@@ -38,8 +38,9 @@ class TrustService:
         self.retention.register("core.conversations", purge_expired_conversations)
         self.retention.register("core.codes", self.invitations.purge)
 
-    async def locale_for(self, message: IncomingMessage) -> str:
-        """The language to warn a flooding person in: one read, once per flood."""
+    async def locale_for(self, message: IncomingMessage, guess: str | None = None) -> str:
+        """The language to warn a flooding person in: one read, once per flood. `guess` is
+        the language the message is written in, for someone who never chose one."""
         chosen = None
         try:
             async with self.db.session() as session:
@@ -48,7 +49,7 @@ class TrustService:
                 chosen = identity.user.locale if identity is not None else None
         except Exception:  # noqa: BLE001 - the warning must go out even if the DB is down
             log.warning("flood warning locale unavailable")
-        return chosen or normalize_locale(message.language_hint) or self.default_locale
+        return chosen or normalize_locale(message.language_hint) or guess or self.default_locale
 
     async def schedule(self, services) -> None:
         """Start-up hook: the daily retention run (stable id, so restarts replace it)."""

@@ -38,7 +38,7 @@ async def test_kill_mid_conversation_and_resume(tmp_path, database_url):
         for text in ["/skip", "300", "450", "/skip", "2", "/skip"]:
             await bot.say(text, as_="fiona")
         review = await bot.ask("/checkin", as_="fiona")
-        assert "Wallonia" in review and "2026-03-01" in review and "1200" in review
+        assert "Wallonia" in review and "01/03/2026" in review and "1200" in review
         assert "recorded" in await bot.ask("1", as_="fiona")
         async with bot.services.db.session() as session:
             stored = await session.scalar(select(CheckinAssignment.answers))

@@ -20,7 +20,7 @@ def _chat(tmp_path, lines, *args, env=None):
 
 
 def test_piped_help_then_french_help(tmp_path, database_url):
-    result = _chat(tmp_path, ["/help", "/lang fr", "/help"], "--as", "alice")
+    result = _chat(tmp_path, ["/help all", "/lang fr", "/help all"], "--as", "alice")
     assert result.returncode == 0, result.stderr
     english, _, french = result.stdout.partition("Langue réglée sur Français.")
     assert "What you can do here" in english and "set your language" in english
