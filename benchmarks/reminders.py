@@ -44,6 +44,7 @@ class TimedConsole(ConsoleTransport):
 
     def __init__(self) -> None:
         super().__init__(user="bench", stdout=open(os.devnull, "w"), interactive=False)
+        self.served_chats = None   # one terminal standing in for every person's console
         self.handed: dict[str, float] = {}
 
     async def send(self, chat: ChatRef, reply: Reply, *, idempotency_key=None) -> SendResult:
