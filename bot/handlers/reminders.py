@@ -345,9 +345,14 @@ async def ack(ctx: Context):
 async def _record(ctx: Context, schedule_word: str, occurrence_word: str, answer: str):
     schedule_id = parse_short_id(schedule_word)
     occurrence = parse_occurrence_token(occurrence_word)
-    schedule = await _service(ctx).get(ctx.session, schedule_id) if schedule_id else None
+    service = _service(ctx)
+    schedule = await service.get(ctx.session, schedule_id) if schedule_id else None
     allowed = {"meeting": {"yes", "no"}, "deadline": {"done"}}
-    if schedule is None or occurrence is None or answer not in allowed.get(schedule.kind, ()):
+    # One answer for every refusal: someone the reminder does not address learns nothing,
+    # not even whether it exists.
+    if schedule is None or occurrence is None or answer not in allowed.get(schedule.kind, ()) \
+            or not service.answerable(schedule, occurrence) \
+            or not await service.may_answer(ctx.session, schedule, ctx.user, ctx.chat_key):
         return _("I could not record that answer: the reminder or the answer is unknown.")
     await _service(ctx).record_ack(ctx.session, schedule, occurrence, ctx.user, answer)
     return _("Thank you, noted for {title}: {answer}.").format(

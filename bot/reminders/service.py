@@ -24,6 +24,7 @@ from bot.i18n import N_, _, ngettext
 from bot.messages import ChatRef, Choice, Reply
 from bot.outbox import FAILED, PENDING, SENT, OutboxMessage
 from bot.people import Identity, User
+from bot.policy import allowed
 from bot.reminders.audience import BLOCKED, NO_DIRECT_CHAT, AudienceResolver, Recipient
 from bot.reminders.formatting import clock_time, duration, moment
 from bot.reminders.models import Acknowledgement, Broadcast, Schedule
@@ -42,6 +43,7 @@ MISSED_LINES = 20
 OUTBOX_PASS = 500
 ACK_ANSWERS = {"yes": N_("will attend"), "no": N_("cannot attend"), "done": N_("done")}
 ACK_KIND = "reminders.ack"
+ACK_OCCURRENCES_LOOKED_AT = 50
 UNREACHABLE_LINES = {
     NO_DIRECT_CHAT: N_("• {name}: has never written to me, so I cannot reach them."),
     BLOCKED: N_("• {name}: unreachable (blocked the bot)."),
@@ -418,6 +420,42 @@ class RemindersService:
 
     # --- acknowledgements -----------------------------------------------------------------
 
+    async def may_answer(self, session: AsyncSession, schedule: Schedule, user: User,
+                         chat_key: str) -> bool:
+        """Whether `user`, writing in `chat_key`, may answer this reminder: its owner, a
+        coordinator who may manage it, or someone its audience addresses (in that chat: a
+        group it is sent to, or the person's own chats)."""
+        if schedule.owner_id == user.id or allowed(user.role, "reminders.manage_any"):
+            return True
+        tokens = list(schedule.audience or [])
+        own_chats = {chat_key} | await self._direct_chats(session, user)
+        if {f"user:{user.id}", "all", *(f"chat:{key}" for key in own_chats)} & set(tokens):
+            return True
+        # Roles, organisations and areas: the resolver that delivers the reminder decides, so
+        # that whoever would receive it may answer it, and nobody else.
+        recipients, _unreachable = await self.broadcast_recipients(session, tokens)
+        return any(r.user_id == user.id or r.chat_key in own_chats for r in recipients)
+
+    def answerable(self, schedule: Schedule, occurrence: datetime) -> bool:
+        """A real occurrence of the schedule that was announced (due, or its early reminder
+        sent) or is the next one: never an invented time, nor one years ahead."""
+        occurrence = as_utc(occurrence)
+        recurrence = self.recurrence(schedule)
+        if not self._first_possible(recurrence) <= occurrence <= self._answerable_until(schedule):
+            return False
+        found = next(iter(recurrence.after(occurrence - timedelta(seconds=1))), None)
+        return found == occurrence
+
+    @staticmethod
+    def _first_possible(recurrence: Recurrence) -> datetime:
+        return recurrence.start_local.replace(tzinfo=timezone.utc) - timedelta(days=1)
+
+    def _answerable_until(self, schedule: Schedule) -> datetime:
+        now = self.clock.now()
+        upcoming = self.upcoming(schedule, 1)
+        lead = timedelta(minutes=max([0, *(int(m) for m in schedule.leads_minutes or [])]))
+        return max([now + lead, *upcoming])
+
     async def record_ack(self, session: AsyncSession, schedule: Schedule, occurrence: datetime,
                          user: User, answer: str) -> None:
         existing = await session.scalar(select(Acknowledgement).where(
@@ -433,9 +471,13 @@ class RemindersService:
 
     async def acknowledgements(self, session: AsyncSession,
                                schedule: Schedule) -> tuple[datetime | None, list[tuple[str, str]]]:
-        """The latest occurrence anyone answered, and (name, answer) for it."""
-        latest = await session.scalar(select(func.max(Acknowledgement.occurrence)).where(
-            Acknowledgement.schedule_id == schedule.id))
+        """The latest real occurrence anyone answered, and (name, answer) for it. Answers
+        to times that are not occurrences (stored before they were refused) are passed over."""
+        answered = await session.scalars(
+            select(Acknowledgement.occurrence).where(Acknowledgement.schedule_id == schedule.id)
+            .group_by(Acknowledgement.occurrence)
+            .order_by(Acknowledgement.occurrence.desc()).limit(ACK_OCCURRENCES_LOOKED_AT))
+        latest = next((o for o in answered if self.answerable(schedule, o)), None)
         if latest is None:
             return None, []
         rows = await session.execute(
