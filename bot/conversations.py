@@ -1,10 +1,16 @@
 """Pending conversations: a preview awaiting "confirm", a check-in halfway through. Stored in
-the database so that a restart resumes them; one per (chat, person) at a time."""
+the database so that a restart resumes them; one per (chat, person) at a time.
+
+A preview (`start_preview`) lives `COORDBOT_PREVIEW_TTL_MINUTES` and records the policy actions
+it needs (`requires`): the router checks them again when it is answered, so a confirmation never
+outlives the permission. A role change expires every pending conversation of the person."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Iterable
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint, delete, select
+from sqlalchemy import (JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint, delete,
+                        select, update)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,34 +34,58 @@ class PendingConversation(Base):
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Policy actions (bot/policy.py) the person must still be allowed when answering.
+    requires: Mapped[list] = mapped_column(JSON, default=list)
 
 
 class Conversations:
     """Start, find and end the pending conversation of a person in a chat."""
 
-    def __init__(self, clock):
+    def __init__(self, clock, preview_ttl: timedelta = timedelta(minutes=30)):
         self.clock = clock
+        self.preview_ttl = preview_ttl
 
     async def start(self, session: AsyncSession, chat_key: str, user_id: int, kind: str,
-                    payload: dict, ttl: timedelta | None = timedelta(days=1)) -> PendingConversation:
+                    payload: dict, ttl: timedelta | None = timedelta(days=1),
+                    requires: Iterable[str] = ()) -> PendingConversation:
         await self.end(session, chat_key, user_id)
         now = self.clock.now()
         pending = PendingConversation(chat_key=chat_key, user_id=user_id, kind=kind,
                                       payload=payload, created_at=now,
-                                      expires_at=now + ttl if ttl else None)
+                                      expires_at=now + ttl if ttl else None,
+                                      requires=list(requires))
         session.add(pending)
         await session.flush()
         return pending
 
+    async def start_preview(self, session: AsyncSession, chat_key: str, user_id: int, kind: str,
+                            payload: dict, requires: Iterable[str]) -> PendingConversation:
+        """A step awaiting Confirm: short-lived, and `requires` (policy actions) is checked
+        again by the router when it is answered."""
+        return await self.start(session, chat_key, user_id, kind, payload, ttl=self.preview_ttl,
+                                requires=requires)
+
     async def current(self, session: AsyncSession, chat_key: str,
                       user_id: int) -> PendingConversation | None:
+        return (await self.lookup(session, chat_key, user_id))[0]
+
+    async def lookup(self, session: AsyncSession, chat_key: str, user_id: int) -> tuple[
+            PendingConversation | None, PendingConversation | None]:
+        """(the live conversation, or the one that has just expired). An expired one is
+        deleted; it is returned so that an answer to an expired preview can be told so."""
         pending = await session.scalar(select(PendingConversation).where(
             PendingConversation.chat_key == chat_key, PendingConversation.user_id == user_id))
-        if pending and pending.expires_at and _aware(pending.expires_at) < self.clock.now():
+        if pending and pending.expires_at and _aware(pending.expires_at) <= self.clock.now():
             await session.delete(pending)
             await session.flush()
-            return None
-        return pending
+            return None, pending
+        return pending, None
+
+    async def expire_all(self, session: AsyncSession, user_id: int) -> None:
+        """After a role change: nothing the person had pending can be continued. Expired
+        rather than deleted, so that answering an old preview gets an explanation."""
+        await session.execute(update(PendingConversation).where(
+            PendingConversation.user_id == user_id).values(expires_at=self.clock.now()))
 
     async def update(self, session: AsyncSession, pending: PendingConversation, payload: dict) -> None:
         pending.payload = dict(payload)

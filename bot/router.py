@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import _, normalize_locale
+from bot.conversations import confirmation_answer
+from bot.i18n import _, ngettext, normalize_locale
 from bot.messages import IncomingMessage, Reply
 from bot.policy import POLICY, ROLE_LABELS, Role, allowed
 from bot.trust.ratelimit import Verdict
@@ -59,6 +60,8 @@ class ConversationStep:
     kind: str
     handler: ConversationHandler
     commands: frozenset[str] = frozenset()
+    # A preview awaiting Confirm: answered after it expired, it says so instead of vanishing.
+    confirms: bool = False
 
 
 @dataclass
@@ -189,13 +192,19 @@ class Router:
         text = unicodedata.normalize("NFC", message.text.strip())
         message.text = text
         parsed = parse_command(text)
-        pending = await ctx.services.conversations.current(ctx.session, ctx.chat_key, ctx.user.id)
+        pending, expired = await ctx.services.conversations.lookup(ctx.session, ctx.chat_key,
+                                                                   ctx.user.id)
+        if expired is not None and self._answers_preview(expired, text, parsed):
+            return _stale_preview(ctx, expired)
         if pending is not None:
             step = self.conversations.get(pending.kind)
             claims = parsed is None or (step is not None and parsed[0] in step.commands)
             if step is not None and claims:
                 if parsed:
                     ctx.command, ctx.args = parsed
+                if not all(ctx.can(action) for action in pending.requires or []):
+                    await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
+                    return _stale_preview(ctx, pending)
                 return await step.handler(ctx, pending)
         if parsed is None:
             if text[:1] in PREFIXES and len(text) > 1:
@@ -214,6 +223,31 @@ class Router:
                      "{role}. Ask a coordinator if you need it.").format(
                          prefix=ctx.prefix, command=ctx.command, role=role_label(ctx.role))
         return await command.handler(ctx)
+
+
+    def _answers_preview(self, pending: "PendingConversation", text: str,
+                         parsed: tuple[str, str] | None) -> bool:
+        """Whether a message is the answer to a preview that is no longer pending."""
+        step = self.conversations.get(pending.kind)
+        if step is None or not step.confirms:
+            return False
+        if parsed is not None:
+            return parsed[0] in step.commands
+        return confirmation_answer(text) is not None or text.strip().lower() in {
+            _("Confirm").lower(), _("Cancel").lower()}
+
+
+def _stale_preview(ctx: Context, pending: "PendingConversation") -> str:
+    """The answer to a confirmation that can no longer be confirmed: nothing happens."""
+    if not all(ctx.can(action) for action in pending.requires or []):
+        return _("Your role has changed since this preview (you are now {role}): nothing was "
+                 "sent or saved.").format(role=role_label(ctx.role))
+    minutes = ctx.services.settings.preview_ttl_minutes
+    return ngettext("This preview has expired (a preview waits {n} minute for an answer): "
+                    "nothing was sent or saved. Please send the command again.",
+                    "This preview has expired (a preview waits {n} minutes for an answer): "
+                    "nothing was sent or saved. Please send the command again.",
+                    minutes).format(n=minutes)
 
 
 async def _flood_warning(services: "Services", message: IncomingMessage) -> list[Reply]:

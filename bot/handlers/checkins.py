@@ -405,8 +405,8 @@ async def _preview_round(ctx: Context, rest: str):
     unreachable = [r.user.display_name for r in recipients if r.chat_key is None]
     payload = {"form": row.code, "opens": opens.isoformat(), "deadline": deadline.isoformat(),
                "audience": audience, "report_chat": ctx.chat_key}
-    await ctx.services.conversations.start(ctx.session, ctx.chat_key, ctx.user.id,
-                                           OPEN_ROUND_KIND, payload)
+    await ctx.services.conversations.start_preview(ctx.session, ctx.chat_key, ctx.user.id,
+                                                   OPEN_ROUND_KIND, payload, requires=["rounds"])
     form = svc.form_of_row(row)
     lines = [_("Open a round of {title}?").format(title=bold(form.title(current_locale()))),
              _("Opens: {opens}. Deadline: {deadline}.").format(
@@ -601,6 +601,6 @@ FEATURE = Feature(
     conversations=[
         ConversationStep(CONVERSATION_KIND, answer_step,
                          frozenset({"skip", "back", "cancel", "edit"})),
-        ConversationStep(OPEN_ROUND_KIND, confirm_round, frozenset({"cancel"})),
+        ConversationStep(OPEN_ROUND_KIND, confirm_round, frozenset({"cancel"}), confirms=True),
     ],
 )

@@ -69,8 +69,9 @@ async def _new_schedule(ctx: Context, kind: str):
         return str(problem)
     payload = {"action": "create", "kind": kind, "text": text, "when": when.as_dict(),
                "audience": tokens}
-    await ctx.services.conversations.start(ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND,
-                                           payload)
+    await ctx.services.conversations.start_preview(
+        ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND, payload,
+        requires=_requires(ctx, {"note": "remind"}.get(kind, kind), tokens))
     title = _(KIND_TITLES[kind])
     return Reply(await _preview(ctx, title, text, when, tokens), _confirm_choices())
 
@@ -90,6 +91,17 @@ async def _audience(ctx: Context, text: str) -> list[str]:
                               "yourself, in a direct chat with me. Your role is {role}.").format(
                                   role=role_label(ctx.role)))
     return tokens
+
+
+def _requires(ctx: Context, action: str, tokens: list[str] | None,
+              schedule: Schedule | None = None) -> list[str]:
+    """The policy actions a preview needs again when it is confirmed."""
+    needed = [action]
+    if tokens and _for_others(ctx, tokens):
+        needed.append("reminders.address_others")
+    if schedule is not None and schedule.owner_id != ctx.user.id:
+        needed.append("reminders.manage_any")
+    return needed
 
 
 def _for_others(ctx: Context, tokens: list[str]) -> bool:
@@ -323,10 +335,11 @@ async def edit(ctx: Context):
     preview_when = when or When(parse_local(schedule.start_local), schedule.timezone, schedule.rrule,
                                 tuple(schedule.leads_minutes or ()), schedule.skip_holidays,
                                 tuple(schedule.exdates or ()))
-    await ctx.services.conversations.start(
+    await ctx.services.conversations.start_preview(
         ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND,
         {"action": "edit", "schedule_id": schedule.id, "text": text,
-         "when": when.as_dict() if when else None, "audience": tokens})
+         "when": when.as_dict() if when else None, "audience": tokens},
+        requires=_requires(ctx, "edit", tokens, schedule))
     title = _("Change {id}").format(id=short_id(schedule.id))
     return Reply(await _preview(ctx, title, text or schedule.message, preview_when,
                                 tokens or list(schedule.audience or [])), _confirm_choices())
@@ -423,9 +436,9 @@ async def broadcast(ctx: Context):
         lines.append(_("Unreachable (blocked the bot): {names}.").format(
             names=", ".join(escape(u.name) for u in blocked[:20])))
     lines.append(_("Send it?"))
-    await ctx.services.conversations.start(ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND,
-                                           {"action": "broadcast", "text": text,
-                                            "audience": tokens})
+    await ctx.services.conversations.start_preview(
+        ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND,
+        {"action": "broadcast", "text": text, "audience": tokens}, requires=["broadcast"])
     return Reply("\n".join(lines), _confirm_choices())
 
 
@@ -465,6 +478,6 @@ FEATURE = Feature(
         Command("calendar", calendar, N_("your meetings and deadlines as a calendar file"),
                 N_("/calendar")),
     ],
-    conversations=[ConversationStep(CONFIRM_KIND, confirm_step),
+    conversations=[ConversationStep(CONFIRM_KIND, confirm_step, confirms=True),
                    ConversationStep(ACK_KIND, ack_step)],
 )
