@@ -1,5 +1,8 @@
 """Pending conversations: a preview awaiting "confirm", a check-in halfway through. Stored in
-the database so that a restart resumes them; one per (chat, person) at a time.
+the database so that a restart resumes them. A person has at most one *foreground*
+conversation per chat (the question they are answering: a new one replaces it) and any number
+of *background* prompts the bot pushed (a reminder's attend/can't answers), one row per kind;
+the router decides which one a message answers (bot/router.py).
 
 A preview (`start_preview`) lives `COORDBOT_PREVIEW_TTL_MINUTES` and records the policy actions
 it needs (`requires`): the router checks them again when it is answered, so a confirmation never
@@ -9,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import (JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint, delete,
-                        select, update)
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint,
+                        delete, or_, select, update)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,7 +28,8 @@ NO_WORDS = {"2", "no", "n", "non", "nee", "nein", "ні", "cancel", "annuler", "
 
 class PendingConversation(Base):
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("chat_key", "user_id"),)
+    __table_args__ = (UniqueConstraint("chat_key", "user_id", "kind",
+                                       name="uq_conversations_prompt"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     chat_key: Mapped[str] = mapped_column(String(300))
@@ -36,6 +40,8 @@ class PendingConversation(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # Policy actions (bot/policy.py) the person must still be allowed when answering.
     requires: Mapped[list] = mapped_column(JSON, default=list)
+    # A prompt pushed by the bot that waits beside the foreground conversation.
+    background: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Conversations:
@@ -47,13 +53,22 @@ class Conversations:
 
     async def start(self, session: AsyncSession, chat_key: str, user_id: int, kind: str,
                     payload: dict, ttl: timedelta | None = timedelta(days=1),
-                    requires: Iterable[str] = ()) -> PendingConversation:
-        await self.end(session, chat_key, user_id)
+                    requires: Iterable[str] = (), background: bool = False) -> PendingConversation:
+        """A foreground conversation replaces the person's previous one in this chat; a
+        background prompt replaces only the prompt of its own kind."""
+        query = delete(PendingConversation).where(PendingConversation.chat_key == chat_key,
+                                                  PendingConversation.user_id == user_id)
+        if background:
+            query = query.where(PendingConversation.kind == kind)
+        else:
+            query = query.where(or_(PendingConversation.background == False,  # noqa: E712
+                                    PendingConversation.kind == kind))
+        await session.execute(query)
         now = self.clock.now()
         pending = PendingConversation(chat_key=chat_key, user_id=user_id, kind=kind,
                                       payload=payload, created_at=now,
                                       expires_at=now + ttl if ttl else None,
-                                      requires=list(requires))
+                                      requires=list(requires), background=background)
         session.add(pending)
         await session.flush()
         return pending
@@ -65,21 +80,32 @@ class Conversations:
         return await self.start(session, chat_key, user_id, kind, payload, ttl=self.preview_ttl,
                                 requires=requires)
 
-    async def current(self, session: AsyncSession, chat_key: str,
-                      user_id: int) -> PendingConversation | None:
-        return (await self.lookup(session, chat_key, user_id))[0]
+    async def current(self, session: AsyncSession, chat_key: str, user_id: int,
+                      kind: str | None = None) -> PendingConversation | None:
+        """The live foreground conversation, or the live prompt of `kind`."""
+        live, _expired = await self.prompts(session, chat_key, user_id)
+        return next((p for p in live if (p.kind == kind if kind else not p.background)), None)
 
-    async def lookup(self, session: AsyncSession, chat_key: str, user_id: int) -> tuple[
-            PendingConversation | None, PendingConversation | None]:
-        """(the live conversation, or the one that has just expired). An expired one is
-        deleted; it is returned so that an answer to an expired preview can be told so."""
-        pending = await session.scalar(select(PendingConversation).where(
-            PendingConversation.chat_key == chat_key, PendingConversation.user_id == user_id))
-        if pending and pending.expires_at and _aware(pending.expires_at) <= self.clock.now():
+    async def prompts(self, session: AsyncSession, chat_key: str, user_id: int) -> tuple[
+            list[PendingConversation], list[PendingConversation]]:
+        """(the live conversations and prompts, newest first; those that have just expired).
+        Expired ones are deleted; they are returned so that an answer to an expired preview
+        can be told so."""
+        rows = list(await session.scalars(select(PendingConversation).where(
+            PendingConversation.chat_key == chat_key, PendingConversation.user_id == user_id)
+            .order_by(PendingConversation.created_at.desc(), PendingConversation.id.desc())))
+        now = self.clock.now()
+        expired = [p for p in rows if p.expires_at and _aware(p.expires_at) <= now]
+        for pending in expired:
             await session.delete(pending)
+        if expired:
             await session.flush()
-            return None, pending
-        return pending, None
+        return [p for p in rows if p not in expired], expired
+
+    async def touch(self, session: AsyncSession, pending: PendingConversation) -> None:
+        """Makes a conversation the newest: the person just chose to answer it."""
+        pending.created_at = self.clock.now()
+        await session.flush()
 
     async def expire_all(self, session: AsyncSession, user_id: int) -> None:
         """After a role change: nothing the person had pending can be continued. Expired
@@ -91,9 +117,13 @@ class Conversations:
         pending.payload = dict(payload)
         await session.flush()
 
-    async def end(self, session: AsyncSession, chat_key: str, user_id: int) -> None:
+    async def end(self, session: AsyncSession, chat_key: str, user_id: int,
+                  kind: str | None = None) -> None:
+        """Ends the foreground conversation, or the prompt of `kind`; other prompts stay."""
         await session.execute(delete(PendingConversation).where(
-            PendingConversation.chat_key == chat_key, PendingConversation.user_id == user_id))
+            PendingConversation.chat_key == chat_key, PendingConversation.user_id == user_id,
+            PendingConversation.kind == kind if kind else
+            PendingConversation.background == False))  # noqa: E712
 
 
 def _aware(moment: datetime) -> datetime:

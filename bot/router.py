@@ -1,9 +1,9 @@
 """Routes an incoming message to the handler that answers it.
 
-Order: input checks → the sender's user and locale → a pending conversation that claims the
-message → a command from the table (after the policy check) → free text in a direct chat goes
-to the text handler (directory search). One database transaction per message: a refused or
-failed command changes nothing."""
+Order: input checks → the sender's user and locale → a pending conversation or prompt that
+claims the message (bot/prompts.py picks which) → a command from the table (after the policy
+check) → free text in a direct chat goes to the text handler (directory search). One database
+transaction per message: a refused or failed command changes nothing."""
 from __future__ import annotations
 
 import logging
@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversations import confirmation_answer
-from bot.i18n import _, ngettext, normalize_locale
+from bot.i18n import _, normalize_locale
 from bot.messages import IncomingMessage, Reply
 from bot.policy import POLICY, ROLE_LABELS, Role, allowed
+from bot.prompts import answer_pending
 from bot.trust.ratelimit import Verdict
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ log = logging.getLogger("coordbot.router")
 HandlerResult = Reply | str | list[Reply | str] | None
 Handler = Callable[["Context"], Awaitable[HandlerResult]]
 ConversationHandler = Callable[["Context", "PendingConversation"], Awaitable[HandlerResult]]
+Reader = Callable[["Context", "PendingConversation"], Awaitable[list[tuple[str, str]]]]
 
 PREFIXES = ("/", "!")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
@@ -62,6 +63,9 @@ class ConversationStep:
     commands: frozenset[str] = frozenset()
     # A preview awaiting Confirm: answered after it expired, it says so instead of vanishing.
     confirms: bool = False
+    # Which of its prompts would take the message as an answer, as (key, label) pairs; None:
+    # it takes anything. Background prompts are asked only through it (bot/prompts.py).
+    reads: Reader | None = None
 
 
 @dataclass
@@ -80,6 +84,7 @@ class Context:
     services: "Services"
     command: str | None = None
     args: str = ""
+    target: str | None = None  # which of a conversation's prompts the message answers
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
@@ -192,20 +197,9 @@ class Router:
         text = unicodedata.normalize("NFC", message.text.strip())
         message.text = text
         parsed = parse_command(text)
-        pending, expired = await ctx.services.conversations.lookup(ctx.session, ctx.chat_key,
-                                                                   ctx.user.id)
-        if expired is not None and self._answers_preview(expired, text, parsed):
-            return _stale_preview(ctx, expired)
-        if pending is not None:
-            step = self.conversations.get(pending.kind)
-            claims = parsed is None or (step is not None and parsed[0] in step.commands)
-            if step is not None and claims:
-                if parsed:
-                    ctx.command, ctx.args = parsed
-                if not all(ctx.can(action) for action in pending.requires or []):
-                    await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
-                    return _stale_preview(ctx, pending)
-                return await step.handler(ctx, pending)
+        handled, result = await answer_pending(self, ctx, text, parsed)
+        if handled:
+            return result
         if parsed is None:
             if text[:1] in PREFIXES and len(text) > 1:
                 return _("That is not a command I know. Send {prefix}help to see the list.").format(
@@ -223,31 +217,6 @@ class Router:
                      "{role}. Ask a coordinator if you need it.").format(
                          prefix=ctx.prefix, command=ctx.command, role=role_label(ctx.role))
         return await command.handler(ctx)
-
-
-    def _answers_preview(self, pending: "PendingConversation", text: str,
-                         parsed: tuple[str, str] | None) -> bool:
-        """Whether a message is the answer to a preview that is no longer pending."""
-        step = self.conversations.get(pending.kind)
-        if step is None or not step.confirms:
-            return False
-        if parsed is not None:
-            return parsed[0] in step.commands
-        return confirmation_answer(text) is not None or text.strip().lower() in {
-            _("Confirm").lower(), _("Cancel").lower()}
-
-
-def _stale_preview(ctx: Context, pending: "PendingConversation") -> str:
-    """The answer to a confirmation that can no longer be confirmed: nothing happens."""
-    if not all(ctx.can(action) for action in pending.requires or []):
-        return _("Your role has changed since this preview (you are now {role}): nothing was "
-                 "sent or saved.").format(role=role_label(ctx.role))
-    minutes = ctx.services.settings.preview_ttl_minutes
-    return ngettext("This preview has expired (a preview waits {n} minute for an answer): "
-                    "nothing was sent or saved. Please send the command again.",
-                    "This preview has expired (a preview waits {n} minutes for an answer): "
-                    "nothing was sent or saved. Please send the command again.",
-                    minutes).format(n=minutes)
 
 
 async def _flood_warning(services: "Services", message: IncomingMessage) -> list[Reply]:

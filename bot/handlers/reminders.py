@@ -3,6 +3,8 @@
 sends to others is previewed first and saved only after Confirm."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.conversations import PendingConversation, confirmation_answer
 from bot.i18n import N_, _, current_locale
 from bot.markup import bold, escape
@@ -14,7 +16,8 @@ from bot.reminders.calendar import calendar_ics
 from bot.reminders.formatting import duration, moment
 from bot.reminders.models import Schedule
 from bot.reminders.recurrence import parse_local
-from bot.reminders.service import (ACK_ANSWERS, ACK_KIND, parse_occurrence_token,
+from bot.reminders.answers import read_answer
+from bot.reminders.service import (ACK_ANSWERS, ACK_KIND, ack_offers, parse_occurrence_token,
                                    parse_short_id, short_id)
 from bot.reminders.timeparse import When, WhenError, parse_when
 from bot.router import Command, ConversationStep, Context, Feature, role_label
@@ -348,45 +351,73 @@ async def edit(ctx: Context):
 # --- acknowledgements -------------------------------------------------------------------------
 
 async def ack(ctx: Context):
-    """`/ack R12 20260310T090000Z yes`: what the buttons of a delivered reminder send."""
+    """`/ack R12 yes` (also `oui`, `1`, "je serai là"…) answers the occurrence the person was
+    last reminded of; `/ack R12 20260310T090000Z yes` (what the buttons send) a given one."""
     words = ctx.args.split()
-    if len(words) != 3:
+    if len(words) < 2:
         return ctx.usage()
-    return await _record(ctx, words[0], words[1], words[2].lower())
+    occurrence = parse_occurrence_token(words[1]) if len(words) >= 3 else None
+    said = words[2] if occurrence is not None else " ".join(words[1:])
+    return await _record(ctx, words[0], occurrence, said, command=True)
 
 
-async def _record(ctx: Context, schedule_word: str, occurrence_word: str, answer: str):
-    schedule_id = parse_short_id(schedule_word)
-    occurrence = parse_occurrence_token(occurrence_word)
+async def _record(ctx: Context, schedule_word: str, occurrence: datetime | None, said: str, *,
+                  command: bool = False):
     service = _service(ctx)
+    schedule_id = parse_short_id(schedule_word)
     schedule = await service.get(ctx.session, schedule_id) if schedule_id else None
-    allowed = {"meeting": {"yes", "no"}, "deadline": {"done"}}
+    if schedule is not None and occurrence is None:
+        occurrence = service.occurrence_to_answer(schedule)
+    answer = read_answer(said, schedule.kind, _labels(), command=command) if schedule else None
     # One answer for every refusal: someone the reminder does not address learns nothing,
     # not even whether it exists.
-    if schedule is None or occurrence is None or answer not in allowed.get(schedule.kind, ()) \
+    if schedule is None or occurrence is None or answer is None \
             or not service.answerable(schedule, occurrence) \
             or not await service.may_answer(ctx.session, schedule, ctx.user, ctx.chat_key):
         return _("I could not record that answer: the reminder or the answer is unknown.")
-    await _service(ctx).record_ack(ctx.session, schedule, occurrence, ctx.user, answer)
+    await service.record_ack(ctx.session, schedule, occurrence, ctx.user, answer)
     return _("Thank you, noted for {title}: {answer}.").format(
         title=escape(schedule.title), answer=_(ACK_ANSWERS[answer]))
 
 
+def _labels() -> dict[str, str]:
+    """The choices of a delivered reminder as the reader sees them."""
+    return {"yes": _("I'll attend"), "no": _("Can't attend"), "done": _("Done")}
+
+
+async def ack_reads(ctx: Context, pending: PendingConversation) -> list[tuple[str, str]]:
+    """The reminders waiting for this person's answer that the message answers (`1`, `2`,
+    a choice's label, "je serai là", "kan niet komen"…), as (key, label) pairs."""
+    found = []
+    for offer in ack_offers(pending):
+        if read_answer(ctx.message.text, offer.get("kind", ""), _labels()) is None:
+            continue
+        schedule = await _service(ctx).get(ctx.session, int(offer["schedule_id"]))
+        occurrence = parse_occurrence_token(offer.get("occurrence", ""))
+        if schedule is None or occurrence is None:
+            continue
+        label = (_("Meeting {title} ({when})") if schedule.kind == "meeting"
+                 else _("Deadline {title} ({when})")).format(
+                     title=f"“{schedule.title}”",  # a choice's label: plain text
+                     when=moment(occurrence, ctx.user.timezone or schedule.timezone))
+        found.append((f"{schedule.id}:{offer['occurrence']}", label))
+    return found
+
+
 async def ack_step(ctx: Context, pending: PendingConversation):
-    """After a reminder with choices, `1`/`2` or the label answers it; anything else ends
-    the wait and is handled as usual."""
-    payload = pending.payload
-    options = {"meeting": [("yes", _("I'll attend")), ("no", _("Can't attend"))],
-               "deadline": [("done", _("Done"))]}.get(payload.get("kind"), [])
-    text = ctx.message.text.strip().lower()
-    await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
-    for number, (value, label) in enumerate(options, 1):
-        if text in {str(number), value, label.lower()}:
-            return await _record(ctx, str(payload["schedule_id"]), payload["occurrence"], value)
-    router = ctx.services.router
-    if (ctx.message.is_direct or ctx.message.addressed) and router.text_handler is not None:
-        return await router.text_handler(ctx)
-    return None
+    """Answers the reminder the router picked (`ctx.target`); it stops waiting for it."""
+    offers = ack_offers(pending)
+    chosen = next((o for o in offers if f"{o['schedule_id']}:{o['occurrence']}" == ctx.target),
+                  None)
+    if chosen is None:
+        return _("I could not record that answer: the reminder or the answer is unknown.")
+    remaining = [o for o in offers if o is not chosen]
+    if remaining:
+        await ctx.services.conversations.update(ctx.session, pending, {"offers": remaining})
+    else:
+        await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id, ACK_KIND)
+    return await _record(ctx, str(chosen["schedule_id"]),
+                         parse_occurrence_token(chosen["occurrence"]), ctx.message.text)
 
 
 async def acks(ctx: Context):
@@ -472,12 +503,12 @@ FEATURE = Feature(
                 N_("/edit ID; WHEN; TEXT[; AUDIENCE]")),
         Command("acks", acks, N_("who answered a meeting or deadline"), N_("/acks ID")),
         Command("ack", ack, N_("answer a meeting or deadline reminder"),
-                N_("/ack ID TIME yes|no|done")),
+                N_("/ack ID yes|no|done")),
         Command("broadcast", broadcast, N_("send a message to an audience, with a report"),
                 N_("/broadcast AUDIENCE; TEXT")),
         Command("calendar", calendar, N_("your meetings and deadlines as a calendar file"),
                 N_("/calendar")),
     ],
     conversations=[ConversationStep(CONFIRM_KIND, confirm_step, confirms=True),
-                   ConversationStep(ACK_KIND, ack_step)],
+                   ConversationStep(ACK_KIND, ack_step, reads=ack_reads)],
 )

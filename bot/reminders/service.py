@@ -44,6 +44,7 @@ OUTBOX_PASS = 500
 ACK_ANSWERS = {"yes": N_("will attend"), "no": N_("cannot attend"), "done": N_("done")}
 ACK_KIND = "reminders.ack"
 ACK_OCCURRENCES_LOOKED_AT = 50
+MAX_ACK_OFFERS = 10
 UNREACHABLE_LINES = {
     NO_DIRECT_CHAT: N_("• {name}: has never written to me, so I cannot reach them."),
     BLOCKED: N_("• {name}: unreachable (blocked the bot)."),
@@ -69,6 +70,17 @@ def parse_occurrence_token(text: str) -> datetime | None:
         return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
     except ValueError:
         return None
+
+
+def ack_offers(pending) -> list[dict]:
+    """The reminders a background prompt waits answers for (one per row before several
+    could wait)."""
+    if pending is None:
+        return []
+    payload = pending.payload or {}
+    if "schedule_id" in payload:
+        return [{key: payload[key] for key in ("schedule_id", "kind", "occurrence")}]
+    return list(payload.get("offers", []))
 
 
 def _digest(text: str) -> str:
@@ -285,8 +297,9 @@ class RemindersService:
                               recipient: Recipient, late: bool, owner_locale: str) -> None:
         locale = recipient.locale or owner_locale
         tz = recipient.timezone or schedule.timezone
+        prefix = "!" if recipient.chat_key.startswith("matrix:") else "/"
         with self.catalogues.use(locale):
-            reply = self.render(schedule, firing, tz, late=late, now=run.now)
+            reply = self.render(schedule, firing, tz, late=late, now=run.now, prefix=prefix)
         lead = int(firing.lead.total_seconds() // 60)
         key = (f"rem:{schedule.id}:{occurrence_token(firing.occurrence)}:{lead}:"
                f"{_digest(recipient.chat_key)}")
@@ -309,7 +322,7 @@ class RemindersService:
                 await self._offer_numbered_answer(run, *offer)
 
     def render(self, schedule: Schedule, firing: Firing, tz: str, *, late: bool,
-               now: datetime) -> Reply:
+               now: datetime, prefix: str = "/") -> Reply:
         """The delivered reminder, in the current language: the text first, then when."""
         first = schedule.message
         if late:
@@ -329,22 +342,45 @@ class RemindersService:
         if schedule.kind == "meeting":
             choices = [Choice(_("I'll attend"), f"{ack} yes"),
                        Choice(_("Can't attend"), f"{ack} no")]
+            # The short form works at any time, beside any other question pending.
+            lines.append(_("To answer later: {prefix}ack {id} yes or {prefix}ack {id} no.").format(
+                prefix=prefix, id=short_id(schedule.id)))
         elif schedule.kind == "deadline":
             choices = [Choice(_("Done"), f"{ack} done")]
+            lines.append(_("When it is done: {prefix}ack {id} done.").format(
+                prefix=prefix, id=short_id(schedule.id)))
         return Reply("\n".join(lines), choices)
 
     async def _offer_numbered_answer(self, run: _Run, schedule: Schedule, firing: Firing,
                                      recipient: Recipient) -> None:
-        """On the console and Matrix people answer a choice by its number: a pending
-        conversation lets `1` mean "I'll attend". Never displaces another conversation."""
+        """On the console and Matrix people answer a choice by its number, or in words: a
+        background prompt keeps the reminders waiting for an answer beside whatever else the
+        person is answering (the router asks which one when both could take it)."""
         conversations = self.services.conversations
-        pending = await conversations.current(run.session, recipient.chat_key, recipient.user_id)
-        if pending is not None and pending.kind != ACK_KIND:
-            return
+        pending = await conversations.current(run.session, recipient.chat_key, recipient.user_id,
+                                              kind=ACK_KIND)
+        offers = [o for o in ack_offers(pending) if o["schedule_id"] != schedule.id]
+        offers = offers[-(MAX_ACK_OFFERS - 1):] + [
+            {"schedule_id": schedule.id, "kind": schedule.kind,
+             "occurrence": occurrence_token(firing.occurrence)}]
         await conversations.start(run.session, recipient.chat_key, recipient.user_id, ACK_KIND,
-                                  {"schedule_id": schedule.id, "kind": schedule.kind,
-                                   "occurrence": occurrence_token(firing.occurrence)},
-                                  ttl=timedelta(days=1))
+                                  {"offers": offers}, ttl=timedelta(days=1), background=True)
+
+    def occurrence_to_answer(self, schedule: Schedule) -> datetime | None:
+        """The occurrence an answer without a time is about: the one the person was last
+        reminded of (an early reminder counts), else the next one."""
+        now = self.clock.now()
+        lead = timedelta(minutes=max([0, *(int(m) for m in schedule.leads_minutes or [])]))
+        upcoming = self.upcoming(schedule, 1)
+        if upcoming and upcoming[0] - lead <= now:
+            return upcoming[0]
+        recurrence = self.recurrence(schedule)
+        for days in (1, 8, 32, 367):   # the latest past occurrence, looking back step by step
+            past = [o for o in recurrence.after(now - timedelta(days=days), limit=400)
+                    if o <= now]
+            if past:
+                return past[-1]
+        return upcoming[0] if upcoming else None
 
     async def _tell_missed(self, run: _Run) -> None:
         """One message per owner listing what was too late to send: never dropped silently."""
