@@ -141,12 +141,12 @@ async def answer_reads(ctx: Context, pending) -> list[tuple[str, str]]:
         _value, problem = question.parse_answer(text, dict(assignment.draft or {}),
                                                 current_locale(), form.default_language)
         takes = problem is None
-    title = f"“{form.title(current_locale())}”"  # a choice's label: plain text
+    title = form.title(current_locale())  # a choice's label: plain text
     if not takes:
         return []
     if assignment.confirming:
-        return [("", _("Check-in {title}: sending your answers").format(title=title))]
-    return [("", _("Check-in {title}, question {number}").format(
+        return [("", _("Check-in “{title}”: sending your answers").format(title=title))]
+    return [("", _("Check-in “{title}”, question {number}").format(
         title=title, number=texts.position(form, assignment.current)[0]))]
 
 

@@ -396,9 +396,9 @@ async def ack_reads(ctx: Context, pending: PendingConversation) -> list[tuple[st
         occurrence = parse_occurrence_token(offer.get("occurrence", ""))
         if schedule is None or occurrence is None:
             continue
-        label = (_("Meeting {title} ({when})") if schedule.kind == "meeting"
-                 else _("Deadline {title} ({when})")).format(
-                     title=f"“{schedule.title}”",  # a choice's label: plain text
+        label = (_("Meeting “{title}” ({when})") if schedule.kind == "meeting"
+                 else _("Deadline “{title}” ({when})")).format(
+                     title=schedule.title,  # a choice's label: plain text
                      when=moment(occurrence, ctx.user.timezone or schedule.timezone))
         found.append((f"{schedule.id}:{offer['occurrence']}", label))
     return found
