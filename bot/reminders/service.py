@@ -45,6 +45,7 @@ ACK_ANSWERS = {"yes": N_("will attend"), "no": N_("cannot attend"), "done": N_("
 ACK_KIND = "reminders.ack"
 ACK_OCCURRENCES_LOOKED_AT = 50
 MAX_ACK_OFFERS = 10
+AUDIENCE_KINDS = {"all", "user", "chat", "role", "org", "area"}
 UNREACHABLE_LINES = {
     NO_DIRECT_CHAT: N_("• {name}: has never written to me, so I cannot reach them."),
     BLOCKED: N_("• {name}: unreachable (blocked the bot)."),
@@ -463,14 +464,30 @@ class RemindersService:
         group it is sent to, or the person's own chats)."""
         if schedule.owner_id == user.id or allowed(user.role, "reminders.manage_any"):
             return True
-        tokens = list(schedule.audience or [])
         own_chats = {chat_key} | await self._direct_chats(session, user)
-        if {f"user:{user.id}", "all", *(f"chat:{key}" for key in own_chats)} & set(tokens):
+        tokens = list(schedule.audience or [])
+        if any(self._addresses(token, user, own_chats) for token in tokens):
             return True
-        # Roles, organisations and areas: the resolver that delivers the reminder decides, so
-        # that whoever would receive it may answer it, and nobody else.
-        recipients, _unreachable = await self.broadcast_recipients(session, tokens)
+        unknown = [t for t in tokens if t.partition(":")[0] not in AUDIENCE_KINDS]
+        if not unknown:
+            return False
+        # A kind of audience this module does not know: the resolver that delivers decides.
+        recipients, _unreachable = await self.broadcast_recipients(session, unknown)
         return any(r.user_id == user.id or r.chat_key in own_chats for r in recipients)
+
+    def _addresses(self, token: str, user: User, own_chats: set[str]) -> bool:
+        """Whether one audience token reaches this person, by the rules the resolver
+        (bot/reminders/audience.py) delivers with, without resolving everyone it reaches."""
+        kind, _sep, value = token.partition(":")
+        if kind == "area":
+            directory = self.services.directory
+            entry = directory.home_entry(user.entry_id, user.organisation_id) \
+                if directory is not None else None
+            return entry is not None and directory.entry_within(entry, value)
+        return (kind == "all" or (kind == "user" and value == str(user.id))
+                or (kind == "chat" and value in own_chats)
+                or (kind == "role" and value == user.role.code)
+                or (kind == "org" and value in {user.organisation_id, user.entry_id}))
 
     def answerable(self, schedule: Schedule, occurrence: datetime) -> bool:
         """A real occurrence of the schedule that was announced (due, or its early reminder

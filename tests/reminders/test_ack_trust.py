@@ -98,3 +98,17 @@ async def test_a_role_audience_answers_and_other_roles_do_not(bot, inbox):
     assert "noted" in await bot.ask(to_bob.choices[1].value, as_="bob")
     refused = await bot.ask(to_bob.choices[1].value, as_="carol")
     assert SECRET not in refused and "noted" not in refused
+
+
+async def test_an_area_or_organisation_audience_answers_and_others_do_not(bot, inbox):
+    from tests.reminders.test_area_audience import people_in_places
+    await people_in_places(bot)
+    await create(bot, f"/meeting in 5 minutes; {SECRET}; area:BE-WLG, org:ocmw-gent")
+    bot.clock.advance(timedelta(minutes=5))
+    await bot.services.reminders.run_due()
+    [to_liege] = [r for k, r in inbox.sent if k == "console:liege"]
+    ack = to_liege.choices[0].value
+    for name in ("liege", "orgonly", "gent"):      # in Liège province, or the organisation
+        assert "noted" in await bot.ask(ack, as_=name), name
+    for name in ("forem", "fed", "nobody"):        # Wallonia-wide, national, unplaced
+        assert "noted" not in await bot.ask(ack, as_=name), name
