@@ -9,8 +9,10 @@ it needs (`requires`): the router checks them again when it is answered, so a co
 outlives the permission. A role change expires every pending conversation of the person."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint,
                         delete, or_, select, update)
@@ -76,9 +78,22 @@ class Conversations:
     async def start_preview(self, session: AsyncSession, chat_key: str, user_id: int, kind: str,
                             payload: dict, requires: Iterable[str]) -> PendingConversation:
         """A step awaiting Confirm: short-lived, and `requires` (policy actions) is checked
-        again by the router when it is answered."""
-        return await self.start(session, chat_key, user_id, kind, payload, ttl=self.preview_ttl,
-                                requires=requires)
+        again by the router when it is answered. It replaces an earlier preview but waits
+        beside a check-in being answered, which goes on once it is confirmed or cancelled."""
+        for row in await session.scalars(select(PendingConversation).where(
+                PendingConversation.chat_key == chat_key, PendingConversation.user_id == user_id,
+                PendingConversation.background == False)):  # noqa: E712
+            if row.requires or row.kind == kind:
+                await session.delete(row)
+        await session.flush()
+        now = self.clock.now()
+        pending = PendingConversation(chat_key=chat_key, user_id=user_id, kind=kind,
+                                      payload=payload, created_at=now,
+                                      expires_at=now + self.preview_ttl,
+                                      requires=list(requires), background=False)
+        session.add(pending)
+        await session.flush()
+        return pending
 
     async def current(self, session: AsyncSession, chat_key: str, user_id: int,
                       kind: str | None = None) -> PendingConversation | None:
@@ -119,11 +134,27 @@ class Conversations:
 
     async def end(self, session: AsyncSession, chat_key: str, user_id: int,
                   kind: str | None = None) -> None:
-        """Ends the foreground conversation, or the prompt of `kind`; other prompts stay."""
+        """Ends the prompt of `kind`: by default the one being answered (the router says
+        which, see `answering`), else every foreground one. Other prompts stay."""
+        kind = kind or _ANSWERING.get()
         await session.execute(delete(PendingConversation).where(
             PendingConversation.chat_key == chat_key, PendingConversation.user_id == user_id,
             PendingConversation.kind == kind if kind else
             PendingConversation.background == False))  # noqa: E712
+
+
+# The kind of conversation the current message answers: a step that ends "its" conversation
+# must not end a check-in waiting beside a preview (several prompts can wait at once).
+_ANSWERING: ContextVar[str | None] = ContextVar("coordbot_answering", default=None)
+
+
+@contextmanager
+def answering(kind: str) -> Iterator[None]:
+    token = _ANSWERING.set(kind)
+    try:
+        yield
+    finally:
+        _ANSWERING.reset(token)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -1,14 +1,17 @@
 """Which pending prompt a message answers.
 
-A person may have, in one chat, a foreground conversation (a check-in question, a preview
-awaiting Confirm) and background prompts the bot pushed (a meeting reminder's "I'll attend /
-Can't attend"). A step's `reads` says which of its prompts would take the message as an answer
-(`1`, "je serai là", "kan niet komen"…):
+A person may have, in one chat, questions they are answering (a check-in, and a preview
+awaiting Confirm beside it) and prompts the bot pushed (a meeting reminder's "I'll attend /
+Can't attend", kept in the background). A step's `reads` says which of its prompts would take
+the message as an answer (`1`, "je serai là", "kan niet komen"…):
 
-- nothing but the foreground takes it: the foreground answers it, as always;
+- a command, or free text with only one question and nothing pushed: the question asked last
+  takes it, as always;
 - exactly one prompt takes it: that one;
-- several take it: the foreground wins if it was asked after the others (it is what the person
-  sees last), else one short question asks which, and the choice answers with the original text.
+- several take it: a question the person is answering wins if it was asked after the others
+  (it is what they see last), else one short question asks which, and the choice answers with
+  the original text;
+- none takes it: the question asked last explains how to answer it.
 
 Buttons whose value is a command (`/ack R3 … yes`) never come here: they are bound to their
 message. Previews' buttons send yes/no words, which reminders do not read without `/ack`."""
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from bot.conversations import PendingConversation, confirmation_answer
+from bot.conversations import PendingConversation, answering, confirmation_answer
 from bot.i18n import _, ngettext
 from bot.markup import escape
 from bot.messages import Choice, Reply
@@ -36,6 +39,7 @@ class Target:
     key: str
     label: str
     asked_at: datetime
+    foreground: bool = False   # a question the person is answering, not one the bot pushed
 
 
 async def answer_pending(router: "Router", ctx: "Context", text: str,
@@ -50,28 +54,56 @@ async def answer_pending(router: "Router", ctx: "Context", text: str,
         picked = _picked(which, text) if parsed is None else None
         if picked is not None:
             return True, await _answer_picked(router, ctx, live, picked, which.payload["text"])
-    foreground = next((p for p in live if not p.background), None)
-    step = router.conversations.get(foreground.kind) if foreground is not None else None
-    claims = step is not None and (parsed is None or parsed[0] in step.commands)
-    targets = await _background_targets(router, ctx, live) if parsed is None else []
-    if not targets:
-        if claims:
-            return True, await _run(ctx, foreground, step, parsed)
+    claiming = [p for p in live if not p.background and _claims(router, p, parsed)]
+    if parsed is not None or (not any(p.background for p in live) and len(claiming) < 2):
+        if claiming:  # the newest question the person is answering takes it, as always
+            return True, await _run(ctx, claiming[0], router.conversations[claiming[0].kind],
+                                    parsed)
         stale = next((p for p in expired if answers_preview(router, p, text, parsed)), None)
-        if stale is not None and foreground is None:
+        if stale is not None:
             return True, stale_preview(ctx, stale)
         return False, None
-    if claims:
-        reads = await _reads(ctx, foreground, step)
-        if reads is None or reads:
-            asked = _aware(foreground.created_at)
-            if asked >= max(t.asked_at for t in targets):
-                return True, await _run(ctx, foreground, step, parsed)
-            targets = [Target(foreground.kind, key, label, asked) for key, label in reads or [
-                ("", _("The question I asked you before"))]] + targets
-    if len(targets) == 1:
-        return True, await _answer_target(router, ctx, live, targets[0])
-    return True, await _ask_which(ctx, text, targets)
+    target = await _choose(router, ctx, live, claiming)
+    if target is None:
+        return False, None
+    if isinstance(target, list):
+        return True, await _ask_which(ctx, text, target)
+    return True, await _answer_target(router, ctx, live, target)
+
+
+async def _choose(router: "Router", ctx: "Context", live: list[PendingConversation],
+                  claiming: list[PendingConversation]) -> Target | list[Target] | None:
+    """For free text with several prompts waiting (newest first): the prompt it answers, the
+    prompts to ask about, or None when none takes it."""
+    targets: list[Target] = []
+    anything: Target | None = None   # the newest question that takes any text
+    for pending in live:
+        step = router.conversations.get(pending.kind)
+        reads = await _reads(ctx, pending, step) if step is not None else []
+        asked = _aware(pending.created_at)
+        if reads is None and pending in claiming and anything is None:
+            anything = Target(pending.kind, "", _("The question I asked you before"), asked,
+                              True)
+        targets += [Target(pending.kind, key, label, asked, not pending.background)
+                    for key, label in reads or []]
+    if not targets:   # the question asked last says how to answer it, as always
+        return Target(claiming[0].kind, "", "", _aware(claiming[0].created_at),
+                      True) if claiming else None
+    if anything is not None and anything.asked_at >= max(t.asked_at for t in targets):
+        return anything
+    newest = max(targets, key=lambda t: t.asked_at)
+    others = [t for t in targets if t is not newest]
+    # One prompt only, or a question the person is answering asked after every other one.
+    if not others or (newest.foreground and all(newest.asked_at >= t.asked_at for t in others)):
+        return newest
+    asked = targets + ([anything] if anything else [])
+    return [t for t in asked if t.foreground] + [t for t in asked if not t.foreground]
+
+
+def _claims(router: "Router", pending: PendingConversation,
+            parsed: tuple[str, str] | None) -> bool:
+    step = router.conversations.get(pending.kind)
+    return step is not None and (parsed is None or parsed[0] in step.commands)
 
 
 async def _run(ctx: "Context", pending: PendingConversation, step: "ConversationStep",
@@ -83,7 +115,8 @@ async def _run(ctx: "Context", pending: PendingConversation, step: "Conversation
         # The policy is checked again at confirmation: the role may have changed since.
         await ctx.session.delete(pending)
         return stale_preview(ctx, pending)
-    return await step.handler(ctx, pending)
+    with answering(pending.kind):
+        return await step.handler(ctx, pending)
 
 
 async def _reads(ctx: "Context", pending: PendingConversation,
@@ -96,18 +129,6 @@ async def _reads(ctx: "Context", pending: PendingConversation,
         return [("", _("The confirmation I asked you for"))] if is_confirmation(
             ctx.message.text) else []
     return None
-
-
-async def _background_targets(router: "Router", ctx: "Context",
-                              live: list[PendingConversation]) -> list[Target]:
-    targets = []
-    for pending in live:
-        step = router.conversations.get(pending.kind)
-        if pending.background and step is not None and step.reads is not None:
-            asked = _aware(pending.created_at)
-            targets += [Target(pending.kind, key, label, asked)
-                        for key, label in await step.reads(ctx, pending)]
-    return targets
 
 
 async def _answer_target(router: "Router", ctx: "Context", live: list[PendingConversation],

@@ -143,3 +143,12 @@ async def test_the_round_preview_button_is_not_taken_by_a_newer_reminder(bot, in
     await bot.services.reminders.run_due()      # a reminder arrives after the preview
     assert "is open" in await bot.ask(preview.choices[0].value, as_="alice")
     assert "noted" in await bot.ask("1", as_="alice")
+
+
+async def test_a_check_in_in_progress_waits_beside_a_preview(bot, inbox):
+    await bot.ask("/rounds open weekly_local; 2026-03-06 17:00; @alice", as_="alice")
+    assert "is open" in await bot.ask("1", as_="alice")
+    assert "Question 2 of 7" in await bot.ask("1", as_="alice")
+    await bot.say("/remind tomorrow 9:00; Call the CPAS", as_="alice")
+    assert "Saved as R1" in await bot.ask("1", as_="alice")      # the preview was asked last
+    assert "Question 3 of 7" in await bot.ask("5", as_="alice")  # the check-in goes on
