@@ -1,8 +1,8 @@
 """Pending conversations: a preview awaiting "confirm", a check-in halfway through. Stored in
-the database so that a restart resumes them. A person has at most one *foreground*
-conversation per chat (the question they are answering: a new one replaces it) and any number
-of *background* prompts the bot pushed (a reminder's attend/can't answers), one row per kind;
-the router decides which one a message answers (bot/router.py).
+the database so that a restart resumes them. A person has in a chat one *foreground*
+conversation (the question they are answering: a new one replaces it), a preview beside it, and
+*background* prompts the bot pushed (a reminder's attend/can't answers), one row per kind;
+bot/prompts.py decides which one a message answers.
 
 A preview (`start_preview`) lives `COORDBOT_PREVIEW_TTL_MINUTES` and records the policy actions
 it needs (`requires`): the router checks them again when it is answered, so a confirmation never
