@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -190,7 +191,7 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
         catalogues=Catalogues(settings.locales_dir),
         clock=clock,
         people=People(settings.admins, settings.timezone, clock),
-        conversations=Conversations(clock),
+        conversations=Conversations(clock, timedelta(minutes=settings.preview_ttl_minutes)),
         transports=Transports(),
     )
     services.outbox = Outbox(services.db, services.transports, clock,

@@ -39,6 +39,8 @@ class Settings:
     bundled_data_dir: Path = PROJECT_ROOT / "data"
     load_bundled_data: bool = True
     max_message_length: int = 4000
+    # A preview awaiting Confirm (broadcast, meeting, round…) is dropped after this (minutes).
+    preview_ttl_minutes: int = 30
     # directory: each entry's focal point is asked to confirm it this often (days)
     directory_verify_every_days: int = 90
     # check-ins
@@ -125,6 +127,8 @@ class Settings:
             raise ConfigError("COORDBOT_DIRECTORY_VERIFY_EVERY_DAYS: must be at least 1")
         if self.max_message_length < 1:
             raise ConfigError("COORDBOT_MAX_MESSAGE_LENGTH: must be positive")
+        if self.preview_ttl_minutes < 1:
+            raise ConfigError("COORDBOT_PREVIEW_TTL_MINUTES: must be at least 1")
         for name in ("invitation_days", "registration_failures_per_hour",
                      "audit_retention_days", "outbox_retention_days", "outbox_claim_seconds",
                      "leader_retry_seconds"):

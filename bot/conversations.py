@@ -1,10 +1,21 @@
 """Pending conversations: a preview awaiting "confirm", a check-in halfway through. Stored in
-the database so that a restart resumes them; one per (chat, person) at a time."""
+the database so that a restart resumes them. A person has in a chat one *foreground*
+conversation (the question they are answering: a new one replaces it), a preview beside it, and
+*background* prompts the bot pushed (a reminder's attend/can't answers), one row per kind;
+bot/prompts.py decides which one a message answers.
+
+A preview (`start_preview`) lives `COORDBOT_PREVIEW_TTL_MINUTES` and records the policy actions
+it needs (`requires`): the router checks them again when it is answered, so a confirmation never
+outlives the permission. A role change expires every pending conversation of the person."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
+from typing import Iterable, Iterator
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint, delete, select
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint,
+                        delete, or_, select, update)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,7 +30,8 @@ NO_WORDS = {"2", "no", "n", "non", "nee", "nein", "ні", "cancel", "annuler", "
 
 class PendingConversation(Base):
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("chat_key", "user_id"),)
+    __table_args__ = (UniqueConstraint("chat_key", "user_id", "kind",
+                                       name="uq_conversations_prompt"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     chat_key: Mapped[str] = mapped_column(String(300))
@@ -28,42 +40,121 @@ class PendingConversation(Base):
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Policy actions (bot/policy.py) the person must still be allowed when answering.
+    requires: Mapped[list] = mapped_column(JSON, default=list)
+    # A prompt pushed by the bot that waits beside the foreground conversation.
+    background: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Conversations:
     """Start, find and end the pending conversation of a person in a chat."""
 
-    def __init__(self, clock):
+    def __init__(self, clock, preview_ttl: timedelta = timedelta(minutes=30)):
         self.clock = clock
+        self.preview_ttl = preview_ttl
 
     async def start(self, session: AsyncSession, chat_key: str, user_id: int, kind: str,
-                    payload: dict, ttl: timedelta | None = timedelta(days=1)) -> PendingConversation:
-        await self.end(session, chat_key, user_id)
+                    payload: dict, ttl: timedelta | None = timedelta(days=1),
+                    requires: Iterable[str] = (), background: bool = False) -> PendingConversation:
+        """A foreground conversation replaces the person's previous one in this chat; a
+        background prompt replaces only the prompt of its own kind."""
+        query = delete(PendingConversation).where(PendingConversation.chat_key == chat_key,
+                                                  PendingConversation.user_id == user_id)
+        if background:
+            query = query.where(PendingConversation.kind == kind)
+        else:
+            query = query.where(or_(PendingConversation.background == False,  # noqa: E712
+                                    PendingConversation.kind == kind))
+        await session.execute(query)
         now = self.clock.now()
         pending = PendingConversation(chat_key=chat_key, user_id=user_id, kind=kind,
                                       payload=payload, created_at=now,
-                                      expires_at=now + ttl if ttl else None)
+                                      expires_at=now + ttl if ttl else None,
+                                      requires=list(requires), background=background)
         session.add(pending)
         await session.flush()
         return pending
 
-    async def current(self, session: AsyncSession, chat_key: str,
-                      user_id: int) -> PendingConversation | None:
-        pending = await session.scalar(select(PendingConversation).where(
-            PendingConversation.chat_key == chat_key, PendingConversation.user_id == user_id))
-        if pending and pending.expires_at and _aware(pending.expires_at) < self.clock.now():
-            await session.delete(pending)
-            await session.flush()
-            return None
+    async def start_preview(self, session: AsyncSession, chat_key: str, user_id: int, kind: str,
+                            payload: dict, requires: Iterable[str]) -> PendingConversation:
+        """A step awaiting Confirm: short-lived, and `requires` (policy actions) is checked
+        again by the router when it is answered. It replaces an earlier preview but waits
+        beside a check-in being answered, which goes on once it is confirmed or cancelled."""
+        for row in await session.scalars(select(PendingConversation).where(
+                PendingConversation.chat_key == chat_key, PendingConversation.user_id == user_id,
+                PendingConversation.background == False)):  # noqa: E712
+            if row.requires or row.kind == kind:
+                await session.delete(row)
+        await session.flush()
+        now = self.clock.now()
+        pending = PendingConversation(chat_key=chat_key, user_id=user_id, kind=kind,
+                                      payload=payload, created_at=now,
+                                      expires_at=now + self.preview_ttl,
+                                      requires=list(requires), background=False)
+        session.add(pending)
+        await session.flush()
         return pending
+
+    async def current(self, session: AsyncSession, chat_key: str, user_id: int,
+                      kind: str | None = None) -> PendingConversation | None:
+        """The live foreground conversation, or the live prompt of `kind`."""
+        live, _expired = await self.prompts(session, chat_key, user_id)
+        return next((p for p in live if (p.kind == kind if kind else not p.background)), None)
+
+    async def prompts(self, session: AsyncSession, chat_key: str, user_id: int) -> tuple[
+            list[PendingConversation], list[PendingConversation]]:
+        """(the live conversations and prompts, newest first; those that have just expired).
+        Expired ones are deleted; they are returned so that an answer to an expired preview
+        can be told so."""
+        rows = list(await session.scalars(select(PendingConversation).where(
+            PendingConversation.chat_key == chat_key, PendingConversation.user_id == user_id)
+            .order_by(PendingConversation.created_at.desc(), PendingConversation.id.desc())))
+        now = self.clock.now()
+        expired = [p for p in rows if p.expires_at and _aware(p.expires_at) <= now]
+        for pending in expired:
+            await session.delete(pending)
+        if expired:
+            await session.flush()
+        return [p for p in rows if p not in expired], expired
+
+    async def touch(self, session: AsyncSession, pending: PendingConversation) -> None:
+        """Makes a conversation the newest: the person just chose to answer it."""
+        pending.created_at = self.clock.now()
+        await session.flush()
+
+    async def expire_all(self, session: AsyncSession, user_id: int) -> None:
+        """After a role change: nothing the person had pending can be continued. Expired
+        rather than deleted, so that answering an old preview gets an explanation."""
+        await session.execute(update(PendingConversation).where(
+            PendingConversation.user_id == user_id).values(expires_at=self.clock.now()))
 
     async def update(self, session: AsyncSession, pending: PendingConversation, payload: dict) -> None:
         pending.payload = dict(payload)
         await session.flush()
 
-    async def end(self, session: AsyncSession, chat_key: str, user_id: int) -> None:
+    async def end(self, session: AsyncSession, chat_key: str, user_id: int,
+                  kind: str | None = None) -> None:
+        """Ends the prompt of `kind`: by default the one being answered (the router says
+        which, see `answering`), else every foreground one. Other prompts stay."""
+        kind = kind or _ANSWERING.get()
         await session.execute(delete(PendingConversation).where(
-            PendingConversation.chat_key == chat_key, PendingConversation.user_id == user_id))
+            PendingConversation.chat_key == chat_key, PendingConversation.user_id == user_id,
+            PendingConversation.kind == kind if kind else
+            PendingConversation.background == False))  # noqa: E712
+
+
+# The kind of conversation the current message answers: a step that ends "its" conversation
+# must not end a check-in waiting beside a preview (several prompts can wait at once).
+_ANSWERING: ContextVar[str | None] = ContextVar("coordbot_answering", default=None)
+
+
+@contextmanager
+def answering(kind: str) -> Iterator[None]:
+    token = _ANSWERING.set(kind)
+    try:
+        yield
+    finally:
+        _ANSWERING.reset(token)
 
 
 def _aware(moment: datetime) -> datetime:

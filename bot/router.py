@@ -1,9 +1,9 @@
 """Routes an incoming message to the handler that answers it.
 
-Order: input checks → the sender's user and locale → a pending conversation that claims the
-message → a command from the table (after the policy check) → free text in a direct chat goes
-to the text handler (directory search). One database transaction per message: a refused or
-failed command changes nothing."""
+Order: input checks → the sender's user and locale → a pending conversation or prompt that
+claims the message (bot/prompts.py picks which) → a command from the table (after the policy
+check) → free text in a direct chat goes to the text handler (directory search). One database
+transaction per message: a refused or failed command changes nothing."""
 from __future__ import annotations
 
 import logging
@@ -18,6 +18,7 @@ from bot.i18n import _, normalize_locale
 from bot.language import FirstWords, command_word, guess_language, small_talk
 from bot.messages import IncomingMessage, Reply
 from bot.policy import POLICY, ROLE_LABELS, Role, allowed
+from bot.prompts import answer_pending
 from bot.trust.ratelimit import Verdict
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ log = logging.getLogger("coordbot.router")
 HandlerResult = Reply | str | list[Reply | str] | None
 Handler = Callable[["Context"], Awaitable[HandlerResult]]
 ConversationHandler = Callable[["Context", "PendingConversation"], Awaitable[HandlerResult]]
+Reader = Callable[["Context", "PendingConversation"], Awaitable[list[tuple[str, str]]]]
 
 PREFIXES = ("/", "!")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
@@ -61,6 +63,11 @@ class ConversationStep:
     kind: str
     handler: ConversationHandler
     commands: frozenset[str] = frozenset()
+    # A preview awaiting Confirm: answered after it expired, it says so instead of vanishing.
+    confirms: bool = False
+    # Which of its prompts would take the message as an answer, as (key, label) pairs; None:
+    # it takes anything. Background prompts are asked only through it (bot/prompts.py).
+    reads: Reader | None = None
 
 
 @dataclass
@@ -82,6 +89,7 @@ class Context:
     services: "Services"
     command: str | None = None
     args: str = ""
+    target: str | None = None  # which of a conversation's prompts the message answers
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
@@ -201,14 +209,9 @@ class Router:
         text = unicodedata.normalize("NFC", message.text.strip())
         message.text = text
         parsed = parse_command(text)
-        pending = await ctx.services.conversations.current(ctx.session, ctx.chat_key, ctx.user.id)
-        if pending is not None:
-            step = self.conversations.get(pending.kind)
-            claims = parsed is None or (step is not None and parsed[0] in step.commands)
-            if step is not None and claims:
-                if parsed:
-                    ctx.command, ctx.args = parsed
-                return await step.handler(ctx, pending)
+        handled, result = await answer_pending(self, ctx, text, parsed)
+        if handled:
+            return result
         if parsed is None:
             if text[:1] in PREFIXES and len(text) > 1:
                 parsed = _own_word(text)

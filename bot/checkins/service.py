@@ -395,14 +395,16 @@ class CheckinsService:
         return asked
 
     async def _busy_chats(self, session: AsyncSession, user_ids: list[int]) -> set[tuple[int, str]]:
-        """(user, chat) pairs with a conversation pending: we do not take it over."""
+        """(user, chat) pairs with a conversation pending: we do not take it over. A reminder
+        waiting for an answer (a background prompt) does not count: both can be answered."""
         busy: set[tuple[int, str]] = set()
         now = self.clock.now()
         for start in range(0, len(user_ids), 500):
             rows = await session.execute(
                 select(PendingConversation.user_id, PendingConversation.chat_key,
                        PendingConversation.expires_at)
-                .where(PendingConversation.user_id.in_(user_ids[start:start + 500])))
+                .where(PendingConversation.user_id.in_(user_ids[start:start + 500]),
+                       PendingConversation.background == False))  # noqa: E712
             busy.update((uid, key) for uid, key, expires in rows
                         if expires is None or aware(expires) > now)
         return busy

@@ -125,6 +125,33 @@ async def answer_step(ctx: Context, pending):
     return await _answer(ctx, pending, assignment, round_, form)
 
 
+async def answer_reads(ctx: Context, pending) -> list[tuple[str, str]]:
+    """Whether the message answers the check-in (beside a reminder waiting for an answer,
+    `1` may be either): a valid answer to the current question, or to the summary."""
+    svc = _svc(ctx)
+    found = await svc.assignment(ctx.session, int(pending.payload.get("assignment", 0)))
+    if found is None or not svc.answerable(found[1]):
+        return []
+    assignment, round_ = found
+    form = svc.form_of(round_)
+    text = ctx.message.text.strip()
+    if pending.payload.get("mode") == "pick" or assignment.confirming:
+        takes = text.isdecimal() or text.lower() in {"submit", "change"} \
+            or confirmation_answer(text) is not None
+    else:
+        question = form.questions[assignment.current]
+        _value, problem = question.parse_answer(text, dict(assignment.draft or {}),
+                                                current_locale(), form.default_language)
+        takes = problem is None
+    title = form.title(current_locale())  # a choice's label: plain text
+    if not takes:
+        return []
+    if assignment.confirming:
+        return [("", _("Check-in “{title}”: sending your answers").format(title=title))]
+    return [("", _("Check-in “{title}”, question {number}").format(
+        title=title, number=texts.position(form, assignment.current)[0]))]
+
+
 async def _stop(ctx: Context, assignment, form, editing: bool):
     await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
     if editing:
@@ -381,8 +408,8 @@ async def _preview_round(ctx: Context, rest: str):
     unreachable = [r.user.display_name for r in recipients if r.chat_key is None]
     payload = {"form": row.code, "opens": opens.isoformat(), "deadline": deadline.isoformat(),
                "audience": audience, "report_chat": ctx.chat_key}
-    await ctx.services.conversations.start(ctx.session, ctx.chat_key, ctx.user.id,
-                                           OPEN_ROUND_KIND, payload)
+    await ctx.services.conversations.start_preview(ctx.session, ctx.chat_key, ctx.user.id,
+                                                   OPEN_ROUND_KIND, payload, requires=["rounds"])
     form = svc.form_of_row(row)
     lines = [_("Open a round of {title}?").format(title=bold(form.title(current_locale()))),
              _("Opens: {opens}. Deadline: {deadline}.").format(
@@ -396,7 +423,8 @@ async def _preview_round(ctx: Context, rest: str):
         lines.append(_("Without a direct chat with me, so not asked: {names}.").format(
             names=", ".join(escape(n) for n in unreachable[:20])))
     lines.append(_("The summary will be posted here at the deadline."))
-    return Reply("\n".join(lines), [Choice(_("Confirm"), "1"), Choice(_("Cancel"), "2")])
+    # yes/no rather than 1/2: a reminder waiting for "1" never takes this button's answer.
+    return Reply("\n".join(lines), [Choice(_("Confirm"), "yes"), Choice(_("Cancel"), "no")])
 
 
 async def confirm_round(ctx: Context, pending):
@@ -568,7 +596,7 @@ FEATURE = Feature(
     ],
     conversations=[
         ConversationStep(CONVERSATION_KIND, answer_step,
-                         frozenset({"skip", "back", "cancel", "edit"})),
-        ConversationStep(OPEN_ROUND_KIND, confirm_round, frozenset({"cancel"})),
+                         frozenset({"skip", "back", "cancel", "edit"}), reads=answer_reads),
+        ConversationStep(OPEN_ROUND_KIND, confirm_round, frozenset({"cancel"}), confirms=True),
     ],
 )

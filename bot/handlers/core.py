@@ -106,6 +106,8 @@ async def change_role(ctx: Context):
     if target.id == ctx.user.id:
         return _("You cannot change your own role; ask another admin.")
     before, target.role = target.role, role
+    if before != role:  # what they had pending was started with the old role's rights
+        await ctx.services.conversations.expire_all(ctx.session, target.id)
     await audit.record(ctx.session, ctx.user.id, "role.change", audit.user_target(target.id),
                        {"from": before.code, "to": role.code}, at=ctx.services.clock.now())
     return _("{user} is now {role}.").format(user=bold(target.display_name),

@@ -442,15 +442,15 @@ async def _verification_answer(ctx: Context, entry_id: str, answer: str):
 async def _drop_question(ctx: Context, entry_id: str) -> list[str]:
     """Removes the entry from the person's open questions; returns the ones still open."""
     conversations = ctx.services.conversations
-    pending = await conversations.current(ctx.session, ctx.chat_key, ctx.user.id)
-    if pending is None or pending.kind != VERIFY_KIND:
+    pending = await conversations.current(ctx.session, ctx.chat_key, ctx.user.id, VERIFY_KIND)
+    if pending is None:
         return []
     remaining = [e for e in pending.payload.get("entries", [])
                  if e != entry_id and _directory(ctx).index.get(e) is not None]
     if remaining:
         await conversations.update(ctx.session, pending, {"entries": remaining})
     else:
-        await conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
+        await conversations.end(ctx.session, ctx.chat_key, ctx.user.id, VERIFY_KIND)
     return remaining
 
 

@@ -3,6 +3,8 @@
 sends to others is previewed first and saved only after Confirm."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.conversations import PendingConversation, confirmation_answer
 from bot.i18n import N_, _, current_locale
 from bot.markup import bold, escape
@@ -13,12 +15,13 @@ from bot.reminders.audience import BLOCKED, AudienceError, only_self, parse_audi
 from bot.reminders.calendar import calendar_ics
 from bot.reminders.formatting import duration, moment
 from bot.reminders.models import Schedule
-from bot.when.recurrence import parse_local
-from bot.reminders.service import (ACK_ANSWERS, ACK_KIND, parse_occurrence_token,
+from bot.reminders.answers import read_answer
+from bot.reminders.service import (ACK_ANSWERS, ACK_KIND, ack_offers, parse_occurrence_token,
                                    parse_short_id, short_id)
-from bot.when import When, WhenError, parse_when
 from bot.router import Command, ConversationStep, Context, Feature, role_label
 from bot.trust import audit
+from bot.when import When, WhenError, parse_when
+from bot.when.recurrence import parse_local
 
 CONFIRM_KIND = "reminders.confirm"
 KIND_TITLES = {"note": N_("New reminder"), "meeting": N_("New meeting"),
@@ -69,8 +72,9 @@ async def _new_schedule(ctx: Context, kind: str):
         return str(problem)
     payload = {"action": "create", "kind": kind, "text": text, "when": when.as_dict(),
                "audience": tokens}
-    await ctx.services.conversations.start(ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND,
-                                           payload)
+    await ctx.services.conversations.start_preview(
+        ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND, payload,
+        requires=_requires(ctx, {"note": "remind"}.get(kind, kind), tokens))
     title = _(KIND_TITLES[kind])
     return Reply(await _preview(ctx, title, text, when, tokens), _confirm_choices())
 
@@ -90,6 +94,17 @@ async def _audience(ctx: Context, text: str) -> list[str]:
                               "yourself, in a direct chat with me. Your role is {role}.").format(
                                   role=role_label(ctx.role)))
     return tokens
+
+
+def _requires(ctx: Context, action: str, tokens: list[str] | None,
+              schedule: Schedule | None = None) -> list[str]:
+    """The policy actions a preview needs again when it is confirmed."""
+    needed = [action]
+    if tokens and _for_others(ctx, tokens):
+        needed.append("reminders.address_others")
+    if schedule is not None and schedule.owner_id != ctx.user.id:
+        needed.append("reminders.manage_any")
+    return needed
 
 
 def _for_others(ctx: Context, tokens: list[str]) -> bool:
@@ -324,10 +339,11 @@ async def edit(ctx: Context):
     preview_when = when or When(parse_local(schedule.start_local), schedule.timezone, schedule.rrule,
                                 tuple(schedule.leads_minutes or ()), schedule.skip_holidays,
                                 tuple(schedule.exdates or ()))
-    await ctx.services.conversations.start(
+    await ctx.services.conversations.start_preview(
         ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND,
         {"action": "edit", "schedule_id": schedule.id, "text": text,
-         "when": when.as_dict() if when else None, "audience": tokens})
+         "when": when.as_dict() if when else None, "audience": tokens},
+        requires=_requires(ctx, "edit", tokens, schedule))
     title = _("Change {id}").format(id=short_id(schedule.id))
     return Reply(await _preview(ctx, title, text or schedule.message, preview_when,
                                 tokens or list(schedule.audience or [])), _confirm_choices())
@@ -336,40 +352,73 @@ async def edit(ctx: Context):
 # --- acknowledgements -------------------------------------------------------------------------
 
 async def ack(ctx: Context):
-    """`/ack R12 20260310T090000Z yes`: what the buttons of a delivered reminder send."""
+    """`/ack R12 yes` (also `oui`, `1`, "je serai là"…) answers the occurrence the person was
+    last reminded of; `/ack R12 20260310T090000Z yes` (what the buttons send) a given one."""
     words = ctx.args.split()
-    if len(words) != 3:
+    if len(words) < 2:
         return ctx.usage()
-    return await _record(ctx, words[0], words[1], words[2].lower())
+    occurrence = parse_occurrence_token(words[1]) if len(words) >= 3 else None
+    said = words[2] if occurrence is not None else " ".join(words[1:])
+    return await _record(ctx, words[0], occurrence, said, command=True)
 
 
-async def _record(ctx: Context, schedule_word: str, occurrence_word: str, answer: str):
+async def _record(ctx: Context, schedule_word: str, occurrence: datetime | None, said: str, *,
+                  command: bool = False):
+    service = _service(ctx)
     schedule_id = parse_short_id(schedule_word)
-    occurrence = parse_occurrence_token(occurrence_word)
-    schedule = await _service(ctx).get(ctx.session, schedule_id) if schedule_id else None
-    allowed = {"meeting": {"yes", "no"}, "deadline": {"done"}}
-    if schedule is None or occurrence is None or answer not in allowed.get(schedule.kind, ()):
+    schedule = await service.get(ctx.session, schedule_id) if schedule_id else None
+    if schedule is not None and occurrence is None:
+        occurrence = service.occurrence_to_answer(schedule)
+    answer = read_answer(said, schedule.kind, _labels(), command=command) if schedule else None
+    # One answer for every refusal: someone the reminder does not address learns nothing,
+    # not even whether it exists.
+    if schedule is None or occurrence is None or answer is None \
+            or not service.answerable(schedule, occurrence) \
+            or not await service.may_answer(ctx.session, schedule, ctx.user, ctx.chat_key):
         return _("I could not record that answer: the reminder or the answer is unknown.")
-    await _service(ctx).record_ack(ctx.session, schedule, occurrence, ctx.user, answer)
+    await service.record_ack(ctx.session, schedule, occurrence, ctx.user, answer)
     return _("Thank you, noted for {title}: {answer}.").format(
         title=escape(schedule.title), answer=_(ACK_ANSWERS[answer]))
 
 
+def _labels() -> dict[str, str]:
+    """The choices of a delivered reminder as the reader sees them."""
+    return {"yes": _("I'll attend"), "no": _("Can't attend"), "done": _("Done")}
+
+
+async def ack_reads(ctx: Context, pending: PendingConversation) -> list[tuple[str, str]]:
+    """The reminders waiting for this person's answer that the message answers (`1`, `2`,
+    a choice's label, "je serai là", "kan niet komen"…), as (key, label) pairs."""
+    found = []
+    for offer in ack_offers(pending):
+        if read_answer(ctx.message.text, offer.get("kind", ""), _labels()) is None:
+            continue
+        schedule = await _service(ctx).get(ctx.session, int(offer["schedule_id"]))
+        occurrence = parse_occurrence_token(offer.get("occurrence", ""))
+        if schedule is None or occurrence is None:
+            continue
+        label = (_("Meeting “{title}” ({when})") if schedule.kind == "meeting"
+                 else _("Deadline “{title}” ({when})")).format(
+                     title=schedule.title,  # a choice's label: plain text
+                     when=moment(occurrence, ctx.user.timezone or schedule.timezone))
+        found.append((f"{schedule.id}:{offer['occurrence']}", label))
+    return found
+
+
 async def ack_step(ctx: Context, pending: PendingConversation):
-    """After a reminder with choices, `1`/`2` or the label answers it; anything else ends
-    the wait and is handled as usual."""
-    payload = pending.payload
-    options = {"meeting": [("yes", _("I'll attend")), ("no", _("Can't attend"))],
-               "deadline": [("done", _("Done"))]}.get(payload.get("kind"), [])
-    text = ctx.message.text.strip().lower()
-    await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
-    for number, (value, label) in enumerate(options, 1):
-        if text in {str(number), value, label.lower()}:
-            return await _record(ctx, str(payload["schedule_id"]), payload["occurrence"], value)
-    router = ctx.services.router
-    if (ctx.message.is_direct or ctx.message.addressed) and router.text_handler is not None:
-        return await router.text_handler(ctx)
-    return None
+    """Answers the reminder the router picked (`ctx.target`); it stops waiting for it."""
+    offers = ack_offers(pending)
+    chosen = next((o for o in offers if f"{o['schedule_id']}:{o['occurrence']}" == ctx.target),
+                  None)
+    if chosen is None:
+        return _("I could not record that answer: the reminder or the answer is unknown.")
+    remaining = [o for o in offers if o is not chosen]
+    if remaining:
+        await ctx.services.conversations.update(ctx.session, pending, {"offers": remaining})
+    else:
+        await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id, ACK_KIND)
+    return await _record(ctx, str(chosen["schedule_id"]),
+                         parse_occurrence_token(chosen["occurrence"]), ctx.message.text)
 
 
 async def acks(ctx: Context):
@@ -419,9 +468,9 @@ async def broadcast(ctx: Context):
         lines.append(_("Unreachable (blocked the bot): {names}.").format(
             names=", ".join(escape(u.name) for u in blocked[:20])))
     lines.append(_("Send it?"))
-    await ctx.services.conversations.start(ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND,
-                                           {"action": "broadcast", "text": text,
-                                            "audience": tokens})
+    await ctx.services.conversations.start_preview(
+        ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND,
+        {"action": "broadcast", "text": text, "audience": tokens}, requires=["broadcast"])
     return Reply("\n".join(lines), _confirm_choices())
 
 
@@ -455,12 +504,12 @@ FEATURE = Feature(
                 N_("/edit ID; WHEN; TEXT[; AUDIENCE]")),
         Command("acks", acks, N_("who answered a meeting or deadline"), N_("/acks ID")),
         Command("ack", ack, N_("answer a meeting or deadline reminder"),
-                N_("/ack ID TIME yes|no|done")),
+                N_("/ack ID yes|no|done")),
         Command("broadcast", broadcast, N_("send a message to an audience, with a report"),
                 N_("/broadcast AUDIENCE; TEXT")),
         Command("calendar", calendar, N_("your meetings and deadlines as a calendar file"),
                 N_("/calendar")),
     ],
-    conversations=[ConversationStep(CONFIRM_KIND, confirm_step),
-                   ConversationStep(ACK_KIND, ack_step)],
+    conversations=[ConversationStep(CONFIRM_KIND, confirm_step, confirms=True),
+                   ConversationStep(ACK_KIND, ack_step, reads=ack_reads)],
 )

@@ -311,7 +311,8 @@ async def forget(ctx: Context):
     refusal = _direct_only(ctx)
     if refusal:
         return refusal
-    await ctx.services.conversations.start(ctx.session, ctx.chat_key, ctx.user.id, FORGET, {})
+    await ctx.services.conversations.start_preview(ctx.session, ctx.chat_key, ctx.user.id,
+                                                   FORGET, {}, requires=["forget"])
     return Reply(_("This erases your name, your chat accounts, your role and everything the "
                    "features store about you. It cannot be undone; anonymous totals are kept. "
                    "Send {prefix}mydata first if you want a copy. Erase everything?").format(
@@ -343,6 +344,6 @@ FEATURE = Feature(
         Command("mydata", my_data, N_("everything stored about you, as a file"), N_("/mydata")),
         Command("forget", forget, N_("erase your personal data"), N_("/forget")),
     ],
-    conversations=[ConversationStep(FORGET, forget_answer),
-                   ConversationStep(LINK_CONFIRM, link_answer)],
+    conversations=[ConversationStep(FORGET, forget_answer, confirms=True),
+                   ConversationStep(LINK_CONFIRM, link_answer, confirms=True)],
 )

@@ -15,9 +15,22 @@ BABEL_LOCALES = {"en": "en_GB", "fr": "fr_BE", "nl": "nl_BE", "de": "de_BE", "uk
 
 
 def moment(instant: datetime, tz: str) -> str:
-    """`Tue 10 Mar 2026, 10:00` in the reader's language and time zone."""
-    local = instant.astimezone(ZoneInfo(tz))
-    return format_datetime(local, "EEE d MMM y, HH:mm", locale=_babel_locale(current_locale()))
+    """`Tue 10 Mar 2026, 10:00` in the reader's language and time zone. An instant so close
+    to the ends of the calendar that it has no local time (year 9999, year 1) is written in
+    UTC rather than crashing whatever lists it."""
+    locale = _babel_locale(current_locale())
+    local = _local(instant, tz)
+    if local is None:
+        return format_datetime(instant.replace(tzinfo=None), "EEE d MMM y, HH:mm 'UTC'",
+                               locale=locale)
+    return format_datetime(local, "EEE d MMM y, HH:mm", locale=locale)
+
+
+def _local(instant: datetime, tz: str) -> datetime | None:
+    try:
+        return instant.astimezone(ZoneInfo(tz))
+    except (OverflowError, ValueError):
+        return None
 
 
 @lru_cache(maxsize=8)
@@ -28,9 +41,8 @@ def _babel_locale(code: str) -> Locale:
 
 def clock_time(instant: datetime, tz: str, now: datetime | None = None) -> str:
     """`10:00`, or `Tue 10 Mar 2026, 10:00` when it is not today for the reader."""
-    zone = ZoneInfo(tz)
-    local = instant.astimezone(zone)
-    if now is not None and now.astimezone(zone).date() != local.date():
+    local = _local(instant, tz)
+    if local is None or (now is not None and now.astimezone(ZoneInfo(tz)).date() != local.date()):
         return moment(instant, tz)
     return local.strftime("%H:%M")
 

@@ -24,6 +24,7 @@ from bot.i18n import N_, _, ngettext
 from bot.messages import ChatRef, Choice, Reply
 from bot.outbox import FAILED, PENDING, SENT, OutboxMessage
 from bot.people import Identity, User
+from bot.policy import allowed
 from bot.reminders.audience import BLOCKED, NO_DIRECT_CHAT, AudienceResolver, Recipient
 from bot.reminders.formatting import clock_time, duration, moment
 from bot.reminders.models import Acknowledgement, Broadcast, Schedule
@@ -43,6 +44,9 @@ MISSED_LINES = 20
 OUTBOX_PASS = 500
 ACK_ANSWERS = {"yes": N_("will attend"), "no": N_("cannot attend"), "done": N_("done")}
 ACK_KIND = "reminders.ack"
+ACK_OCCURRENCES_LOOKED_AT = 50
+MAX_ACK_OFFERS = 10
+AUDIENCE_KINDS = {"all", "user", "chat", "role", "org", "area"}
 UNREACHABLE_LINES = {
     NO_DIRECT_CHAT: N_("• {name}: has never written to me, so I cannot reach them."),
     BLOCKED: N_("• {name}: unreachable (blocked the bot)."),
@@ -68,6 +72,17 @@ def parse_occurrence_token(text: str) -> datetime | None:
         return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
     except ValueError:
         return None
+
+
+def ack_offers(pending) -> list[dict]:
+    """The reminders a background prompt waits answers for (one per row before several
+    could wait)."""
+    if pending is None:
+        return []
+    payload = pending.payload or {}
+    if "schedule_id" in payload:
+        return [{key: payload[key] for key in ("schedule_id", "kind", "occurrence")}]
+    return list(payload.get("offers", []))
 
 
 def _digest(text: str) -> str:
@@ -284,8 +299,9 @@ class RemindersService:
                               recipient: Recipient, late: bool, owner_locale: str) -> None:
         locale = recipient.locale or owner_locale
         tz = recipient.timezone or schedule.timezone
+        prefix = "!" if recipient.chat_key.startswith("matrix:") else "/"
         with self.catalogues.use(locale):
-            reply = self.render(schedule, firing, tz, late=late, now=run.now)
+            reply = self.render(schedule, firing, tz, late=late, now=run.now, prefix=prefix)
         lead = int(firing.lead.total_seconds() // 60)
         key = (f"rem:{schedule.id}:{occurrence_token(firing.occurrence)}:{lead}:"
                f"{_digest(recipient.chat_key)}")
@@ -308,7 +324,7 @@ class RemindersService:
                 await self._offer_numbered_answer(run, *offer)
 
     def render(self, schedule: Schedule, firing: Firing, tz: str, *, late: bool,
-               now: datetime) -> Reply:
+               now: datetime, prefix: str = "/") -> Reply:
         """The delivered reminder, in the current language: the text first, then when."""
         first = schedule.message
         if late:
@@ -328,22 +344,45 @@ class RemindersService:
         if schedule.kind == "meeting":
             choices = [Choice(_("I'll attend"), f"{ack} yes"),
                        Choice(_("Can't attend"), f"{ack} no")]
+            # The short form works at any time, beside any other question pending.
+            lines.append(_("To answer later: {prefix}ack {id} yes or {prefix}ack {id} no.").format(
+                prefix=prefix, id=short_id(schedule.id)))
         elif schedule.kind == "deadline":
             choices = [Choice(_("Done"), f"{ack} done")]
+            lines.append(_("When it is done: {prefix}ack {id} done.").format(
+                prefix=prefix, id=short_id(schedule.id)))
         return Reply("\n".join(lines), choices)
 
     async def _offer_numbered_answer(self, run: _Run, schedule: Schedule, firing: Firing,
                                      recipient: Recipient) -> None:
-        """On the console and Matrix people answer a choice by its number: a pending
-        conversation lets `1` mean "I'll attend". Never displaces another conversation."""
+        """On the console and Matrix people answer a choice by its number, or in words: a
+        background prompt keeps the reminders waiting for an answer beside whatever else the
+        person is answering (the router asks which one when both could take it)."""
         conversations = self.services.conversations
-        pending = await conversations.current(run.session, recipient.chat_key, recipient.user_id)
-        if pending is not None and pending.kind != ACK_KIND:
-            return
+        pending = await conversations.current(run.session, recipient.chat_key, recipient.user_id,
+                                              kind=ACK_KIND)
+        offers = [o for o in ack_offers(pending) if o["schedule_id"] != schedule.id]
+        offers = offers[-(MAX_ACK_OFFERS - 1):] + [
+            {"schedule_id": schedule.id, "kind": schedule.kind,
+             "occurrence": occurrence_token(firing.occurrence)}]
         await conversations.start(run.session, recipient.chat_key, recipient.user_id, ACK_KIND,
-                                  {"schedule_id": schedule.id, "kind": schedule.kind,
-                                   "occurrence": occurrence_token(firing.occurrence)},
-                                  ttl=timedelta(days=1))
+                                  {"offers": offers}, ttl=timedelta(days=1), background=True)
+
+    def occurrence_to_answer(self, schedule: Schedule) -> datetime | None:
+        """The occurrence an answer without a time is about: the one the person was last
+        reminded of (an early reminder counts), else the next one."""
+        now = self.clock.now()
+        lead = timedelta(minutes=max([0, *(int(m) for m in schedule.leads_minutes or [])]))
+        upcoming = self.upcoming(schedule, 1)
+        if upcoming and upcoming[0] - lead <= now:
+            return upcoming[0]
+        recurrence = self.recurrence(schedule)
+        for days in (1, 8, 32, 367):   # the latest past occurrence, looking back step by step
+            past = [o for o in recurrence.after(now - timedelta(days=days), limit=400)
+                    if o <= now]
+            if past:
+                return past[-1]
+        return upcoming[0] if upcoming else None
 
     async def _tell_missed(self, run: _Run) -> None:
         """One message per owner listing what was too late to send: never dropped silently."""
@@ -419,6 +458,58 @@ class RemindersService:
 
     # --- acknowledgements -----------------------------------------------------------------
 
+    async def may_answer(self, session: AsyncSession, schedule: Schedule, user: User,
+                         chat_key: str) -> bool:
+        """Whether `user`, writing in `chat_key`, may answer this reminder: its owner, a
+        coordinator who may manage it, or someone its audience addresses (in that chat: a
+        group it is sent to, or the person's own chats)."""
+        if schedule.owner_id == user.id or allowed(user.role, "reminders.manage_any"):
+            return True
+        own_chats = {chat_key} | await self._direct_chats(session, user)
+        tokens = list(schedule.audience or [])
+        if any(self._addresses(token, user, own_chats) for token in tokens):
+            return True
+        unknown = [t for t in tokens if t.partition(":")[0] not in AUDIENCE_KINDS]
+        if not unknown:
+            return False
+        # A kind of audience this module does not know: the resolver that delivers decides.
+        recipients, _unreachable = await self.broadcast_recipients(session, unknown)
+        return any(r.user_id == user.id or r.chat_key in own_chats for r in recipients)
+
+    def _addresses(self, token: str, user: User, own_chats: set[str]) -> bool:
+        """Whether one audience token reaches this person, by the rules the resolver
+        (bot/reminders/audience.py) delivers with, without resolving everyone it reaches."""
+        kind, _sep, value = token.partition(":")
+        if kind == "area":
+            directory = self.services.directory
+            entry = directory.home_entry(user.entry_id, user.organisation_id) \
+                if directory is not None else None
+            return entry is not None and directory.entry_within(entry, value)
+        return (kind == "all" or (kind == "user" and value == str(user.id))
+                or (kind == "chat" and value in own_chats)
+                or (kind == "role" and value == user.role.code)
+                or (kind == "org" and value in {user.organisation_id, user.entry_id}))
+
+    def answerable(self, schedule: Schedule, occurrence: datetime) -> bool:
+        """A real occurrence of the schedule that was announced (due, or its early reminder
+        sent) or is the next one: never an invented time, nor one years ahead."""
+        occurrence = as_utc(occurrence)
+        recurrence = self.recurrence(schedule)
+        if not self._first_possible(recurrence) <= occurrence <= self._answerable_until(schedule):
+            return False
+        found = next(iter(recurrence.after(occurrence - timedelta(seconds=1))), None)
+        return found == occurrence
+
+    @staticmethod
+    def _first_possible(recurrence: Recurrence) -> datetime:
+        return recurrence.start_local.replace(tzinfo=timezone.utc) - timedelta(days=1)
+
+    def _answerable_until(self, schedule: Schedule) -> datetime:
+        now = self.clock.now()
+        upcoming = self.upcoming(schedule, 1)
+        lead = timedelta(minutes=max([0, *(int(m) for m in schedule.leads_minutes or [])]))
+        return max([now + lead, *upcoming])
+
     async def record_ack(self, session: AsyncSession, schedule: Schedule, occurrence: datetime,
                          user: User, answer: str) -> None:
         existing = await session.scalar(select(Acknowledgement).where(
@@ -434,9 +525,13 @@ class RemindersService:
 
     async def acknowledgements(self, session: AsyncSession,
                                schedule: Schedule) -> tuple[datetime | None, list[tuple[str, str]]]:
-        """The latest occurrence anyone answered, and (name, answer) for it."""
-        latest = await session.scalar(select(func.max(Acknowledgement.occurrence)).where(
-            Acknowledgement.schedule_id == schedule.id))
+        """The latest real occurrence anyone answered, and (name, answer) for it. Answers
+        to times that are not occurrences (stored before they were refused) are passed over."""
+        answered = await session.scalars(
+            select(Acknowledgement.occurrence).where(Acknowledgement.schedule_id == schedule.id)
+            .group_by(Acknowledgement.occurrence)
+            .order_by(Acknowledgement.occurrence.desc()).limit(ACK_OCCURRENCES_LOOKED_AT))
+        latest = next((o for o in answered if self.answerable(schedule, o)), None)
         if latest is None:
             return None, []
         rows = await session.execute(

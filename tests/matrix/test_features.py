@@ -210,6 +210,7 @@ async def test_meeting_reminder_in_a_room_is_answered_by_members(make_matrix_bot
     delivered = await bob.next_from(bot.user_id, room, after=seen)
     assert_element_html(delivered)
     assert delivered.body == ("Coordination\nMeeting: Mon 2 Mar 2026, 10:02.\n"
+                              "To answer later: !ack R1 yes or !ack R1 no.\n"
                               "1. I'll attend\n2. Can't attend"), delivered.body
     async with services.db.session() as session:
         [row] = list(await session.scalars(select(OutboxMessage)))

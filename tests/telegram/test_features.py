@@ -185,7 +185,8 @@ async def test_reminder_confirmed_by_button_is_delivered_with_its_answer_buttons
     await app.services.reminders.run_due()
     to_coordinator, to_focal = coordinator.last, focal.last
     for delivered in (to_coordinator, to_focal):
-        assert delivered.text == "Coordination call\nMeeting: Mon 2 Mar 2026, 10:05."
+        assert delivered.text == ("Coordination call\nMeeting: Mon 2 Mar 2026, 10:05.\n"
+                                  "To answer later: /ack R2 yes or /ack R2 no.")
         assert [label for label, _data in delivered.buttons] == ["I'll attend", "Can't attend"]
     [noted] = await coordinator.press(to_coordinator, "I'll attend")
     assert noted.text == "Thank you, noted for Coordination call: will attend."
