@@ -28,6 +28,10 @@ NO_WORDS = {"2", "no", "n", "non", "nee", "nein", "ні", "cancel", "annuler", "
             "abbrechen", "скасувати"}
 
 
+# Not in the policy table, so `allowed()` refuses it to every role (see `expire_all`).
+ROLE_CHANGED = "conversations.role_changed"
+
+
 class PendingConversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (UniqueConstraint("chat_key", "user_id", "kind",
@@ -125,8 +129,11 @@ class Conversations:
     async def expire_all(self, session: AsyncSession, user_id: int) -> None:
         """After a role change: nothing the person had pending can be continued. Expired
         rather than deleted, so that answering an old preview gets an explanation."""
+        # ROLE_CHANGED is an action nobody holds: the answer then says the role changed,
+        # not that the preview waited too long.
         await session.execute(update(PendingConversation).where(
-            PendingConversation.user_id == user_id).values(expires_at=self.clock.now()))
+            PendingConversation.user_id == user_id).values(expires_at=self.clock.now(),
+                                                           requires=[ROLE_CHANGED]))
 
     async def update(self, session: AsyncSession, pending: PendingConversation, payload: dict) -> None:
         pending.payload = dict(payload)
