@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.directory.changes import build as build_changes
 from bot.directory.csvformat import FileError, Problem, read_directory, write_directory
 from bot.directory.gazetteer import Gazetteer
 from bot.directory.index import DirectoryIndex, SearchOutcome
@@ -55,6 +56,7 @@ class DirectoryService:
         self.index = DirectoryIndex([], self.gazetteer, self.vocabulary)
         self._refresh_lock = asyncio.Lock()
         self.verification = None  # set by build(): the re-verification job (verification.py)
+        self.changes = None       # set by build(): focal points' changes (changes.py)
 
     # ---- reading -------------------------------------------------------------------------
     async def records(self, session: AsyncSession) -> list[EntryRecord]:
@@ -302,6 +304,7 @@ def build(services) -> DirectoryService:
     service = DirectoryService(services.settings.bundled_data_dir, services.clock)
     services.startup_hooks.append(_start(service))
     service.verification = build_verification(services, service)
+    service.changes = build_changes(services, service)
     if services.trust is not None:
         register_privacy(services.trust.privacy, service)
     return service
