@@ -180,11 +180,11 @@ def availability_kind(text: str) -> str | None:
     """"1"/"closed", "2"/"full" → the kind; "3"/"open" → "" (open as usual); else None."""
     word = fold(text.strip().rstrip("."))
     for kind, words in (("closed", {"1", "closed", "ferme", "gesloten", "geschlossen",
-                                    "закрито", fold(_("closed"))}),
+                                    "закрито", _("temporarily closed")}),
                         ("full", {"2", "full", "complet", "volzet", "vol", "voll", "belegt",
-                                  "заповнено", fold(_("full"))}),
+                                  "заповнено", _("full")}),
                         ("", {"3", "open", "ouvert", "geopend", "geoffnet", "offen",
-                              "відкрито", fold(_("open as usual"))})):
+                              "відкрито", _("open as usual")})):
         if word in {fold(w) for w in words}:
             return kind
     return None

@@ -153,7 +153,7 @@ async def _menu_answer(ctx: Context, pending, payload: dict, text: str):
 def _prompt(ctx: Context, field: str) -> Reply:
     text = _(fields.FIELD_SPECS[field].prompt) + " " + _("(0 goes back to the menu.)")
     if field == fields.AVAILABILITY:
-        return Reply(text, [Choice(_("closed"), "1"), Choice(_("full"), "2"),
+        return Reply(text, [Choice(_("temporarily closed"), "1"), Choice(_("full"), "2"),
                             Choice(_("open as usual"), "3")])
     return Reply(text)
 
