@@ -100,8 +100,9 @@ def menu(ctx: Context, payload: dict, note: str | None = None) -> Reply:
     for number, field in enumerate(MENU[:7], start=1):
         shown = values.get(field, current_value(entry, field))
         mark = " ✎" if field in values else ""
-        lines.append(f"{number}. {fields.field_label(_stored(field))}: "
-                     f"{escape(fields.value_text(field, shown))}{mark}")
+        lines.append(f"{number}. " + _("{field}: {value}").format(
+            field=fields.field_label(_stored(field)),
+            value=escape(fields.value_text(field, shown))) + mark)
     lines.append(_("8. Review and save · 9. Cancel"))
     labels = [fields.field_label(_stored(f)) for f in MENU[:7]] + [_("Review and save"),
                                                                    _("Cancel")]
