@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.directory.campaign import build as build_campaign
 from bot.directory.changes import build as build_changes
 from bot.directory.csvformat import FileError, Problem, read_directory, write_directory
 from bot.directory.gazetteer import Gazetteer
@@ -57,6 +58,7 @@ class DirectoryService:
         self._refresh_lock = asyncio.Lock()
         self.verification = None  # set by build(): the re-verification job (verification.py)
         self.changes = None       # set by build(): focal points' changes (changes.py)
+        self.campaign = None      # set by build(): the completeness campaign (campaign.py)
 
     # ---- reading -------------------------------------------------------------------------
     async def records(self, session: AsyncSession) -> list[EntryRecord]:
@@ -305,6 +307,7 @@ def build(services) -> DirectoryService:
     services.startup_hooks.append(_start(service))
     service.verification = build_verification(services, service)
     service.changes = build_changes(services, service)
+    service.campaign = build_campaign(services, service)
     if services.trust is not None:
         register_privacy(services.trust.privacy, service)
     return service

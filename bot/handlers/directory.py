@@ -552,6 +552,9 @@ FEATURE = Feature(
                 N_("/approve ENTRY")),
         Command("reject", editor.reject, N_("reject a focal point's changes to an entry"),
                 N_("/reject ENTRY")),
+        Command("complete_entries", editor.complete_entries,
+                N_("ask focal points to complete entries without a phone or e-mail"),
+                N_("/complete_entries [status]")),
         Command("import", import_directory, N_("import the directory (send the CSV file)"),
                 N_("/import [replace] [skip-invalid] with the CSV file attached")),
         Command("export_directory", export_directory, N_("the directory as a CSV file"),
@@ -559,6 +562,7 @@ FEATURE = Feature(
     ],
     conversations=[ConversationStep(PLACE_QUESTION, place_answer),
                    ConversationStep(VERIFY_KIND, verify_step),
-                   ConversationStep(editor.EDIT_KIND, editor.edit_step)],
+                   ConversationStep(editor.EDIT_KIND, editor.edit_step),
+                   ConversationStep(editor.CAMPAIGN_KIND, editor.campaign_step)],
     text_handler=search_text,
 )

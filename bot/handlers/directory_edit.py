@@ -406,3 +406,80 @@ async def focal_update_line(ctx: Context, entry_id: str) -> str | None:
     if when is None:
         return None
     return _("Updated by its focal point on {date}.").format(date=when.date().isoformat())
+
+
+# ---- the completeness campaign (bot/directory/campaign.py) ---------------------------------
+CAMPAIGN_KIND = "directory.campaign"
+
+
+async def complete_entries(ctx: Context):
+    campaign = _directory(ctx).campaign
+    word = ctx.args.strip().casefold()
+    if word == "status":
+        return await _campaign_status(ctx)
+    if word:
+        return ctx.usage()
+    plan = await campaign.plan(ctx.session)
+    lines = []
+    if plan.targets:
+        lines.append(ngettext(
+            "{n} focal point whose entry lacks a phone number or an e-mail address will be asked "
+            "to complete it, with up to two reminders if they do not answer (never on a public "
+            "holiday or while they are away).",
+            "{n} focal points whose entry lacks a phone number or an e-mail address will be "
+            "asked to complete it, with up to two reminders if they do not answer (never on a "
+            "public holiday or while they are away).", len(plan.targets)).format(
+            n=len(plan.targets)))
+    else:
+        lines.append(_("No focal point to ask: every incomplete entry either has no focal point "
+                       "I can reach or was already asked."))
+    if plan.unreachable:
+        lines.append(ngettext(
+            "{n} incomplete entry has no focal point I can reach ({prefix}incomplete lists the "
+            "entries without a contact).",
+            "{n} incomplete entries have no focal point I can reach ({prefix}incomplete lists "
+            "the entries without a contact).", plan.unreachable).format(
+            n=plan.unreachable, prefix=ctx.prefix))
+    if plan.already_asked:
+        lines.append(ngettext("{n} entry was already asked and is not asked again.",
+                              "{n} entries were already asked and are not asked again.",
+                              plan.already_asked).format(n=plan.already_asked))
+    if not plan.targets:
+        return "\n".join(lines)
+    await ctx.services.conversations.start(ctx.session, ctx.chat_key, ctx.user.id,
+                                           CAMPAIGN_KIND, {}, ttl=timedelta(hours=1))
+    lines.append(_("Confirm?"))
+    return Reply("\n".join(lines), [Choice(_("Confirm"), "1"), Choice(_("Cancel"), "2")])
+
+
+async def campaign_step(ctx: Context, pending):
+    answer = _confirmation(ctx.message.text)
+    if answer is None:
+        return Reply(_("Please answer 1 to confirm or 2 to cancel."),
+                     [Choice(_("Confirm"), "1"), Choice(_("Cancel"), "2")])
+    await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
+    if not answer:
+        return _("Cancelled; nobody was asked.")
+    campaign = _directory(ctx).campaign
+    number, count = await campaign.start(ctx.session, ctx.user)
+    await audit.record(ctx.session, ctx.user.id, "directory.campaign", f"campaign:{number}",
+                       {"requests": count}, at=ctx.services.clock.now())
+
+    async def send_now() -> None:
+        await campaign.run_due()
+    ctx.after_commit.append(send_now)
+    return ngettext("Campaign {number} started: {n} focal point is being asked. "
+                    "{prefix}complete_entries status shows who answered.",
+                    "Campaign {number} started: {n} focal points are being asked. "
+                    "{prefix}complete_entries status shows who answered.", count).format(
+        number=number, n=count, prefix=ctx.prefix)
+
+
+async def _campaign_status(ctx: Context):
+    progress = await _directory(ctx).campaign.progress(ctx.session)
+    if progress is None:
+        return _("No completeness campaign yet: {prefix}complete_entries starts one.").format(
+            prefix=ctx.prefix)
+    return _("Campaign {number}: {asked} focal points asked, {answered} completed their entry, "
+             "{waiting} not yet.").format(number=progress.campaign, asked=progress.asked,
+                                          answered=progress.answered, waiting=progress.waiting)

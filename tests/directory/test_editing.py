@@ -233,3 +233,57 @@ def test_belgian_phone_formats_are_normalised(typed, stored):
 def test_unreadable_phones_are_refused(typed):
     with pytest.raises(fields.InvalidValue):
         fields.normalise_phone(typed)
+
+
+async def test_the_completeness_campaign_nudges_only_those_who_have_not_answered(ebot):
+    bot = ebot
+    await focal_point(bot, "luc", "cpas-liege", "fr")
+    await focal_point(bot, "jan", "ocmw-gent", "nl")
+    await bot.say("/role jan focal_point", as_="alice")
+    preview = await bot.ask("/complete_entries", as_="marc")
+    assert "2 focal points whose entry lacks a phone number or an e-mail address" in preview
+    assert "3 incomplete entries have no focal point I can reach" in preview
+    assert "Campaign 1 started: 2 focal points are being asked" in await bot.ask(
+        "1", as_="marc")
+    await bot.services.outbox.deliver_pending()
+    [asked_fr] = bot.sent.to("luc")
+    assert "Votre fiche dans l'annuaire est incomplète" in asked_fr
+    [asked_nl] = bot.sent.to("jan")
+    assert "OCMW Gent heeft geen telefoonnummer of e-mailadres in de gids" in asked_nl
+    # Luc answers by completing his entry; Jan declares an absence.
+    for text in ("/myentry cpas-liege", "1", "04 220 58 11", "8", "1"):
+        await bot.ask(text, as_="luc")
+    assert "2026-03-05" in await bot.ask("/away 2026-03-05 2026-03-06", as_="jan")
+    bot.sent.clear()
+    campaign = bot.services.directory.campaign
+    bot.clock.advance(timedelta(days=3))        # Thursday 5 March: Jan is away
+    assert await campaign.run_due() == 0
+    bot.clock.advance(timedelta(days=2))        # Saturday 7 March: back
+    assert await campaign.run_due() == 1
+    await bot.services.outbox.deliver_pending()
+    assert bot.sent.chats() == {"jan"}
+    assert "Een herinnering" in bot.sent.to("jan")[0]
+    bot.clock.advance(timedelta(days=2))        # a week after the question: the last nudge
+    assert await campaign.run_due() == 1
+    bot.clock.advance(timedelta(days=30))
+    assert await campaign.run_due() == 0        # never more than two nudges
+    status = await bot.ask("/complete_entries status", as_="marc")
+    assert "Campaign 1: 2 focal points asked, 1 completed their entry, 1 not yet." in status
+    # The campaign is over: a new one asks Jan again, and Luc, whose entry still lacks an e-mail.
+    assert "2 focal points whose entry lacks" in await bot.ask("/complete_entries", as_="marc")
+
+
+async def test_only_coordinators_start_a_campaign_and_cancel_asks_nobody(ebot):
+    bot = ebot
+    await focal_point(bot, "luc", "cpas-liege", "fr")
+    assert "ne vous est pas accessible" in await bot.ask("/complete_entries", as_="luc")
+    await bot.ask("/complete_entries", as_="marc")
+    assert "nobody was asked" in await bot.ask("2", as_="marc")
+    assert await bot.services.directory.campaign.run_due() == 0
+    await bot.services.outbox.deliver_pending()
+    assert bot.sent.to("luc") == []
+    await bot.ask("/complete_entries", as_="marc")
+    await bot.ask("1", as_="marc")
+    # While a campaign runs, an entry is not asked twice.
+    again = await bot.ask("/complete_entries", as_="marc")
+    assert "1 entry was already asked" in again and "No focal point to ask" in again
