@@ -90,7 +90,8 @@ def set_field(entry: DirectoryEntry, field: str, value: str) -> None:
 def _with_chat_source(entry: DirectoryEntry, day: str) -> None:
     """The format's rule: a value a focal point gave in chat has `chat:DATE` as its source."""
     attributes = dict(entry.attributes or {})
-    sources = [s for s in attributes.get("source", "").split(";") if s and not s.startswith("chat:")]
+    sources = [s for s in attributes.get("source", "").split(";")
+               if s and not s.startswith("chat:")]
     attributes["source"] = ";".join(sources + [f"chat:{day}"])
     entry.attributes = attributes
 

@@ -58,7 +58,8 @@ FIELD_SPECS = {
 # Language names as people write them in the five languages, folded, → ISO 639-1.
 _LANGUAGE_WORDS = {
     "fr": "fr francais french franzosisch frans franse francaise французька",
-    "nl": "nl neerlandais dutch niederlandisch nederlands flamand vlaams нідерландська",
+    "nl": "nl neerlandais dutch niederlandisch nederlands flamand vlaams "
+          "нідерландська",
     "de": "de allemand german deutsch duits duitse німецька",
     "en": "en anglais english englisch engels engelse англійська",
     "uk": "uk ua ukrainien ukrainian ukrainisch oekraiens oekraiens українська",

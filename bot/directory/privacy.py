@@ -2,10 +2,11 @@
 `services.trust.privacy` by `build`).
 
 Personal: their last question per chat (for `/more`), the link from their account to the
-directory entry they stand for, and which changes to an entry they made or decided (the change
-log keeps the values, organisational data; `/forget` removes the person from it). The entry itself (organisation, service, public and named
+directory entry they stand for, the changes to an entry they made or decided, and the
+completeness requests sent to them. The entry itself (organisation, service, public and named
 contact details) is organisational data kept by its coordinators: `/forget` removes the link,
-not the entry; the coordinator corrects or removes the entry with `/import`."""
+not the entry, and removes the person from the change log, which keeps the values; the
+coordinator corrects or removes the entry with `/import`."""
 from __future__ import annotations
 
 from sqlalchemy import delete, select, update

@@ -287,3 +287,22 @@ async def test_only_coordinators_start_a_campaign_and_cancel_asks_nobody(ebot):
     # While a campaign runs, an entry is not asked twice.
     again = await bot.ask("/complete_entries", as_="marc")
     assert "1 entry was already asked" in again and "No focal point to ask" in again
+
+
+async def test_a_focal_point_invited_for_the_entry_edits_it_and_forget_leaves_the_values(ebot):
+    from tests.trust.helpers import invite
+    from tests.trust.test_privacy import my_data
+
+    bot = ebot
+    code = await invite(bot, org="cpas-liege", entry="cpas-liege")
+    await bot.say(f"/start {code}", as_="fiona")
+    for text in ("/myentry", "2", "accueil@cpas-liege.be", "8", "1"):
+        await bot.ask(text, as_="fiona")
+    section = (await my_data(bot, as_="fiona"))["sections"]["directory"]
+    assert section["entry_changes"][0]["new"] == "accueil@cpas-liege.be"
+    await bot.say("/forget", as_="fiona")
+    assert "erased" in await bot.ask("1", as_="fiona")
+    [change] = await change_rows(bot)
+    assert change.changed_by is None and change.new_value == "accueil@cpas-liege.be"
+    assert "by a former user" in await bot.ask("/changes", as_="marc")
+    assert bot.services.directory.index.get("cpas-liege").email == "accueil@cpas-liege.be"
