@@ -97,13 +97,13 @@ def menu(ctx: Context, payload: dict, note: str | None = None) -> Reply:
     lines = [note] if note else []
     lines.append(_("Your entry {name} (`{id}`). What do you want to change? Answer with a "
                    "number.").format(name=bold(_name(entry)), id=entry.id))
-    for number, field in enumerate(MENU[:7], start=1):
+    # The values, unnumbered: the choices below carry the numbers (buttons on Telegram).
+    for field in MENU[:7]:
         shown = values.get(field, current_value(entry, field))
         mark = " ✎" if field in values else ""
-        lines.append(f"{number}. " + _("{field}: {value}").format(
+        lines.append("• " + _("{field}: {value}").format(
             field=fields.field_label(_stored(field)),
             value=escape(fields.value_text(field, shown))) + mark)
-    lines.append(_("8. Review and save · 9. Cancel"))
     labels = [fields.field_label(_stored(f)) for f in MENU[:7]] + [_("Review and save"),
                                                                    _("Cancel")]
     return Reply("\n".join(lines), [Choice(label, str(n)) for n, label in

@@ -57,8 +57,10 @@ async def test_a_french_focal_point_completes_their_entry_and_a_coordinator_sees
     bot = ebot
     await focal_point(bot, "luc", "cpas-liege", "fr")
     menu = await bot.ask("/myentry", as_="luc")
-    assert "Votre fiche CPAS de Liège" in menu and "1. Téléphone : (vide)" in menu
-    assert "5. Langues : fr" in menu and "8. Relire et enregistrer" in menu
+    assert "Votre fiche CPAS de Liège" in menu and "• Téléphone : (vide)" in menu
+    assert "• Langues : fr" in menu
+    [reply] = await bot.say("/myentry", as_="luc")
+    assert [c.label for c in reply.choices][::7] == ["Téléphone", "Relire et enregistrer"]
     assert "Envoyez le numéro de téléphone" in await bot.ask("1", as_="luc")
     assert "✓ Téléphone : +32 4 220 58 11" in await bot.ask("04/220.58.11", as_="luc")
     await bot.ask("2", as_="luc")
