@@ -25,7 +25,7 @@ from bot.directory.fields import AVAILABILITY, field_label, value_text
 from bot.directory.models import DirectoryEntry, utcnow
 from bot.directory.records import EntryRecord, SERVICE_LANGUAGES
 from bot.i18n import _, ngettext
-from bot.markup import escape
+from bot.markup import bold, escape
 from bot.messages import ChatRef, Reply
 from bot.people import Identity, User
 from bot.policy import Role
@@ -214,8 +214,31 @@ class ChangeLog:
         if approve:
             self._verified(entry, waiting, now)
         await session.flush()
+        record = entry.to_record()
+        await self._tell_submitters(session, waiting, record, approve)
         searched = approve and any(c.field in SEARCHED_FIELDS for c in waiting)
-        return Outcome(entry.to_record(), waiting, approve, searched)
+        return Outcome(record, waiting, approve, searched)
+
+    async def _tell_submitters(self, session: AsyncSession, decided: list[DirectoryChange],
+                               record: EntryRecord, approved: bool) -> None:
+        """The focal points whose changes were decided learn it in their direct chat."""
+        services = self.services
+        for user_id in {c.changed_by for c in decided if c.changed_by is not None}:
+            user = await session.get(User, user_id)
+            identity = await session.scalar(select(Identity).where(
+                Identity.user_id == user_id, Identity.direct_chat_id.is_not(None))
+                .order_by(Identity.id).limit(1))
+            if user is None or identity is None:
+                continue
+            with services.catalogues.use(user.locale or services.settings.default_locale):
+                text = (_("A coordinator approved your changes to {name}: they are live.")
+                        if approved else
+                        _("A coordinator did not accept your changes to {name}; the entry is "
+                          "unchanged. Ask your coordinator why if you need to."))
+            await services.outbox.enqueue(
+                session, ChatRef(identity.platform, identity.direct_chat_id),
+                Reply(text.format(name=bold(record.organisation))),
+                f"dirchange-decided:{decided[0].id}:{user_id}", source=f"directory:{record.id}")
 
     async def revert(self, session: AsyncSession, coordinator: User,
                      change_id: int) -> tuple[str, Outcome | None, DirectoryChange | None]:

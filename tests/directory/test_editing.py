@@ -215,6 +215,10 @@ async def test_with_approval_required_changes_wait_for_a_coordinator(tmp_path, d
             await bot.ask(text, as_="jan")
         assert "Rejected: 1 change" in await bot.ask("/reject ocmw-gent", as_="marc")
         assert bot.services.directory.index.get("ocmw-gent").phone == "+32 9 266 99 00"
+        await bot.services.outbox.deliver_pending()
+        approved, rejected = bot.sent.to("jan")
+        assert "Een coördinator heeft uw wijzigingen aan OCMW Gent goedgekeurd" in approved
+        assert "niet aanvaard" in rejected
     finally:
         await bot.close()
 
