@@ -84,8 +84,14 @@ async def myentry(ctx: Context):
 
 
 async def start_editor(ctx: Context, entry_id: str, after: list[str] | None = None) -> Reply:
-    """Opens the editor; `after` are re-verification questions to ask again when it ends."""
-    payload = {"entry": entry_id, "step": "menu", "values": {}, "after": list(after or [])}
+    """Opens the editor; `after` are re-verification questions to ask again when it ends
+    (open questions are kept too when the person typed /myentry while they were pending)."""
+    if after is None:
+        pending = await ctx.services.conversations.current(ctx.session, ctx.chat_key,
+                                                           ctx.user.id)
+        after = list(pending.payload.get("entries", [])) if pending is not None \
+            and pending.kind == VERIFY_KIND else []
+    payload = {"entry": entry_id, "step": "menu", "values": {}, "after": list(after)}
     await ctx.services.conversations.start(ctx.session, ctx.chat_key, ctx.user.id, EDIT_KIND,
                                            payload, ttl=timedelta(days=1))
     return menu(ctx, payload)

@@ -312,3 +312,33 @@ async def test_a_focal_point_invited_for_the_entry_edits_it_and_forget_leaves_th
     assert change.changed_by is None and change.new_value == "accueil@cpas-liege.be"
     assert "by a former user" in await bot.ask("/changes", as_="marc")
     assert bot.services.directory.index.get("cpas-liege").email == "accueil@cpas-liege.be"
+
+
+async def test_an_entry_edited_in_chat_exports_and_imports_again_unchanged(ebot):
+    bot = ebot
+    await focal_point(bot, "luc", "cpas-liege", "fr")
+    for text in ("/myentry", "1", "04 220 58 11", "4", "lu-ve 9h-12h", "7", "2", "30/04", "8",
+                 "1"):
+        await bot.ask(text, as_="luc")
+    before = bot.services.directory.index.get("cpas-liege")
+    directory = bot.services.directory
+    async with bot.services.db.transaction() as session:
+        exported = await directory.export(session)
+        report = await directory.import_file(session, exported, replace=True)
+        assert report.applied, report.problems
+        await directory.refresh(session)
+    after = directory.index.get("cpas-liege")
+    assert after == before
+    assert after.source == ("chat:2026-03-02",)
+    assert after.attributes["availability"] == "full:2026-04-30"
+
+
+async def test_open_re_verification_questions_come_back_after_the_editor(ebot):
+    bot = ebot
+    await focal_point(bot, "luc", "cpas-liege", "fr")
+    assert await bot.services.directory.verification.run_due() == 1
+    await bot.ask("/myentry", as_="luc")   # typed instead of answering the question
+    back = await bot.ask("9", as_="luc")
+    assert "votre fiche n'a pas été modifiée" in back
+    assert "Votre fiche dans l'annuaire est-elle toujours correcte" in back
+    assert "vérifiée" in await bot.ask("1", as_="luc")  # "Toujours correcte"
