@@ -43,6 +43,8 @@ class Settings:
     preview_ttl_minutes: int = 30
     # directory: each entry's focal point is asked to confirm it this often (days)
     directory_verify_every_days: int = 90
+    # directory: a focal point's changes wait for a coordinator's /approve before going live
+    directory_changes_need_approval: bool = False
     # check-ins
     checkins_forms_dir: Path | None = PROJECT_ROOT / "data" / "forms"
     checkins_retention_days: int = 365

@@ -44,7 +44,8 @@ POLICY: dict[str, Role] = {
     "help": G, "lang": G, "whoami": G, "start": G, "role": A,
     # directory
     "who": G, "more": G, "entry": G, "stale": C, "incomplete": C, "verify": G, "import": C,
-    "export_directory": C,
+    "export_directory": C, "myentry": G, "changes": C, "revert": C, "approve": C, "reject": C,
+    "complete_entries": C,
     "directory.personal_contacts": S,
     # reminders
     "remind": G, "meeting": C, "deadline": C, "reminders": G, "cancel": G, "skip": G, "edit": G,

@@ -25,7 +25,8 @@ KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 DOMAIN_SOURCES = {
     "core": ["bot/*.py", "bot/handlers/core.py", "bot/handlers/trust.py", "bot/transports/**/*.py",
              "bot/trust/**/*.py"],
-    "directory": ["bot/directory/**/*.py", "bot/handlers/directory.py"],
+    "directory": ["bot/directory/**/*.py", "bot/handlers/directory.py",
+                  "bot/handlers/directory_edit.py"],
     "reminders": ["bot/reminders/**/*.py", "bot/handlers/reminders.py"],
     "checkins": ["bot/checkins/**/*.py", "bot/handlers/checkins.py"],
     "when": ["bot/when/**/*.py"],

@@ -13,6 +13,8 @@ from pathlib import Path
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.directory.campaign import build as build_campaign
+from bot.directory.changes import build as build_changes
 from bot.directory.csvformat import (FileError, Problem, read_directory, scan_directory,
                                      write_directory)
 from bot.directory.gazetteer import Gazetteer
@@ -59,6 +61,8 @@ class DirectoryService:
         self.index = DirectoryIndex([], self.gazetteer, self.vocabulary)
         self._refresh_lock = asyncio.Lock()
         self.verification = None  # set by build(): the re-verification job (verification.py)
+        self.changes = None       # set by build(): focal points' changes (changes.py)
+        self.campaign = None      # set by build(): the completeness campaign (campaign.py)
 
     # ---- reading -------------------------------------------------------------------------
     async def records(self, session: AsyncSession) -> list[EntryRecord]:
@@ -353,6 +357,8 @@ def build(services) -> DirectoryService:
     service = DirectoryService(services.settings.bundled_data_dir, services.clock)
     services.startup_hooks.append(_start(service))
     service.verification = build_verification(services, service)
+    service.changes = build_changes(services, service)
+    service.campaign = build_campaign(services, service)
     if services.trust is not None:
         register_privacy(services.trust.privacy, service)
     return service

@@ -16,6 +16,7 @@ from bot.directory.text import phrase
 from bot.directory.verification import ANSWER_KIND as VERIFY_KIND
 from bot.directory.verification import CHANGES, CONFIRM, question
 from bot.conversations import confirmation_answer
+from bot.handlers import directory_edit as editor
 from bot.i18n import LOCALES, N_, _, current_locale, ngettext, normalize_locale
 from bot.markup import bold, escape
 from bot.messages import Attachment, Choice, Reply
@@ -212,6 +213,9 @@ def area_contact_languages(ctx: Context, entry: EntryRecord) -> list[str]:
         lines.append(_("Contact: {contact}").format(contact=contact))
     if entry.hours:
         lines.append(_("Hours: {hours}").format(hours=escape(entry.hours)))
+    closed = editor.availability_line(entry, _directory(ctx).today())
+    if closed:
+        lines.append(closed)
     if entry.languages:
         lines.append(_("Languages: {languages}").format(languages=", ".join(entry.languages)))
     lines.extend(route_lines(ctx, entry))
@@ -237,7 +241,7 @@ def route_lines(ctx: Context, entry: EntryRecord) -> list[str]:
                                       route.entry.phone, route.entry.email))))))
     if ctx.can("incomplete"):
         lines.append(_("Coordinators: {prefix}incomplete lists the entries to complete; their "
-                       "focal point completes them with {prefix}verify.").format(
+                       "focal point completes them with {prefix}myentry.").format(
             prefix=ctx.prefix))
     return lines
 
@@ -310,6 +314,9 @@ async def show_entry(ctx: Context):
         lines.append(_("Keywords: {keywords}").format(keywords=escape(", ".join(entry.keywords))))
     lines.append(_("Status: {status}").format(status=status.get(entry.status, entry.status)))
     lines.extend(freshness_lines(ctx, entry))
+    updated = await editor.focal_update_line(ctx, entry.id)
+    if updated:
+        lines.append(updated)
     return "\n".join(lines)
 
 
@@ -430,6 +437,11 @@ async def _verification_answer(ctx: Context, entry_id: str, answer: str):
             name=bold(record.organisation), date=record.last_verified.isoformat())]
     else:
         record = await directory.request_changes(ctx.session, entry_id)
+        if ctx.message.is_direct and await directory.changes.may_edit(ctx.session, ctx.user,
+                                                                      entry_id):
+            # "Needs changes" opens the editor; the other open questions come back after it.
+            return [_("Thank you. Correct your entry here, one field at a time:"),
+                    await editor.start_editor(ctx, entry_id, after=remaining)]
         replies = [_("Thank you. Please send the corrections for {name} (`{id}`) to your "
                      "coordinator: what is wrong and the right details. Until the entry is "
                      "corrected, coordinators see it in {prefix}stale.").format(
@@ -543,6 +555,19 @@ FEATURE = Feature(
                 N_("/incomplete [AREA]")),
         Command("verify", verify, N_("confirm or correct your directory entry"),
                 N_("/verify ID ok|changes")),
+        Command("myentry", editor.myentry, N_("see and correct your own directory entry"),
+                N_("/myentry [ID]")),
+        Command("changes", editor.changes, N_("changes focal points made to their entries"),
+                N_("/changes [ENTRY]")),
+        Command("revert", editor.revert, N_("undo a focal point's change to an entry"),
+                N_("/revert NUMBER")),
+        Command("approve", editor.approve, N_("approve a focal point's changes to an entry"),
+                N_("/approve ENTRY")),
+        Command("reject", editor.reject, N_("reject a focal point's changes to an entry"),
+                N_("/reject ENTRY")),
+        Command("complete_entries", editor.complete_entries,
+                N_("ask focal points to complete entries without a phone or e-mail"),
+                N_("/complete_entries [status]")),
         Command("import", import_directory, N_("import the directory (send the CSV file)"),
                 N_("/import [replace] [skip-invalid] with the CSV file attached"),
                 takes_file=True),
@@ -550,6 +575,8 @@ FEATURE = Feature(
                 N_("/export_directory")),
     ],
     conversations=[ConversationStep(PLACE_QUESTION, place_answer),
-                   ConversationStep(VERIFY_KIND, verify_step)],
+                   ConversationStep(VERIFY_KIND, verify_step),
+                   ConversationStep(editor.EDIT_KIND, editor.edit_step),
+                   ConversationStep(editor.CAMPAIGN_KIND, editor.campaign_step)],
     text_handler=search_text,
 )

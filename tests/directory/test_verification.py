@@ -86,7 +86,8 @@ async def test_needs_changes_is_recorded_and_listed_by_stale(vbot):
     bot.clock.advance(timedelta(days=30))
     await run(bot)
     answer = await bot.ask("Needs changes", as_="luc")
-    assert "corrections" in answer and "coordinator" in answer
+    # Issue 18: the focal point corrects the entry in chat (tests/directory/test_editing.py).
+    assert "Correct your entry here" in answer and "• Phone: (empty)" in answer
     stale = await bot.ask("/stale", as_="alice")
     assert "need changes" in stale and "cpas-liege" in stale.split("need changes")[1]
     # Confirming later (the coordinator fixed it) clears the request.
