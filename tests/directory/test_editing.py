@@ -302,6 +302,7 @@ async def test_a_focal_point_invited_for_the_entry_edits_it_and_forget_leaves_th
     bot = ebot
     code = await invite(bot, org="cpas-liege", entry="cpas-liege")
     await bot.say(f"/start {code}", as_="fiona")
+    await bot.say("/lang en", as_="fiona")   # welcomed in her inviter's language until she chooses
     for text in ("/myentry", "2", "accueil@cpas-liege.be", "8", "1"):
         await bot.ask(text, as_="fiona")
     section = (await my_data(bot, as_="fiona"))["sections"]["directory"]
