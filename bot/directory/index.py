@@ -450,6 +450,40 @@ class DirectoryIndex:
         blob = self._blobs[idx]
         return sum(1 for word in query.text_tokens if f" {word} " in blob)
 
+    # ---- organisations by name, for audiences ----------------------------------------------
+    def entries_named(self, text: str) -> list[EntryRecord]:
+        """Entries whose organisation `text` names as people write it ("CPAS de Mons", "OCMW
+        Aalst", "Fedasil"): every word that is not a place is a word of one of the entry's
+        names (organisation names, acronym), and every place named is either in that name too
+        or holds the entry's whole coverage ("CPAS Luik" is the CPAS of Liège)."""
+        stop = self.vocabulary.stopwords
+        words = [w for w in tokens(text) if w not in stop]
+        spans = [s for s in self._spans(words, set()) if s.place]
+        placed = {i for s in spans for i in range(s.start, s.end)}
+        others = {w for i, w in enumerate(words) if i not in placed}
+        postings = [self._name_postings.get(w) for w in others]
+        if not others or any(p is None for p in postings):
+            return []
+        found = []
+        for idx in min(postings, key=len):
+            names = self._name_words(idx)
+            if others <= names and all(self._place_fits(idx, names, words[s.start:s.end], s)
+                                       for s in spans):
+                found.append(self.entries[idx])
+        return found
+
+    def _name_words(self, idx: int) -> frozenset[str]:
+        entry = self.entries[idx]
+        return frozenset(tokens(" ".join([entry.organisation, entry.acronym,
+                                          *entry.organisation_names.values()])))
+
+    def _place_fits(self, idx: int, names: frozenset[str], words: list[str], span: Span) -> bool:
+        if all(w in names for w in words):
+            return True
+        covered = self.municipalities_of(self.entries[idx].id)
+        return bool(covered) and any(covered <= self.gazetteer.area(code).municipalities
+                                     for code in span.place.codes)
+
     # ---- helpers for callers -------------------------------------------------------------
     def get(self, entry_id: str) -> EntryRecord | None:
         return self.by_id.get(entry_id)

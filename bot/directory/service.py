@@ -102,6 +102,22 @@ class DirectoryService:
             return False
         return self.gazetteer.area(first).municipalities <= self.gazetteer.area(second).municipalities
 
+    def organisations_named(self, text: str) -> dict[str, list[EntryRecord]]:
+        """The organisations `text` names ("CPAS de Mons", "Fedasil"), each with its entries,
+        by organisation name; empty when none (see DirectoryIndex.entries_named)."""
+        found: dict[str, list[EntryRecord]] = {}
+        for entry in self.index.entries_named(text):
+            found.setdefault(entry.organisation, []).append(entry)
+        return found
+
+    def place_readings(self, key: str) -> list[tuple[int, tuple[str, ...]]]:
+        """Every reading of a folded place phrase, surest first: (priority, area codes)."""
+        if key.isdecimal():
+            codes = self.gazetteer.postal_codes.get(key)
+            return [(0, codes)] if codes else []
+        by_priority = self.gazetteer.names.get(key) or {}
+        return [(priority, tuple(sorted(codes))) for priority, codes in sorted(by_priority.items())]
+
     def home_entry(self, entry_id: str | None, organisation_id: str | None) -> str | None:
         """The directory entry that places a person: their linked entry, else their
         organisation id when it is an entry id; None when neither names a known entry."""
