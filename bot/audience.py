@@ -195,6 +195,7 @@ class Term:
     everyone: bool = False
     here: bool = False
     handle: str | None = None
+    joined: str = ""  # how the next term is joined: "," or "and" (a word)
 
     def empty(self) -> bool:
         return not (self.role or self.orgs or self.area or self.everyone or self.here
@@ -259,7 +260,7 @@ class Grammar:
     def _piece(self, text, words, i, prefer) -> tuple[int, _Piece] | None:
         word = words[i]
         if word.special == "and":
-            return 1, _Piece("and", None, word.start, word.end)
+            return 1, _Piece("and", ",", word.start, word.end)
         if word.special == "code":
             return 1, self._code(text, word)
         if word.special == "handle":
@@ -270,12 +271,12 @@ class Grammar:
         if word.key == "en":
             return 1, _Piece("en", None, word.start, word.end)
         if word.key in _AND:
-            return 1, _Piece("and", None, word.start, word.end)
+            return 1, _Piece("and", "and", word.start, word.end)
         place = self._place(text, words, i, prefer)
         if word.key in _FILLERS or word.key in _CITY:
             return place  # "La Louvière" is a place; "la" alone is skipped
-        named = self._organisation(text, words, i)
-        if named is not None and (place is None or named[0] > place[0]):
+        named = self._organisation(text, words, i, place[0] if place else 0)
+        if named is not None:
             size, span, found = named
             return size, _Piece("org", self._one_organisation(text, span, found), *span)
         if place is not None:
@@ -334,7 +335,8 @@ class Grammar:
             if any(w.special for w in chunk):
                 continue
             key = " ".join(w.key for w in chunk)
-            if size == 1 and not key.isdecimal() and (len(key) < 3 or key in _FILLERS):
+            if size == 1 and not key.isdecimal() and (len(key) < 3 or key in _FILLERS
+                                                      or key in _CITY):
                 continue
             readings = self._readings(key)
             if readings:
@@ -377,19 +379,25 @@ class Grammar:
         return self.directory.area_label(code, lang) if self.directory is not None else code
 
     # -- organisations --
-    def _organisation(self, text, words, i) -> tuple[int, tuple[int, int], dict] | None:
-        """The longest run of words from `i` that names organisations in the directory."""
+    def _organisation(self, text, words, i, shorter: int) -> tuple[int, tuple[int, int], dict] | None:
+        """The longest run of words from `i` that names organisations in the directory, when
+        it is longer than `shorter` words (the place read at `i`: "Brabant wallon" is a
+        place even if an organisation has "Brabant" in its name)."""
         if self.directory is None:
             return None
         end = i
         while end < len(words) and not words[end].special and self._phrase(words, end) is None:
             end += 1
         joined = [k for k in range(i, end) if words[k].key in _AND or words[k].key == "en"]
-        # Names without "and" first: "CPAS de Mons et OCMW Aalst" is two organisations, and
-        # only when that finds nothing a name with "and" in it ("Kind en Gezin").
-        stops = [*range(joined[0] if joined else end, i, -1)]
-        stops += [stop for stop in range(end, i, -1) if stop not in stops]
-        for stop in stops:
+        # "CPAS de Mons et OCMW Aalst" is two organisations: a name runs across "and" only
+        # when it is an organisation's whole name ("Agentschap Integratie en Inburgering").
+        names = _organisation_names(self.directory)
+        for stop in range(end, joined[0] if joined else end, -1):
+            span = (words[i].start, words[stop - 1].end)
+            entries = names.get(phrase(text[span[0]:span[1]]))
+            if entries:
+                return stop - i, span, {entries[0].organisation: entries}
+        for stop in range(joined[0] if joined else end, i + shorter, -1):
             last = words[stop - 1].key
             if last in _FILLERS or last in _AND or last == "en":
                 continue
@@ -510,7 +518,9 @@ def _organisation_names(directory) -> dict[str, list]:
 
 def _assemble(pieces: list[_Piece]) -> list[Term]:
     """Pieces → terms. Who and where in one term narrow each other; "and" and commas add
-    terms; a term that is only a place after "X of P1 and P2" takes X's who."""
+    terms. Where a sentence shares a part, it is shared: "focal points of P1 and P2" (the
+    second term takes the role) and "coordinators and focal points of P" (the first takes
+    the place; with a comma instead of "and", it does not)."""
     terms: list[Term] = []
     current = Term()
 
@@ -529,8 +539,10 @@ def _assemble(pieces: list[_Piece]) -> list[Term]:
         if piece.kind == "en":
             if following is not None and following.kind == "place" and current.area is None:
                 continue  # French "en Flandre"
+            current.joined = "and"
             close()
         elif piece.kind == "and":
+            current.joined = piece.value
             close()
         elif piece.kind == "role":
             if current.role or current.area or current.orgs:
@@ -552,6 +564,10 @@ def _assemble(pieces: list[_Piece]) -> list[Term]:
                            handle=piece.value if piece.kind == "handle" else None)
             close()
     close()
+    for first, second in reversed(list(zip(terms, terms[1:]))):
+        if first.role and not (first.area or first.orgs) and first.joined == "and" \
+                and second.role and second.area:
+            first.area = second.area
     return terms
 
 
@@ -572,6 +588,45 @@ async def parse_audience(session: AsyncSession, people: People, text: str, *,
             tokens_ = term.tokens(origin_chat)
         found += [token for token in tokens_ if token not in found]
     return found
+
+
+def find_organisation(directory: Any, text: str) -> tuple[str, str | None]:
+    """ORG [ENTRY] of /invite: an organisation by name ("CPAS de Liège", "OCMW Brugge"),
+    `org:ID`, or ids as before ("cpas-liege entry-42"). Returns (organisation id, entry id);
+    AudienceError with the closest readings when the name is unclear."""
+    words = text.split()
+    if words and words[0].lower().startswith("org:"):
+        words[0] = words[0][4:]
+    known = directory is not None and words and directory.index.get(words[0]) is not None
+    ids = 0 < len(words) <= 2 and all(_ORG_ID.fullmatch(w) and "+" not in w for w in words)
+    if ids and (known or text.lower().startswith("org:")):
+        return words[0], words[1] if len(words) > 1 else None
+    found = directory.organisations_named(text) if directory is not None else {}
+    entries = [entry for group in found.values() for entry in group]
+    if len(entries) == 1:
+        return entries[0].id, None
+    if entries:
+        readings = [Reading(_entry_label(entry), f"org:{entry.id}") for entry in entries]
+        raise AudienceError(_("\"{item}\" names several organisations or services. Which "
+                              "one?").format(item=text), source=text, span=(0, len(text)),
+                            readings=readings[:MAX_READINGS])
+    if ids:
+        return words[0], words[1] if len(words) > 1 else None
+    readings = [r for r in Grammar(directory)._closest(text, organisations=True)
+                if r.text.count("+") == 0]
+    raise AudienceError(_("I cannot find the organisation \"{item}\" in the directory.").format(
+        item=text[:80]), source=text, span=(0, len(text)), readings=readings)
+
+
+def _entry_label(entry) -> str:
+    service = entry.service if len(entry.service) <= 50 else entry.service[:49] + "…"
+    return f"{_organisation_label(entry)} — {service}" if service else _organisation_label(entry)
+
+
+def organisation_name(directory: Any, organisation_id: str) -> str | None:
+    """The name of the organisation an id stands for, when the directory knows it."""
+    entry = directory.index.get(organisation_id) if directory is not None else None
+    return _organisation_label(entry) if entry is not None else None
 
 
 def only_self(tokens_: list[str], user_id: int, own_chats: set[str]) -> bool:
