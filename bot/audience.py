@@ -26,7 +26,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory.text import fold, is_cyrillic, phrase, tokens
-from bot.i18n import _, current_locale, ngettext
+from bot.i18n import N_, _, current_locale, ngettext
 from bot.people import Identity, KnownChat, People, User
 from bot.policy import ROLE_LABELS, Role
 
@@ -69,6 +69,9 @@ ROLE_WORDS: dict[Role, tuple[str, ...]] = {
         "invité", "invitée", "invités", "invitées", "gast", "gasten", "guest", "guests",
         "Gäste", "гість", "гості", "гостей", "гостя"),
 }
+ROLE_PLURALS = {Role.GUEST: N_("guests"), Role.STAFF: N_("staff members"),
+                Role.FOCAL_POINT: N_("focal points"), Role.COORDINATOR: N_("coordinators"),
+                Role.ADMIN: N_("admins")}
 EVERYONE = ("all", "everyone", "everybody", "tout le monde", "tous", "toutes", "iedereen",
             "allemaal", "alle", "allen", "jeder", "jede", "всі", "усі", "всім", "усім", "всіх",
             "усіх")
@@ -607,9 +610,12 @@ def find_organisation(directory: Any, text: str) -> tuple[str, str | None]:
         return entries[0].id, None
     if entries:
         readings = [Reading(_entry_label(entry), f"org:{entry.id}") for entry in entries]
-        raise AudienceError(_("\"{item}\" names several organisations or services. Which "
-                              "one?").format(item=text), source=text, span=(0, len(text)),
-                            readings=readings[:MAX_READINGS])
+        message = _("\"{item}\" names several organisations or services. Which one?")
+        if len(entries) > MAX_READINGS:
+            message = _("\"{item}\" names {count} organisations; here are the first {shown}. "
+                        "If yours is not among them, write its name in full.")
+        raise AudienceError(message.format(item=text, count=len(entries), shown=MAX_READINGS),
+                            source=text, span=(0, len(text)), readings=readings[:MAX_READINGS])
     if ids:
         return words[0], words[1] if len(words) > 1 else None
     readings = [r for r in Grammar(directory)._closest(text, organisations=True)
@@ -638,8 +644,8 @@ def only_self(tokens_: list[str], user_id: int, own_chats: set[str]) -> bool:
 # ---- describing ----------------------------------------------------------------------------
 async def describe(session: AsyncSession, directory: Any, tokens_: list[str],
                    here_chat: str) -> str:
-    """The audience in the reader's words: "focal points based in Province of Hainaut, CPAS
-    de Mons"."""
+    """The audience in the reader's words: "focal points in Province of Hainaut, CPAS de
+    Mons"."""
     grammar = Grammar(directory)
     names = [await _describe_token(session, grammar, token, here_chat) for token in tokens_]
     return ", ".join(dict.fromkeys(names))
@@ -657,15 +663,12 @@ async def _describe_token(session, grammar: Grammar, token: str, here_chat: str)
     role = Role.parse(parts.get("role"))
     org = _organisation_name(grammar.directory, parts["org"]) if "org" in parts else None
     area = grammar.area_label(parts["area"]) if "area" in parts else None
-    has_role = role is not None  # Role.GUEST is 0
-    who = _("everyone with the role {role}").format(role=_(ROLE_LABELS[role])) if has_role \
-        else None
-    if has_role and org:
-        who = _("everyone with the role {role} at {organisation}").format(
-            role=_(ROLE_LABELS[role]), organisation=org)
+    who = _(ROLE_PLURALS[role]) if role is not None else None  # Role.GUEST is 0
+    if who and org:
+        who = _("{who} of {organisation}").format(who=who, organisation=org)
     who = who or org
     if who and area:
-        return _("{who}, based in {area}").format(who=who, area=area)
+        return _("{who} in {area}").format(who=who, area=area)
     return who or _("everyone based in {area}").format(area=area)
 
 
@@ -683,6 +686,8 @@ def _organisation_label(entry) -> str:
 
 def recipients_line(names: list[str], total: int, shown: int = 5) -> str:
     """"12 recipients: Marie, Jan, Anna, Piet, Sofie and 7 others." — how many, and who first."""
+    if total == 0:
+        return _("Nobody receives it for now.")
     listed = ", ".join(names[:shown])
     line = ngettext("{count} recipient: {names}", "{count} recipients: {names}", total).format(
         count=total, names=listed)
