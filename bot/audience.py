@@ -378,8 +378,10 @@ class Grammar:
             readings=[Reading(self.area_label(code), f"area:{code}") for code in codes])
 
     def area_label(self, code: str) -> str:
+        if self.directory is None:
+            return code
         lang = current_locale() if current_locale() in AREA_LANGUAGES else "en"
-        return self.directory.area_label(code, lang) if self.directory is not None else code
+        return self.directory.area_label(self.directory.area_code(code) or code, lang)
 
     # -- organisations --
     def _organisation(self, text, words, i, shorter: int) -> tuple[int, tuple[int, int], dict] | None:

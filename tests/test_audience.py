@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.audience import AudienceError, Grammar, parse_role, split_role
 from bot.directory.index import DirectoryIndex
@@ -207,3 +209,17 @@ def test_split_role_takes_the_longest_role_phrase():
     assert split_role("aanspreekpunt OCMW Brugge")[::2] == (Role.FOCAL_POINT, "OCMW Brugge")
     assert split_role("focal_point cpas-liege e-1") == (Role.FOCAL_POINT, "focal_point",
                                                         "cpas-liege e-1")
+
+
+WORDS = ["points", "focaux", "du", "Hainaut", "en", "et", ",", "CPAS", "de", "Mons", "OCMW",
+         "role:", "area:", "org:", "@", "ici", "alle", "у", "Льєжі", "Namur", "4000", "&", "+",
+         "province", "ville", "xyz", "Fedasil", ":", "'", "-", "contactpersonen", "é"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(WORDS) | st.text(max_size=8), max_size=12))
+def test_any_text_is_read_or_explained(grammar, words):
+    try:
+        read(grammar, " ".join(words))
+    except AudienceError as problem:
+        assert str(problem) and all(r.label and r.text for r in problem.readings)

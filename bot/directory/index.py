@@ -473,9 +473,13 @@ class DirectoryIndex:
         return found
 
     def _name_words(self, idx: int) -> frozenset[str]:
-        entry = self.entries[idx]
-        return frozenset(tokens(" ".join([entry.organisation, entry.acronym,
-                                          *entry.organisation_names.values()])))
+        cache = self.__dict__.setdefault("_name_words_cache", {})
+        found = cache.get(idx)
+        if found is None:
+            entry = self.entries[idx]
+            found = cache[idx] = frozenset(tokens(" ".join(
+                [entry.organisation, entry.acronym, *entry.organisation_names.values()])))
+        return found
 
     def _place_fits(self, idx: int, names: frozenset[str], words: list[str], span: Span) -> bool:
         if all(w in names for w in words):
