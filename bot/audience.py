@@ -319,6 +319,9 @@ class Grammar:
                     value=value[:40]) + " " + hint(), source=text, span=span)
             return _Piece("org", tuple(value.split("+")), *span)
         code = self.directory.area_code(value) if self.directory is not None else None
+        readings = self._readings(phrase(value)) if code is None and self.directory else []
+        if readings:  # `area:Wallonie`: a place name where a code was expected
+            return _Piece("place", self._one_place(text, span, readings, None), *span)
         if code is None:
             raise AudienceError(_("Unknown area code \"{code}\". Write a place as you would "
                                   "say it (\"Hainaut\", \"Waals-Brabant\", \"Luik\", 4000) or "
@@ -375,7 +378,13 @@ class Grammar:
             return codes[0]
         raise AudienceError(_("\"{item}\" can mean several places. Which one?").format(
             item=text[span[0]:span[1]]), source=text, span=span,
-            readings=[Reading(self.area_label(code), f"area:{code}") for code in codes])
+            readings=[Reading(self._level_label(code), f"area:{code}") for code in codes])
+
+    def _level_label(self, code: str) -> str:
+        """"Namur (municipality)" next to "Province de Namur" when asking which is meant."""
+        if self.directory.gazetteer.area(code).level != "municipality":
+            return self.area_label(code)
+        return _("{name} (municipality)").format(name=self.area_label(code))
 
     def area_label(self, code: str) -> str:
         if self.directory is None:

@@ -81,6 +81,7 @@ RESOLVED = [
     ("role:focal_point area:BE-WAL", [both(FP, "BE-WAL")]),
     ("role:focal_point, area:BE-WAL", [FP, "area:BE-WAL"]),
     ("org:cpas-liege", ["org:cpas-liege"]),
+    ("area:Wallonie", ["area:BE-WAL"]),
     # Dutch
     ("contactpersonen", [FP]),
     ("aanspreekpunt", [FP]),
