@@ -179,3 +179,26 @@ async def test_the_full_list_of_recipients(belgium):
     assert "3 ontvangers" in answer
     assert all(name in answer for name in FLANDERS) and "fp_mons" not in answer
     assert "fp_" not in await belgium.ask("/audience iedereen", as_="fp_gent")
+
+
+async def test_a_round_for_the_focal_points_of_a_province_in_french(belgium):
+    bot, job = belgium, Job(belgium, "marie")
+    preview = await job.say("/rounds open weekly_local; 2026-03-06 17:00; points focaux de la "
+                            "province de Namur")
+    assert "2 destinataires" in preview and "fp_namur" in preview and "fp_mons" not in preview
+    assert "2" in await job.say("1")
+    await bot.services.outbox.deliver_pending()
+    assert {key.split(":", 1)[1] for key, _reply in bot.inbox.sent} == {"fp_namur", "fp_cai"}
+
+
+async def test_an_invitation_for_an_organisation_with_several_services_asks_which(belgium):
+    job = Job(belgium, "marie")
+    answer = await job.say("/invite point focal Fedasil")
+    assert "1. Fedasil" in answer and "2. Fedasil" in answer
+    assert "be-fedasil-mena" in await job.say("2")
+
+
+async def test_a_deadline_for_staff_of_an_organisation_in_dutch(belgium):
+    bot, job = belgium, Job(belgium, "jan")
+    answer = await job.say("/deadline 5/3 17u; Cijfers doorsturen; aanspreekpunten van OCMW Gent")
+    assert "1 ontvanger: fp_gent." in answer and "aanspreekpunten van OCMW Gent" in answer
