@@ -535,54 +535,62 @@ def _assemble(pieces: list[_Piece]) -> list[Term]:
     terms. Where a sentence shares a part, it is shared: "focal points of P1 and P2" (the
     second term takes the role) and "coordinators and focal points of P" (the first takes
     the place; with a comma instead of "and", it does not)."""
-    terms: list[Term] = []
-    current = Term()
+    terms = _Terms()
+    for index, piece in enumerate(pieces):
+        terms.add(piece, pieces[index + 1] if index + 1 < len(pieces) else None)
+    return terms.finish()
 
-    def close() -> None:
-        nonlocal current
+
+class _Terms:
+    def __init__(self):
+        self.terms: list[Term] = []
+        self.current = Term()
+
+    def add(self, piece: _Piece, following: _Piece | None) -> None:
+        current = self.current
+        if piece.kind in ("en", "and"):
+            if piece.kind == "en" and following is not None and following.kind == "place" \
+                    and not (current.area or current.orgs):
+                return  # French "en Flandre"; after an organisation it is Dutch "and"
+            current.joined = piece.value or "and"
+            self.close()
+        elif piece.kind == "all":
+            current.everyone = True
+        elif piece.kind in ("here", "handle"):  # complete on their own
+            self.close()
+            self.current = Term(here=piece.kind == "here",
+                                handle=piece.value if piece.kind == "handle" else None)
+            self.close()
+        else:
+            self.narrow(piece)
+
+    def narrow(self, piece: _Piece) -> None:
+        """A role, organisations or a place narrows the current term; a second one of a kind
+        (or a who after a where) starts the next term."""
+        current = self.current
+        taken = {"role": current.role or current.area or current.orgs,
+                 "org": current.orgs or current.area, "place": current.area}[piece.kind]
+        if taken:
+            self.close()
+        setattr(self.current, {"role": "role", "org": "orgs", "place": "area"}[piece.kind],
+                piece.value)
+
+    def close(self) -> None:
+        current, previous = self.current, self.terms[-1] if self.terms else None
         if not current.empty():
-            previous = terms[-1] if terms else None
             only_place = current.area and not (current.role or current.orgs or current.everyone)
             if only_place and previous is not None and previous.area and previous.role:
                 current.role = previous.role
-            terms.append(current)
-        current = Term()
+            self.terms.append(current)
+        self.current = Term()
 
-    for index, piece in enumerate(pieces):
-        following = pieces[index + 1] if index + 1 < len(pieces) else None
-        if piece.kind == "en":
-            if following is not None and following.kind == "place" and current.area is None:
-                continue  # French "en Flandre"
-            current.joined = "and"
-            close()
-        elif piece.kind == "and":
-            current.joined = piece.value
-            close()
-        elif piece.kind == "role":
-            if current.role or current.area or current.orgs:
-                close()
-            current.role = piece.value
-        elif piece.kind == "org":
-            if current.orgs or current.area:
-                close()
-            current.orgs = piece.value
-        elif piece.kind == "place":
-            if current.area:
-                close()
-            current.area = piece.value
-        elif piece.kind == "all":
-            current.everyone = True
-        else:  # here, or a person: complete on their own
-            close()
-            current = Term(here=piece.kind == "here",
-                           handle=piece.value if piece.kind == "handle" else None)
-            close()
-    close()
-    for first, second in reversed(list(zip(terms, terms[1:]))):
-        if first.role and not (first.area or first.orgs) and first.joined == "and" \
-                and second.role and second.area:
-            first.area = second.area
-    return terms
+    def finish(self) -> list[Term]:
+        self.close()
+        for first, second in reversed(list(zip(self.terms, self.terms[1:]))):
+            if first.role and not (first.area or first.orgs) and first.joined == "and" \
+                    and second.role and second.area:
+                first.area = second.area
+        return self.terms
 
 
 async def parse_audience(session: AsyncSession, people: People, text: str, *,

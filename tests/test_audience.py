@@ -92,6 +92,7 @@ RESOLVED = [
     ("OCMW Aalst", ["org:ocmw-aalst"]),
     ("OCMW Brugge en OCMW Gent", ["org:ocmw-brugge", "org:ocmw-gent"]),
     ("OCMW Bergen", ["org:cpas-mons"]),
+    ("OCMW Aalst en Gent", ["org:ocmw-aalst", "area:44021"]),
     ("iedereen", ["all"]),
     ("hier", ["chat:console:here"]),
     ("medewerkers in Vlaanderen", [both(ST, "BE-VLG")]),
