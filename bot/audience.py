@@ -12,7 +12,8 @@ each other. Tokens are resolved to people and chats only when a message is sent
 Role words come from the tables below (five languages, both genders, singular and plural);
 organisations and places from the directory (`services.directory`, passed in as `directory`):
 its search index names organisations, its gazetteer names places, and a person is in a place
-when the directory entry they stand for lies in it (DirectoryService.home_entry, entry_within).
+when the directory entry they stand for lies in it or covers all of it (DirectoryService.
+home_entry, entry_in_place).
 A word the parser cannot place raises AudienceError with the closest readings; nothing is
 ever dropped. This module knows nothing of chat."""
 from __future__ import annotations
@@ -864,7 +865,7 @@ class AudienceResolver:
     async def _in_area(self, area: str) -> list[User]:
         placed = await self._placed_users()
         users = {user.id: user for user, entry in placed
-                 if self.directory.entry_within(entry, area)}
+                 if self.directory.entry_in_place(entry, area)}
         if self.place_fallback is not None:
             more = await self.place_fallback(area, {user.id for user, _entry in placed})
             more -= set(users)

@@ -202,3 +202,13 @@ async def test_a_deadline_for_staff_of_an_organisation_in_dutch(belgium):
     bot, job = belgium, Job(belgium, "jan")
     answer = await job.say("/deadline 5/3 17u; Cijfers doorsturen; aanspreekpunten van OCMW Gent")
     assert "1 ontvanger: fp_gent." in answer and "aanspreekpunten van OCMW Gent" in answer
+
+
+async def test_a_place_reaches_entries_in_it_and_entries_covering_all_of_it(belgium):
+    """commands.md: a person is in a place when their organisation's entry covers it or lies
+    in it. The CAI covers the whole province of Namur, so it is in Namur (the city)."""
+    job = Job(belgium, "marie")
+    preview = await job.say("/broadcast points focaux de la ville de Namur; Bonjour")
+    assert "2 destinataires" in preview
+    await job.say("oui")
+    assert await delivered_to(belgium, "Bonjour") == {"fp_namur", "fp_cai"}

@@ -87,7 +87,8 @@ class DirectoryService:
     # municipality the entry covers (its codes minus its `-` exclusions) is inside X. The entry
     # is the person's linked entry (User.entry_id) or, failing that, their organisation id when
     # it names an entry. An entry wider than X (a national service for `area:BE-WLG`) is not in
-    # X: an area audience means the people based there, not everyone whose remit includes it.
+    # X. Audiences (bot/audience.py) also count an entry that covers all of X: see
+    # entry_in_place.
     def area_code(self, code: str) -> str | None:
         """`BE-WLG` → `60000`, `dg` → `DG`, `62063` → `62063`; None when unknown."""
         return self.gazetteer.canonical(code) if code else None
@@ -130,6 +131,17 @@ class DirectoryService:
         code = self.area_code(area)
         covered = self.index.municipalities_of(entry_id)
         return bool(code and covered) and covered <= self.gazetteer.area(code).municipalities
+
+    def entry_in_place(self, entry_id: str, area: str) -> bool:
+        """Whether an entry is *in* a place as audiences mean it (commands.md): it lies in the
+        place (CPAS de Liège in Liège province) or covers all of it (the province's services,
+        Forem and the federal services for Liège city)."""
+        code = self.area_code(area)
+        covered = self.index.municipalities_of(entry_id)
+        if not (code and covered):
+            return False
+        place = self.gazetteer.area(code).municipalities
+        return covered <= place or place <= covered
 
     def entry_area(self, entry_id: str, candidates) -> str | None:
         """The most local of `candidates` (area codes, e.g. a form's region choices) that the
