@@ -212,3 +212,14 @@ async def test_a_place_reaches_entries_in_it_and_entries_covering_all_of_it(belg
     assert "2 destinataires" in preview
     await job.say("oui")
     assert await delivered_to(belgium, "Bonjour") == {"fp_namur", "fp_cai"}
+
+
+async def test_a_choice_answered_after_losing_the_role_does_nothing(belgium):
+    bot = belgium
+    [question] = await bot.say("/broadcast points focaux de Namur; Test", as_="marie")
+    assert [c.label for c in question.choices] == ["Namur (commune)", "Province de Namur"]
+    await bot.say("/role marie point focal", as_="alice")
+    answer = await bot.ask("2", as_="marie")
+    assert "Test" not in answer and "L’envoyer" not in answer
+    await bot.services.outbox.deliver_pending()
+    assert bot.inbox.sent == []
