@@ -464,13 +464,34 @@ class DirectoryIndex:
         postings = [self._name_postings.get(w) for w in others]
         if not others or any(p is None for p in postings):
             return []
-        found = []
+        found, exact = [], []
         for idx in min(postings, key=len):
             names = self._name_words(idx)
             if others <= names and all(self._place_fits(idx, names, words[s.start:s.end], s)
                                        for s in spans):
                 found.append(self.entries[idx])
-        return found
+                if self._exact_name(idx, set(words)):
+                    exact.append(self.entries[idx])
+        # "CPAS de Liège" is the CPAS named so, not also "CPAS Saint-Nicolas (Liège)".
+        return exact or found
+
+    def exact_name(self, entry: EntryRecord, text: str) -> str | None:
+        """The entry's name that `text` writes in full ("Fedasil" for both Fedasil entries,
+        whatever their longer names), or None."""
+        stop = self.vocabulary.stopwords
+        positions = self.__dict__.get("_positions")
+        if positions is None:
+            positions = self.__dict__["_positions"] = {e.id: i for i, e in enumerate(self.entries)}
+        idx = positions.get(entry.id)
+        return self._exact_name(idx, {w for w in tokens(text) if w not in stop}) \
+            if idx is not None else None
+
+    def _exact_name(self, idx: int, wanted: set[str]) -> str | None:
+        entry, stop = self.entries[idx], self.vocabulary.stopwords
+        for name in (entry.organisation, entry.acronym, *entry.organisation_names.values()):
+            if name and {w for w in tokens(name) if w not in stop} == wanted:
+                return name
+        return None
 
     def _name_words(self, idx: int) -> frozenset[str]:
         cache = self.__dict__.setdefault("_name_words_cache", {})

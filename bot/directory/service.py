@@ -108,7 +108,9 @@ class DirectoryService:
         by organisation name; empty when none (see DirectoryIndex.entries_named)."""
         found: dict[str, list[EntryRecord]] = {}
         for entry in self.index.entries_named(text):
-            found.setdefault(entry.organisation, []).append(entry)
+            # Entries written in full by the same name are one organisation ("Fedasil").
+            name = self.index.exact_name(entry, text) or entry.organisation
+            found.setdefault(name, []).append(entry)
         return found
 
     def place_readings(self, key: str) -> list[tuple[int, tuple[str, ...]]]:
