@@ -49,7 +49,7 @@ POLICY: dict[str, Role] = {
     "directory.personal_contacts": S,
     # reminders
     "remind": G, "meeting": C, "deadline": C, "reminders": G, "cancel": G, "skip": G, "edit": G,
-    "acks": G, "ack": G, "broadcast": C, "calendar": G,
+    "acks": G, "ack": G, "broadcast": C, "calendar": G, "audience": C,
     "reminders.address_others": C, "reminders.manage_any": C,
     # check-ins
     "results": C, "export": C, "away": F, "checkin": F, "rounds": C, "forms": C,

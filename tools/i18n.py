@@ -23,7 +23,8 @@ KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 
 # Which source files feed which domain.
 DOMAIN_SOURCES = {
-    "core": ["bot/*.py", "bot/handlers/core.py", "bot/handlers/trust.py", "bot/transports/**/*.py",
+    "core": ["bot/*.py", "bot/handlers/core.py", "bot/handlers/trust.py",
+             "bot/handlers/audience.py", "bot/transports/**/*.py",
              "bot/trust/**/*.py"],
     "directory": ["bot/directory/**/*.py", "bot/handlers/directory.py",
                   "bot/handlers/directory_edit.py"],

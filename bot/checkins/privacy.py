@@ -60,8 +60,7 @@ async def _drop_from_round_audiences(session: AsyncSession, user: User) -> None:
     identities = list(await session.scalars(select(Identity).where(Identity.user_id == user.id)))
     handles = {h.lower() for i in identities
                for h in (i.username, i.platform_user_id, i.key) if h}
-    if not handles:
-        return
+    handles.add(f"user:{user.id}")   # rounds store `user:ID` tokens for people named
     for round_ in list(await session.scalars(select(CheckinRound))):
         kept = _without(round_.audience or "", handles)
         if kept is not None:

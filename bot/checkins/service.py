@@ -13,13 +13,14 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audience import AudienceResolver
 from bot.checkins import summary as summaries
 from bot.checkins import texts
 from bot.checkins.forms import Form, FormError, form_files, load_form
@@ -50,14 +51,6 @@ MAX_ROUND = timedelta(days=92)
 # A round whose opening is a date without a time opens that morning, not at midnight.
 OPENING_TIME = time(9, 0)
 MAX_ABSENCE_DAYS = 366
-
-
-class AudienceError(ValueError):
-    """An audience item that cannot be resolved; `item` is what the person wrote."""
-
-    def __init__(self, item: str):
-        super().__init__(item)
-        self.item = item
 
 
 @dataclass
@@ -153,63 +146,27 @@ class CheckinsService:
 
     async def resolve_audience(self, session: AsyncSession, audience: str,
                                platform: str = "console") -> list[Recipient]:
-        """`all`, `role:focal_point`, `org:ID`, `area:CODE`, `@user`, comma-separated. Only
-        focal points and above are asked; raises AudienceError on an item it cannot read."""
-        users: dict[int, User] = {}
+        """The people a round's stored audience asks (tokens of bot/audience.py joined by
+        commas; rounds stored before it may hold `@user` items). Only focal points and above
+        are asked."""
+        tokens = []
         for item in [part.strip() for part in audience.split(",") if part.strip()]:
-            for user in await self._audience_item(session, item, platform):
-                if user.role >= Role.FOCAL_POINT:
-                    users[user.id] = user
-        if not users and not audience.strip():
-            raise AudienceError("")
+            if item.startswith("@") or item.partition(":")[0] in {"console", "telegram",
+                                                                   "matrix"}:
+                user = await self.people.find(session, item, platform)
+                item = f"user:{user.id}" if user is not None else ""
+            tokens.append(item)
+        resolver = AudienceResolver(session, self.directory,
+                                    lambda area, placed: self._unplaced_in(session, area, placed))
+        users = {user.id: user for user in await resolver.people(tokens)
+                 if user.role >= Role.FOCAL_POINT}
         chats = await self._direct_chats(session, list(users))
         return [Recipient(user, chats.get(user_id)) for user_id, user in sorted(users.items())]
 
-    async def _audience_item(self, session: AsyncSession, item: str,
-                             platform: str) -> Iterable[User]:
-        kind, _sep, value = item.partition(":")
-        kind = kind.lower()
-        if item.lower() == "all":
-            return await session.scalars(select(User))
-        if kind == "role" and Role.parse(value) is not None:
-            return await session.scalars(select(User).where(
-                User.role_code == Role.parse(value).code))
-        if kind == "org" and value:
-            return await session.scalars(select(User).where(or_(
-                User.organisation_id == value, User.entry_id == value)))
-        if kind == "area" and value:
-            wanted = await self._in_area(session, value.strip(), item)
-            return await session.scalars(select(User).where(User.id.in_(wanted))) if wanted else []
-        if item.startswith("@") or (":" in item and kind in {"console", "telegram", "matrix"}):
-            user = await self.people.find(session, item, platform)
-            if user is not None:
-                return [user]
-        raise AudienceError(item)
-
-    async def _in_area(self, session: AsyncSession, area: str, item: str) -> set[int]:
-        """Who is in `area`: people whose directory entry lies in it (their linked entry, else
-        their organisation id when it names an entry; see DirectoryService.home_entry); people
-        the directory does not place count by the region of their latest answer."""
-        directory = self.directory
-        if directory is not None and directory.area_code(area) is None:
-            raise AudienceError(item)
-        wanted: set[int] = set()
-        placed: set[int] = set()
-        if directory is not None:
-            linked = await session.execute(select(User.id, User.entry_id, User.organisation_id)
-                                           .where(or_(User.entry_id.is_not(None),
-                                                      User.organisation_id.is_not(None))))
-            for user_id, entry_id, organisation_id in linked:
-                entry = directory.home_entry(entry_id, organisation_id)
-                if entry is None:
-                    continue
-                placed.add(user_id)
-                if directory.entry_within(entry, area):
-                    wanted.add(user_id)
-        for user_id, region in (await self.known_regions(session)).items():
-            if user_id not in placed and self._region_within(region, area):
-                wanted.add(user_id)
-        return wanted
+    async def _unplaced_in(self, session: AsyncSession, area: str, placed: set[int]) -> set[int]:
+        """People the directory does not place count by the region of their latest answer."""
+        return {user_id for user_id, region in (await self.known_regions(session)).items()
+                if user_id not in placed and self._region_within(region, area)}
 
     def _region_within(self, region: str, area: str) -> bool:
         if self.directory is not None and self.directory.area_code(region) is not None:
@@ -340,10 +297,7 @@ class CheckinsService:
         were asked. Idempotent: assignments are unique per (round, person) and messages are
         keyed."""
         form = self.form_of(round_)
-        try:
-            recipients = await self.resolve_audience(session, round_.audience)
-        except AudienceError:
-            recipients = []
+        recipients = await self.resolve_audience(session, round_.audience)
         now = self.clock.now()
         existing = set(await session.scalars(select(CheckinAssignment.user_id).where(
             CheckinAssignment.round_id == round_.id)))

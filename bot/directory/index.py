@@ -450,6 +450,65 @@ class DirectoryIndex:
         blob = self._blobs[idx]
         return sum(1 for word in query.text_tokens if f" {word} " in blob)
 
+    # ---- organisations by name, for audiences ----------------------------------------------
+    def entries_named(self, text: str) -> list[EntryRecord]:
+        """Entries whose organisation `text` names as people write it ("CPAS de Mons", "OCMW
+        Aalst", "Fedasil"): every word that is not a place is a word of one of the entry's
+        names (organisation names, acronym), and every place named is either in that name too
+        or holds the entry's whole coverage ("CPAS Luik" is the CPAS of Liège)."""
+        stop = self.vocabulary.stopwords
+        words = [w for w in tokens(text) if w not in stop]
+        spans = [s for s in self._spans(words, set()) if s.place]
+        placed = {i for s in spans for i in range(s.start, s.end)}
+        others = {w for i, w in enumerate(words) if i not in placed}
+        postings = [self._name_postings.get(w) for w in others]
+        if not others or any(p is None for p in postings):
+            return []
+        found, exact = [], []
+        for idx in min(postings, key=len):
+            names = self._name_words(idx)
+            if others <= names and all(self._place_fits(idx, names, words[s.start:s.end], s)
+                                       for s in spans):
+                found.append(self.entries[idx])
+                if self._exact_name(idx, set(words)):
+                    exact.append(self.entries[idx])
+        # "CPAS de Liège" is the CPAS named so, not also "CPAS Saint-Nicolas (Liège)".
+        return exact or found
+
+    def exact_name(self, entry: EntryRecord, text: str) -> str | None:
+        """The entry's name that `text` writes in full ("Fedasil" for both Fedasil entries,
+        whatever their longer names), or None."""
+        stop = self.vocabulary.stopwords
+        positions = self.__dict__.get("_positions")
+        if positions is None:
+            positions = self.__dict__["_positions"] = {e.id: i for i, e in enumerate(self.entries)}
+        idx = positions.get(entry.id)
+        return self._exact_name(idx, {w for w in tokens(text) if w not in stop}) \
+            if idx is not None else None
+
+    def _exact_name(self, idx: int, wanted: set[str]) -> str | None:
+        entry, stop = self.entries[idx], self.vocabulary.stopwords
+        for name in (entry.organisation, entry.acronym, *entry.organisation_names.values()):
+            if name and {w for w in tokens(name) if w not in stop} == wanted:
+                return name
+        return None
+
+    def _name_words(self, idx: int) -> frozenset[str]:
+        cache = self.__dict__.setdefault("_name_words_cache", {})
+        found = cache.get(idx)
+        if found is None:
+            entry = self.entries[idx]
+            found = cache[idx] = frozenset(tokens(" ".join(
+                [entry.organisation, entry.acronym, *entry.organisation_names.values()])))
+        return found
+
+    def _place_fits(self, idx: int, names: frozenset[str], words: list[str], span: Span) -> bool:
+        if all(w in names for w in words):
+            return True
+        covered = self.municipalities_of(self.entries[idx].id)
+        return bool(covered) and any(covered <= self.gazetteer.area(code).municipalities
+                                     for code in span.place.codes)
+
     # ---- helpers for callers -------------------------------------------------------------
     def get(self, entry_id: str) -> EntryRecord | None:
         return self.by_id.get(entry_id)

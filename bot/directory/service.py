@@ -119,7 +119,8 @@ class DirectoryService:
     # municipality the entry covers (its codes minus its `-` exclusions) is inside X. The entry
     # is the person's linked entry (User.entry_id) or, failing that, their organisation id when
     # it names an entry. An entry wider than X (a national service for `area:BE-WLG`) is not in
-    # X: an area audience means the people based there, not everyone whose remit includes it.
+    # X. Audiences (bot/audience.py) also count an entry that covers all of X: see
+    # entry_in_place.
     def area_code(self, code: str) -> str | None:
         """`BE-WLG` → `60000`, `dg` → `DG`, `62063` → `62063`; None when unknown."""
         return self.gazetteer.canonical(code) if code else None
@@ -134,6 +135,24 @@ class DirectoryService:
             return False
         return self.gazetteer.area(first).municipalities <= self.gazetteer.area(second).municipalities
 
+    def organisations_named(self, text: str) -> dict[str, list[EntryRecord]]:
+        """The organisations `text` names ("CPAS de Mons", "Fedasil"), each with its entries,
+        by organisation name; empty when none (see DirectoryIndex.entries_named)."""
+        found: dict[str, list[EntryRecord]] = {}
+        for entry in self.index.entries_named(text):
+            # Entries written in full by the same name are one organisation ("Fedasil").
+            name = self.index.exact_name(entry, text) or entry.organisation
+            found.setdefault(name, []).append(entry)
+        return found
+
+    def place_readings(self, key: str) -> list[tuple[int, tuple[str, ...]]]:
+        """Every reading of a folded place phrase, surest first: (priority, area codes)."""
+        if key.isdecimal():
+            codes = self.gazetteer.postal_codes.get(key)
+            return [(0, codes)] if codes else []
+        by_priority = self.gazetteer.names.get(key) or {}
+        return [(priority, tuple(sorted(codes))) for priority, codes in sorted(by_priority.items())]
+
     def home_entry(self, entry_id: str | None, organisation_id: str | None) -> str | None:
         """The directory entry that places a person: their linked entry, else their
         organisation id when it is an entry id; None when neither names a known entry."""
@@ -146,6 +165,17 @@ class DirectoryService:
         code = self.area_code(area)
         covered = self.index.municipalities_of(entry_id)
         return bool(code and covered) and covered <= self.gazetteer.area(code).municipalities
+
+    def entry_in_place(self, entry_id: str, area: str) -> bool:
+        """Whether an entry is *in* a place as audiences mean it (commands.md): it lies in the
+        place (CPAS de Liège in Liège province) or covers all of it (the province's services,
+        Forem and the federal services for Liège city)."""
+        code = self.area_code(area)
+        covered = self.index.municipalities_of(entry_id)
+        if not (code and covered):
+            return False
+        place = self.gazetteer.area(code).municipalities
+        return covered <= place or place <= covered
 
     def entry_area(self, entry_id: str, candidates) -> str | None:
         """The most local of `candidates` (area codes, e.g. a form's region choices) that the

@@ -13,14 +13,15 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.audience import AudienceError, recipients_line
 from bot.checkins import reports, texts
 from bot.checkins.forms import FormError, load_form
 from bot.checkins.models import SUBMITTED, aware
-from bot.checkins.service import (CONVERSATION_KIND, AudienceError, next_question,
-                                  previous_question)
 from bot.checkins.answers import fold, review_choice
 from bot.checkins.explain import describe_condition, type_label
+from bot.checkins.service import CONVERSATION_KIND, next_question, previous_question
 from bot.conversations import confirmation_answer
+from bot.handlers import audience as audiences
 from bot.i18n import N_, _, current_locale
 from bot.markup import bold, escape
 from bot.messages import Attachment, Choice, Reply
@@ -38,6 +39,9 @@ def _svc(ctx: Context):
 
 def _tz(ctx: Context) -> ZoneInfo:
     return _svc(ctx).tz_of(ctx.user)
+
+
+MAX_AUDIENCE = 500  # CheckinRound.audience
 
 
 def _split(args: str) -> list[str]:
@@ -399,15 +403,19 @@ async def _preview_round(ctx: Context, rest: str):
     except WhenError as problem:
         return escape(str(problem))
     try:
-        recipients = await svc.resolve_audience(ctx.session, audience, ctx.message.chat.platform)
-    except AudienceError as exc:
-        return _("I cannot find {item} (use all, role:ROLE, org:ID, area:CODE or @user).").format(
-            item=escape(exc.item[:80]) or "—")
+        stored = ", ".join(await audiences.read(ctx, audience))
+    except AudienceError as problem:
+        return await audiences.ask_back(
+            ctx, problem, lambda new: "open " + "; ".join([code, deadline_text, new, *parts[3:]]))
+    if len(stored) > MAX_AUDIENCE:
+        return _("That audience is too long to keep for a round: name fewer organisations, or "
+                 "a role or a place instead.")
+    recipients = await svc.resolve_audience(ctx.session, stored, ctx.message.chat.platform)
     if not recipients:
         return _("Nobody with the focal point role or above is in this audience.")
     unreachable = [r.user.display_name for r in recipients if r.chat_key is None]
     payload = {"form": row.code, "opens": opens.isoformat(), "deadline": deadline.isoformat(),
-               "audience": audience, "report_chat": ctx.chat_key}
+               "audience": stored, "report_chat": ctx.chat_key}
     await ctx.services.conversations.start_preview(ctx.session, ctx.chat_key, ctx.user.id,
                                                    OPEN_ROUND_KIND, payload, requires=["rounds"])
     form = svc.form_of_row(row)
@@ -418,7 +426,11 @@ async def _preview_round(ctx: Context, rest: str):
              _("Nudges to those who have not answered: {times}.").format(
                  times=", ".join(texts.when(t, tz) for t in svc.nudge_times(opens, deadline))
                  or "—"),
-             _("Audience: {count} people.").format(count=len(recipients))]
+             recipients_line([escape(r.user.display_name) for r in recipients], len(recipients),
+                             audiences.SHOWN)]
+    if len(recipients) > audiences.SHOWN:
+        lines.append(_("Everyone: {command}").format(
+            command=f"`{ctx.prefix}audience {escape(audience)}`"))
     if unreachable:
         lines.append(_("Without a direct chat with me, so not asked: {names}.").format(
             names=", ".join(escape(n) for n in unreachable[:20])))

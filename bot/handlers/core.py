@@ -1,6 +1,7 @@
 """Core commands: help, language, identity, roles. (/start lives in bot/handlers/trust.py.)"""
 from __future__ import annotations
 
+from bot.audience import parse_role, role_names
 from bot.i18n import LANGUAGE_NAMES, LOCALES, N_, _
 from bot.language import FAREWELL, GREETING, HELP, THANKS, small_talk
 from bot.markup import bold, escape
@@ -91,14 +92,13 @@ async def who_am_i(ctx: Context):
 
 
 async def change_role(ctx: Context):
-    parts = ctx.args.split()
-    if len(parts) != 2:
+    handle, _sep, role_name = ctx.args.strip().partition(" ")
+    if not handle or not role_name.strip():
         return ctx.usage()
-    handle, role_name = parts
-    role = Role.parse(role_name)
+    role = parse_role(role_name)
     if role is None:
         return [_("Unknown role {role!r}. Roles: {roles}.").format(
-            role=escape(role_name[:20]), roles=", ".join(r.code for r in Role)), ctx.usage()]
+            role=escape(role_name.strip()[:20]), roles=role_names()), ctx.usage()]
     target = await ctx.services.people.find(ctx.session, handle, ctx.message.chat.platform)
     if target is None:
         return _("I do not know {user}: they must write to me once first.").format(

@@ -9,9 +9,8 @@ from bot.conversations import PendingConversation, confirmation_answer
 from bot.i18n import N_, _, current_locale
 from bot.markup import bold, escape
 from bot.messages import Attachment, Choice, Reply
-from bot.people import User
-from bot.policy import Role
-from bot.reminders.audience import BLOCKED, AudienceError, only_self, parse_audience
+from bot.audience import BLOCKED, AudienceError, describe, only_self
+from bot.handlers import audience as audiences
 from bot.reminders.calendar import calendar_ics
 from bot.reminders.formatting import duration, moment
 from bot.reminders.models import Schedule
@@ -65,18 +64,23 @@ async def _new_schedule(ctx: Context, kind: str):
     if len(text) > MAX_TEXT:
         return _("The reminder text is too long (at most {limit} characters).").format(
             limit=MAX_TEXT)
+    audience_text = "; ".join(parts[2:]) or "here"
     try:
         when = _parse_when(ctx, parts[0])
-        tokens = await _audience(ctx, "; ".join(parts[2:]) or "here")
-    except (WhenError, AudienceError) as problem:
+        tokens = await _audience(ctx, audience_text)
+    except WhenError as problem:
         return str(problem)
+    except AudienceError as problem:
+        return await audiences.ask_back(ctx, problem,
+                                        lambda new: "; ".join([parts[0], parts[1], new]))
     payload = {"action": "create", "kind": kind, "text": text, "when": when.as_dict(),
                "audience": tokens}
     await ctx.services.conversations.start_preview(
         ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND, payload,
         requires=_requires(ctx, {"note": "remind"}.get(kind, kind), tokens))
     title = _(KIND_TITLES[kind])
-    return Reply(await _preview(ctx, title, text, when, tokens), _confirm_choices())
+    return Reply(await _preview(ctx, title, text, when, tokens, audience_text),
+                 _confirm_choices())
 
 
 def _parse_when(ctx: Context, text: str) -> When:
@@ -86,9 +90,7 @@ def _parse_when(ctx: Context, text: str) -> When:
 
 async def _audience(ctx: Context, text: str) -> list[str]:
     """Parses and checks the audience: addressing anyone but oneself needs a coordinator."""
-    tokens = await parse_audience(ctx.session, ctx.services.people, text,
-                                  origin_chat=ctx.chat_key, platform=ctx.message.chat.platform,
-                                  areas=ctx.services.directory)
+    tokens = await audiences.read(ctx, text)
     if _for_others(ctx, tokens) and not ctx.can("reminders.address_others"):
         raise AudienceError(_("Only coordinators can send reminders to others; yours can go to "
                               "yourself, in a direct chat with me. Your role is {role}.").format(
@@ -125,11 +127,14 @@ async def _audit(ctx: Context, action: str, schedule: Schedule, new_audience=Non
                            {"owner": schedule.owner_id, **details}, at=ctx.services.clock.now())
 
 
-async def _preview(ctx: Context, title: str, text: str, when: When, tokens: list[str]) -> str:
+async def _preview(ctx: Context, title: str, text: str, when: When, tokens: list[str],
+                   audience_text: str | None = None) -> str:
     tz = ctx.user.timezone or when.timezone
     upcoming = when.recurrence().next_occurrences(ctx.services.clock.now(), 3)
     lines = [bold(title), _("Text: {text}").format(text=escape(text)),
              _("To: {audience}").format(audience=await _describe(ctx, tokens))]
+    if _for_others(ctx, tokens):
+        lines.append(await audiences.recipients_preview(ctx, tokens, audience_text))
     label = _("Next times:") if when.recurring else _("When:")
     lines.append(label + " " + "; ".join(moment(o, tz) for o in upcoming))
     if when.leads_minutes:
@@ -147,31 +152,7 @@ def duration_text(minutes: int) -> str:
 
 
 async def _describe(ctx: Context, tokens: list[str]) -> str:
-    names = []
-    for token in tokens:
-        kind, _sep, value = token.partition(":")
-        if kind == "chat":
-            names.append(_("this chat") if value == ctx.chat_key else value)
-        elif kind == "all":
-            names.append(_("every chat I know"))
-        elif kind == "role":
-            role = Role.parse(value)
-            names.append(_("everyone with the role {role}").format(
-                role=role_label(role) if role is not None else value))
-        elif kind == "org":
-            names.append(_("organisation {id}").format(id=value))
-        elif kind == "area":
-            names.append(_("everyone based in {area}").format(area=_area_name(ctx, value)))
-        elif kind == "user":
-            user = await ctx.session.get(User, int(value))
-            names.append(user.display_name if user else token)
-    return ", ".join(names)
-
-
-def _area_name(ctx: Context, code: str) -> str:
-    directory = ctx.services.directory
-    lang = current_locale() if current_locale() in {"fr", "nl", "de"} else "en"
-    return directory.area_label(code, lang) if directory is not None else code
+    return escape(await describe(ctx.session, ctx.services.directory, tokens, ctx.chat_key))
 
 
 # --- confirmation -----------------------------------------------------------------------------
@@ -334,8 +315,11 @@ async def edit(ctx: Context):
     try:
         when = _parse_when(ctx, when_text) if when_text else None
         tokens = await _audience(ctx, audience_text) if audience_text else None
-    except (WhenError, AudienceError) as problem:
+    except WhenError as problem:
         return str(problem)
+    except AudienceError as problem:
+        return await audiences.ask_back(ctx, problem,
+                                        lambda new: "; ".join([*parts[:3], new]))
     preview_when = when or When(parse_local(schedule.start_local), schedule.timezone, schedule.rrule,
                                 tuple(schedule.leads_minutes or ()), schedule.skip_holidays,
                                 tuple(schedule.exdates or ()))
@@ -346,7 +330,8 @@ async def edit(ctx: Context):
         requires=_requires(ctx, "edit", tokens, schedule))
     title = _("Change {id}").format(id=short_id(schedule.id))
     return Reply(await _preview(ctx, title, text or schedule.message, preview_when,
-                                tokens or list(schedule.audience or [])), _confirm_choices())
+                                tokens or list(schedule.audience or []), audience_text),
+                 _confirm_choices())
 
 
 # --- acknowledgements -------------------------------------------------------------------------
@@ -453,12 +438,12 @@ async def broadcast(ctx: Context):
     try:
         tokens = await _audience(ctx, parts[0])
     except AudienceError as problem:
-        return str(problem)
+        return await audiences.ask_back(ctx, problem, lambda new: f"{new}; {text}")
     recipients, unreachable = await _service(ctx).broadcast_recipients(ctx.session, tokens)
     if not recipients:
         return _("Nobody in that audience can be reached: nothing to send.")
-    lines = [bold(_("Broadcast to {count} chats ({audience}):").format(
-        count=len(recipients), audience=await _describe(ctx, tokens))), escape(text)]
+    lines = [bold(_("Broadcast to {audience}:").format(audience=await _describe(ctx, tokens))),
+             escape(text), await audiences.recipients_preview(ctx, tokens, parts[0])]
     never_wrote = [u for u in unreachable if u.reason != BLOCKED]
     blocked = [u for u in unreachable if u.reason == BLOCKED]
     if never_wrote:

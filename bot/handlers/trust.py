@@ -6,7 +6,9 @@ import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from bot.audience import AudienceError, find_organisation, organisation_name, split_role
 from bot.conversations import confirmation_answer
+from bot.handlers import audience as audiences
 from bot.i18n import N_, _, ngettext, normalize_locale
 from bot.markup import bold, escape
 from bot.messages import Attachment, Choice, Reply
@@ -191,29 +193,27 @@ async def link_answer(ctx: Context, pending):
     return _link_result(ctx, result)
 
 
-def _parse_invitation(args: str) -> tuple[str, str, str | None] | None:
-    parts = args.split()
-    if len(parts) not in (2, 3):
-        return None
-    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
-
-
 async def invite(ctx: Context):
     refusal = _direct_only(ctx)
     if refusal:
         return refusal
-    parsed = _parse_invitation(ctx.args)
-    if parsed is None:
+    role, role_text, rest = split_role(ctx.args)
+    if not rest.strip():
         return ctx.usage()
-    role_name, organisation, entry = parsed
-    role = Role.parse(role_name)
-    allowed_roles = [r.code for r in Role if Role.GUEST < r <= ctx.role]
+    allowed_roles = ", ".join(role_label(r) for r in Role if Role.GUEST < r <= ctx.role)
     if role is None or role == Role.GUEST:
         return [_("Unknown role {role!r}. You can invite: {roles}.").format(
-            role=escape(role_name[:20]), roles=", ".join(allowed_roles)), ctx.usage()]
+            role=escape(role_text[:20]), roles=allowed_roles), ctx.usage()]
     if role > ctx.role:
         return _("You cannot invite someone as {role}: that is above your own role. You can "
-                 "invite: {roles}.").format(role=role_label(role), roles=", ".join(allowed_roles))
+                 "invite: {roles}.").format(role=role_label(role), roles=allowed_roles)
+    try:
+        organisation, entry = find_organisation(ctx.services.directory, rest.strip())
+    except AudienceError as problem:
+        if not problem.readings and len(rest.split()) == 1:
+            return [_("{value!r} is not a valid organisation or entry id (letters, digits, "
+                      "-_.: only).").format(value=escape(rest.strip()[:40])), ctx.usage()]
+        return await audiences.ask_back(ctx, problem, lambda new: f"{role_text} {new}")
     for value in (organisation, entry):
         if value is not None and not _ID.fullmatch(value):
             return [_("{value!r} is not a valid organisation or entry id (letters, digits, "
@@ -221,8 +221,10 @@ async def invite(ctx: Context):
     issued = await ctx.services.trust.invitations.create(
         ctx.session, created_by=ctx.user.id, role=role, organisation_id=organisation,
         entry_id=entry)
-    lines = [_("Invitation for a {role} of {org}:").format(role=role_label(role),
-                                                          org=code(organisation)),
+    name = organisation_name(ctx.services.directory, organisation)
+    lines = [_("Invitation for a {role} of {org}:").format(
+        role=role_label(role),
+        org=f"{escape(name)} ({code(organisation)})" if name else code(organisation)),
              _("Code: {code} (single use, valid until {until}).").format(
                  code=code(issued.code), until=_local(ctx, issued.invitation.expires_at)),
              _("The person sends {telegram} to me on Telegram or the console, or {matrix} on "

@@ -20,12 +20,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audience import BLOCKED, NO_DIRECT_CHAT, AudienceResolver, Recipient
 from bot.i18n import N_, _, ngettext
 from bot.messages import ChatRef, Choice, Reply
 from bot.outbox import FAILED, PENDING, SENT, OutboxMessage
 from bot.people import Identity, User
 from bot.policy import allowed
-from bot.reminders.audience import BLOCKED, NO_DIRECT_CHAT, AudienceResolver, Recipient
 from bot.reminders.formatting import clock_time, duration, moment
 from bot.reminders.models import Acknowledgement, Broadcast, Schedule
 from bot.reminders.privacy import ERASED, report_key

@@ -153,7 +153,7 @@ def test_no_constraint_rule_reaches_a_person():
 async def _open(bot, form: str, deadline: str = "2026-03-06 17:00") -> None:
     preview = await bot.ask(f"/rounds open {form}; {deadline}; role:focal_point",
                             as_="alice", chat="coord")
-    assert "Audience" in preview, preview
+    assert "recipient" in preview, preview
     assert "open" in await bot.ask("1", as_="alice", chat="coord")
     await deliver(bot)
 

@@ -82,7 +82,7 @@ async def test_full_round_for_fifty_focal_points(checkin_bot):
     # --- opening ----------------------------------------------------------------------
     preview = await bot.ask("/rounds open weekly_local; 2026-03-06 17:00; role:focal_point",
                             as_="alice", chat="coord")
-    assert "Audience: 50 people." in preview and "04/03/2026 13:30" in preview
+    assert "50 recipients: " in preview and "04/03/2026 13:30" in preview
     assert "is open: 50 people" in await bot.ask("1", as_="alice", chat="coord")
     await deliver(bot)
     assert bot.transport.chats() == set(NAMES)

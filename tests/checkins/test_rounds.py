@@ -99,7 +99,7 @@ async def test_refusals_and_bad_arguments(checkin_bot):
     assert "Usage" in await bot.ask("/rounds open weekly_local", as_="alice")
     assert "deadline" in await bot.ask("/rounds open weekly_local; whenever pigs fly; all",
                                        as_="alice")
-    assert "cannot find" in await bot.ask("/rounds open weekly_local; 2026-03-06; @nobody",
+    assert "do not know" in await bot.ask("/rounds open weekly_local; 2026-03-06; @nobody",
                                           as_="alice")
     assert "Cancelled" in await bot.ask(
         "/rounds open weekly_local; 2026-03-06; all", as_="alice") + await bot.ask(

@@ -256,7 +256,7 @@ async def test_checkin_conversation_results_and_export(make_matrix_bot, people):
 
     preview = await coordinator.ask(
         office, bot.user_id, "!rounds open weekly_local; 2026-03-06 17:00; role:focal_point")
-    assert "Audience: 1 people." in preview.body, preview.body
+    assert "1 recipient: " in preview.body, preview.body
     opened = await coordinator.ask(office, bot.user_id, "1")
     assert "Round 1 of weekly_local is open: 1 people are being asked." in opened.body
     seen = len(marie.messages_from(bot.user_id, inbox))

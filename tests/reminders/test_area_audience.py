@@ -1,5 +1,7 @@
 """`area:CODE` audiences: a reminder or broadcast reaches the people whose directory entry
-lies in the area (linked entry, else an organisation id that names an entry)."""
+lies in the area or covers all of it (commands.md: "a person is in a place when their
+organisation's entry covers it or lies in it"; linked entry, else an organisation id that
+names an entry)."""
 from datetime import timedelta
 
 from tests.places import link, load_directory
@@ -30,19 +32,24 @@ async def broadcast_to(bot, inbox, audience: str) -> set[str]:
 
 async def test_a_broadcast_by_province_reaches_the_people_based_there(bot, inbox):
     await people_in_places(bot)
-    assert await broadcast_to(bot, inbox, "area:BE-WLG") == {"liege", "eupen", "orgonly"}
+    # Fedasil covers all of Belgium, so all of the province; Forem covers Wallonia without
+    # the German-speaking Community, so neither all of Liège province nor only it.
+    assert await broadcast_to(bot, inbox, "area:BE-WLG") == {"liege", "eupen", "orgonly", "fed"}
 
 
 async def test_area_codes_in_every_accepted_form(bot, inbox):
     await people_in_places(bot)
-    assert await broadcast_to(bot, inbox, "area:62063") == {"liege", "orgonly"}
-    assert await broadcast_to(bot, inbox, "area:dg") == {"eupen"}
+    # Liège city: its CPAS lies in it; Forem and Fedasil cover it.
+    assert await broadcast_to(bot, inbox, "area:62063") == {"liege", "orgonly", "forem", "fed"}
+    assert await broadcast_to(bot, inbox, "area:dg") == {"eupen", "fed"}
     # Forem covers Wallonia without the German-speaking Community: it lies in the region and
-    # in the French Community, and a national service lies only in BE.
-    assert await broadcast_to(bot, inbox, "area:BE-WAL") == {"liege", "eupen", "orgonly", "forem"}
-    assert await broadcast_to(bot, inbox, "area:FWB") == {"liege", "orgonly", "forem"}
-    assert await broadcast_to(bot, inbox, "area:40000") == {"gent"}
-    assert "fed" in await broadcast_to(bot, inbox, "area:BE")
+    # in the French Community; the national service covers them.
+    assert await broadcast_to(bot, inbox, "area:BE-WAL") == {"liege", "eupen", "orgonly", "forem",
+                                                             "fed"}
+    assert await broadcast_to(bot, inbox, "area:FWB") == {"liege", "orgonly", "forem", "fed"}
+    assert await broadcast_to(bot, inbox, "area:40000") == {"gent", "fed"}
+    assert await broadcast_to(bot, inbox, "area:BE") == {"liege", "eupen", "gent", "forem", "fed",
+                                                         "orgonly"}
 
 
 async def test_the_preview_names_the_area(bot, inbox):
@@ -68,11 +75,13 @@ async def test_a_recurring_reminder_follows_the_directory_at_each_occurrence(bot
     bot.clock.advance(timedelta(hours=2))
     await bot.services.reminders.run_due()
     await bot.services.outbox.deliver_pending()
-    assert {key for key, _r in inbox.sent} == {"console:liege", "console:eupen", "console:orgonly"}
+    assert {key for key, _r in inbox.sent} == {"console:liege", "console:eupen", "console:orgonly",
+                                               "console:fed"}
     inbox.clear()
     await link(bot, "gent", entry_id="cpas-liege")  # moved to Liège: included next time
     await link(bot, "eupen", entry_id="ocmw-gent")  # moved away: not any more
     bot.clock.advance(timedelta(days=1))
     await bot.services.reminders.run_due()
     await bot.services.outbox.deliver_pending()
-    assert {key for key, _r in inbox.sent} == {"console:liege", "console:gent", "console:orgonly"}
+    assert {key for key, _r in inbox.sent} == {"console:liege", "console:gent", "console:orgonly",
+                                               "console:fed"}

@@ -155,7 +155,7 @@ async def test_broadcast_preview_confirm_and_delivery_report(bot, inbox):
     await bot.say("/lang de", as_="carol")
     assert "not available to you" in await bot.ask("/broadcast all; Hi", as_="bob")
     preview = await bot.ask("/broadcast role:guest; Office closed on Friday", as_="alice")
-    assert "Broadcast to 2 chats" in preview and inbox.sent == []
+    assert "2 recipients: bob, carol." in preview and inbox.sent == []
     assert "B1" in await bot.ask("1", as_="alice")
     assert inbox.texts("console:bob") == ["Message from alice:\nOffice closed on Friday"]
     assert inbox.texts("console:carol") == ["Nachricht von alice:\nOffice closed on Friday"]

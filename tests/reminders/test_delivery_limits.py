@@ -30,7 +30,7 @@ async def test_broadcast_report_names_failures(bot, inbox):
     telegram = RefusingTransport()
     bot.services.transports.add(telegram)
     await bot.say("/whoami", as_="7001", platform="telegram")  # a Telegram user with a direct chat
-    assert "Broadcast to 1 chats" in await bot.ask("/broadcast role:guest; Hello", as_="alice")
+    assert "1 recipient: 7001." in await bot.ask("/broadcast role:guest; Hello", as_="alice")
     await bot.ask("1", as_="alice")
     assert inbox.texts("console:alice") == []  # the 429: retried later, no report yet
     async with bot.services.db.session() as session:

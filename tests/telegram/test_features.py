@@ -250,7 +250,7 @@ async def test_checkin_answered_with_buttons_and_numbers(app, fake, telegram):
 
     preview = await coordinator.ask(
         "/rounds open weekly_local; 2026-03-06 17:00; role:focal_point")
-    assert "Audience: 1 people." in preview.text
+    assert "1 recipient: User3003." in preview.text
     [opened] = await coordinator.press(preview, "Confirm")
     assert "Round 1 of weekly_local is open: 1 people are being asked." in opened.text
     await app.services.outbox.deliver_pending()
@@ -356,7 +356,7 @@ async def test_broadcast_confirmed_by_button_reaches_each_chat_once(app, fake, t
     fake.block(2004)   # blocked the bot without the bot being told (yet)
 
     preview = await coordinator.ask("/broadcast role:guest; Office closed on Friday")
-    assert "Broadcast to 3 chats" in preview.text and "Office closed on Friday" in preview.text
+    assert "3 recipients: " in preview.text and "Office closed on Friday" in preview.text
     answers = await coordinator.press(preview, "Confirm")
     assert coordinator.keyboard_of(preview) == ["✓ Confirm"]
     texts = [a.text for a in answers]
