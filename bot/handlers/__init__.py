@@ -1,5 +1,5 @@
 """Chat command handlers, one module per feature. This is the one place features are included."""
-from bot.handlers import checkins, core, directory, reminders, trust
+from bot.handlers import checkins, core, directory, reminders, trust, web
 
 FEATURES = [
     core.FEATURE,
@@ -7,4 +7,5 @@ FEATURES = [
     reminders.FEATURE,
     checkins.FEATURE,
     trust.FEATURE,
+    web.FEATURE,
 ]
