@@ -186,7 +186,7 @@ class Dashboard:
                             secure=self.secure, samesite="Strict",
                             max_age=self.services.settings.web_session_hours * 3600)
         log.info("dashboard sign-in", extra={"fields": {"user_id": opened.user.id}})
-        return response
+        raise response
 
     async def logout(self, request: web.Request) -> web.Response:
         secret = request.cookies.get(self.cookie, "")
