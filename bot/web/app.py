@@ -159,10 +159,12 @@ class Dashboard:
         which must not spend it."""
         token = request.match_info["token"]
         with self.services.catalogues.use(self._locale(request=request)):
-            body = (f"<p>{h(_('This link signs you in to the coordbot dashboard once.'))}</p>"
+            intro, button = _("This link signs you in to the coordbot dashboard once."), \
+                _("Open the dashboard")
+            body = (f"<p>{h(intro)}</p>"
                     '<form method="post" action="/login">'
                     f'<input type="hidden" name="token" value="{h(token[:100])}">'
-                    f'<button type="submit">{h(_("Open the dashboard"))}</button></form>')
+                    f'<button type="submit">{h(button)}</button></form>')
             return self._html(page(_("Sign in"), body))
 
     async def login(self, request: web.Request) -> web.Response:

@@ -32,6 +32,14 @@ def _num(index: int, numeric_from: int) -> str:
     return ' class="num"' if index >= numeric_from else ""
 
 
+def heading(text: str) -> str:
+    return f"<h2>{h(text)}</h2>"
+
+
+def para(text: str, css: str = "") -> str:
+    return f'<p class="{h(css)}">{h(text)}</p>' if css else f"<p>{h(text)}</p>"
+
+
 def meter(value: float) -> str:
     """A response-rate bar without inline styles (the CSP forbids them)."""
     return f'<meter min="0" max="1" low="0.5" high="0.8" optimum="1" value="{value:.4f}">' \
@@ -75,11 +83,14 @@ def page(title: str, body: str, *, nav: list[tuple[str, str]] = (), csrf: str = 
     links = "".join(f'<a href="{h(href)}">{h(text)}</a>' for href, text in nav)
     logout = ""
     if csrf:
+        label = _("Log out")
         logout = (f'<form method="post" action="/logout" class="logout">'
                   f'<input type="hidden" name="csrf" value="{h(csrf)}">'
-                  f'<button type="submit">{h(_("Log out"))}</button></form>')
+                  f'<button type="submit">{h(label)}</button></form>')
     who = f'<span class="who">{h(user_name)}</span>' if user_name else ""
-    return (f'<!doctype html><html lang="{h(current_locale())}"><head><meta charset="utf-8">'
+    filter_label = _("Filter")
+    return (f'<!doctype html><html lang="{h(current_locale())}" data-filter="{h(filter_label)}">'
+            '<head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<meta name="referrer" content="no-referrer">'
             f"<title>{h(title)} · coordbot</title>"

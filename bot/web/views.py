@@ -13,7 +13,7 @@ from bot.checkins import texts
 from bot.checkins.models import SUBMITTED, CheckinAssignment, aware
 from bot.directory.routes import incomplete
 from bot.i18n import _, current_locale, ngettext
-from bot.web.html import bar_chart, h, meter, number, percent, table
+from bot.web.html import bar_chart, h, heading, meter, number, para, percent, table
 
 MAX_LISTED = 200
 
@@ -28,7 +28,7 @@ async def rounds_list(services, session: AsyncSession, user) -> str:
     svc = services.checkins
     rounds = await svc.recent_rounds(session, limit=50)
     if not rounds:
-        return f'<p class="muted">{h(_("No check-in rounds yet."))}</p>'
+        return para(_("No check-in rounds yet."), "muted")
     counts = {rid: (total, int(done or 0)) for rid, total, done in await session.execute(
         select(CheckinAssignment.round_id, func.count(),
                func.sum(case((CheckinAssignment.status == SUBMITTED, 1), else_=0)))
@@ -75,21 +75,22 @@ def _regions(form, result: dict[str, Any]) -> str:
              percent(c["submitted"], c["assigned"]),
              meter(c["submitted"] / c["assigned"] if c["assigned"] else 0)]
             for code, c in sorted(regions.items(), key=lambda kv: texts.region_label(form, kv[0]))]
-    return f"<h2>{h(_('Response rate by province or region'))}</h2>" + table(
+    return heading(_("Response rate by province or region")) + table(
         [_("Province or region"), _("Asked"), _("Answered"), _("Rate"), ""], rows, raw={4})
 
 
 def _non_responders(result: dict[str, Any]) -> str:
     names = result.get("non_responders") or []
-    head = f"<h2>{h(_('Not answered'))}</h2>"
+    head = heading(_("Not answered"))
     if not names:
         count = result.get("non_responder_count", 0)
         if count:
-            return head + f"<p>{h(_('{count}; names removed after the retention period.').format(count=count))}</p>"
-        return head + f"<p>{h(_('Everyone answered.'))}</p>"
+            return head + para(_("{count} did not answer; their names were removed after "
+                                 "the retention period.").format(count=count))
+        return head + para(_("Everyone answered."))
     items = "".join(f"<li>{h(name)}</li>" for name in names[:MAX_LISTED])
     more = len(names) - MAX_LISTED
-    tail = f"<p>{h(ngettext('and {count} more', 'and {count} more', more).format(count=more))}</p>" \
+    tail = para(ngettext("and {count} more", "and {count} more", more).format(count=more)) \
         if more > 0 else ""
     return head + f'<p class="muted">{h(str(len(names)))}</p><ul class="names">{items}</ul>{tail}'
 
@@ -106,12 +107,12 @@ def _trend(form, history) -> str:
     rates = [(_("R{number}").format(number=r.number), round(100 * result.get("rate", 0), 1))
              for r, result in history]
     charts.insert(0, bar_chart(_("Response rate (%)"), rates))
-    return f"<h2>{h(_('Main figures over the last rounds'))}</h2>" + "".join(charts)
+    return heading(_("Main figures over the last rounds")) + "".join(charts)
 
 
 def _questions(form, result: dict[str, Any]) -> str:
     locale, default = current_locale(), form.default_language
-    out = [f"<h2>{h(_('Answers'))}</h2>"]
+    out = [heading(_("Answers"))]
     for q in form.answerable:
         figures = result["questions"].get(q.name) or {}
         label = q.label(locale, default)
@@ -135,9 +136,10 @@ def _questions(form, result: dict[str, Any]) -> str:
 
 def _downloads(code: str, round_) -> str:
     base = f"/rounds/{h(code)}/{round_.number}"
-    return (f"<h2>{h(_('Downloads'))}</h2><p class=\"downloads\">"
-            f'<a href="{base}/export.csv" download>{h(_("CSV with HXL row"))}</a>'
-            f'<a href="{base}/export.xlsx" download>{h(_("Excel workbook (XLSX)"))}</a></p>')
+    csv_label, xlsx_label = _("CSV with HXL row"), _("Excel workbook (XLSX)")
+    return (heading(_("Downloads")) + '<p class="downloads">'
+            f'<a href="{base}/export.csv" download>{h(csv_label)}</a>'
+            f'<a href="{base}/export.xlsx" download>{h(xlsx_label)}</a></p>')
 
 
 # ----- directory ---------------------------------------------------------------------------
@@ -171,19 +173,19 @@ async def directory_page(services, session: AsyncSession, user) -> str:
         '<ul class="kpi">' + "".join(f"<li>{h(label)}<strong>{value}</strong></li>" for label, value in [
             (_("Active entries"), len(entries)), (_("Not verified recently"), len(stale)),
             (_("Without phone or e-mail"), len(gaps))]) + "</ul>",
-        f"<h2>{h(_('Entries by area'))}</h2>",
+        heading(_("Entries by area")),
         table([_("Area"), _("Entries")], sorted(
             ([gaz.label(code, lang), count] for code, count in by_area.items()),
             key=lambda row: (-row[1], row[0]))),
-        f"<h2>{h(_('Entries by topic'))}</h2>",
+        heading(_("Entries by topic")),
         table([_("Topic"), _("Entries")], sorted(
             ([vocab.label(topic, lang), count] for topic, count in by_topic.items()),
             key=lambda row: (-row[1], row[0]))),
-        f"<h2>{h(_('Not verified for {days} days or more').format(days=days))}</h2>",
+        heading(_("Not verified for {days} days or more").format(days=days)),
         table([_("Entry"), _("Organisation"), _("Last verified")],
               [[e.id, e.name_in(lang), e.last_verified.isoformat() if e.last_verified
                 else _("never")] for e in stale[:MAX_LISTED]], numeric_from=9),
-        f"<h2>{h(_('Incomplete: no phone or e-mail'))}</h2>",
+        heading(_("Incomplete: no phone or e-mail")),
         table([_("Entry"), _("Organisation"), _("Service")],
               [[e.id, e.name_in(lang), e.service_in(lang)] for e in gaps[:MAX_LISTED]],
               numeric_from=9)]
@@ -224,7 +226,7 @@ async def reminders_page(services, session: AsyncSession, user) -> str:
                      texts.when(aware(occurrence), tz) if occurrence else "—",
                      answered.get("yes", 0) + answered.get("done", 0), answered.get("no", 0)])
     if not rows:
-        return f'<p class="muted">{h(_("No upcoming meetings or deadlines."))}</p>'
+        return para(_("No upcoming meetings or deadlines."), "muted")
     return table([_("Kind"), _("Title"), _("Next"), _("Answers for"), _("Will attend or done"),
                   _("Cannot attend")], rows, numeric_from=4)
 
