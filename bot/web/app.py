@@ -23,6 +23,7 @@ from bot.policy import allowed
 from bot.trust import audit
 from bot.web import feeds, views
 from bot.web.access import csrf_ok, csrf_token
+from bot.web.figures import RoundFigures
 from bot.web.html import h, page
 
 log = logging.getLogger("coordbot.web")
@@ -80,6 +81,7 @@ class Dashboard:
         self.origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.base_url))
         self.limiter = FeedLimiter(settings.web_feed_requests_per_minute)
         self._directory_feed: tuple[object, feeds.Body] | None = None
+        self.figures = RoundFigures(services.checkins, services.directory)
 
     # ----- plumbing -----------------------------------------------------------------------
 
@@ -235,7 +237,8 @@ class Dashboard:
             await audit.record(session, user.id, "web.round_view", f"round:{round_.id}",
                                {"form": row.code, "number": round_.number},
                                at=self.services.clock.now())
-            return await views.round_page(self.services, session, user, row, round_)
+            return await views.round_page(self.services, self.figures, session, user, row,
+                                          round_)
         return await self._view(request, "web.rounds", render)
 
     async def directory(self, request: web.Request) -> web.Response:
@@ -265,7 +268,7 @@ class Dashboard:
             await audit.record(session, user.id, "checkins.export", f"round:{round_.id}",
                                {"form": row.code, "number": round_.number, "rows": len(data),
                                 "via": "web"}, at=self.services.clock.now())
-            result = await svc.summarise(session, round_) if kind == "xlsx" else None
+            result = await self.figures.of(session, round_) if kind == "xlsx" else None
         name = f"{row.code}-round{round_.number}.{kind}"
         if kind == "csv":
             body, media = reports.to_csv(header, tags, data), "text/csv"
@@ -320,7 +323,7 @@ class Dashboard:
             row = await svc.form_row(session, request.match_info["form"][:100])
             if row is None:
                 raise web.HTTPNotFound(text="no such form\n")
-            history = await svc.history(session, row, limit=100)
+            history = await self.figures.history(session, row, limit=100)
         changed = max((_utc(r.closed_at or r.opens_at) for r, _result in history), default=None)
         tz = svc.tz_of(None)
         data = feeds.rounds_csv(row.code, svc.form_of, history,

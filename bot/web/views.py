@@ -45,12 +45,13 @@ async def rounds_list(services, session: AsyncSession, user) -> str:
                  rows, numeric_from=3, raw={0, 4})
 
 
-async def round_page(services, session: AsyncSession, user, row, round_) -> tuple[str, str]:
-    """(title, body) of one round."""
+async def round_page(services, figures, session: AsyncSession, user, row,
+                     round_) -> tuple[str, str]:
+    """(title, body) of one round; `figures` is the dashboard's RoundFigures."""
     svc = services.checkins
     form = svc.form_of(round_)
-    result = await svc.summarise(session, round_)
-    history = await svc.history(session, row)
+    result = await figures.of(session, round_)
+    history = await figures.history(session, row)
     tz = svc.tz_of(user)
     title = _("{title}, round {number}").format(title=texts.title(form), number=round_.number)
     parts = [_facts(round_, result, tz), _regions(form, result), _non_responders(result),

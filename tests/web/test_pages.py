@@ -79,3 +79,14 @@ async def test_directory_and_reminders_pages(web_bot):
     assert "Namur" in page and "x-2" in page
     reminders = await (await web_bot.client.get("/reminders")).text()
     assert "Weekly call" in reminders
+
+
+async def test_a_new_answer_shows_at_once(web_bot):
+    await monthly_round(web_bot, {"olga": ("1", 1000)}, silent=["piet"])
+    await sign_in(web_bot, "alice")
+    assert "1 / 2" in await (await web_bot.client.get("/rounds/monthly_regional/1")).text()
+    for text in ["2", "2026-03-01", "2500", "10", "5", "/skip", "1", "ok"]:
+        await web_bot.say(text, as_="piet")
+    assert "recorded" in await web_bot.ask("1", as_="piet")
+    page = await (await web_bot.client.get("/rounds/monthly_regional/1")).text()
+    assert "2 / 2" in page and "3\u202f500" in cells(page)
