@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.people import User
@@ -166,4 +166,30 @@ class WebAccess:
 
 
 def build(services) -> WebAccess:
-    return WebAccess(services.clock, services.settings.web_session_hours)
+    access = WebAccess(services.clock, services.settings.web_session_hours)
+    if services.trust is not None:
+        services.trust.privacy.register("web", export_personal, erase_personal, erase_moved)
+    return access
+
+
+async def export_personal(session: AsyncSession, user: User) -> dict:
+    """For /mydata: when the person's dashboard sessions began and were last used. Nested in
+    a dict, not a list, so that `holdings` does not count sessions as something a /link merge
+    moves (they end instead: `erase_moved`)."""
+    rows = await session.scalars(select(WebSession).where(WebSession.user_id == user.id)
+                                 .order_by(WebSession.id))
+    return {"dashboard": {"sessions": [{"created_at": r.created_at, "last_seen": r.last_seen,
+                                        "ended_at": r.ended_at} for r in rows]}}
+
+
+async def erase_personal(session: AsyncSession, user: User) -> None:
+    """/forget: every link and session of the person goes, so no browser stays signed in."""
+    for model in (WebSession, WebLoginLink):
+        await session.execute(delete(model).where(model.user_id == user.id))
+
+
+async def erase_moved(session: AsyncSession, from_user_id: int, to_user_id: int) -> None:
+    """A chat identity moved to another account (/link): the old account's browser sessions
+    end rather than follow it."""
+    for model in (WebSession, WebLoginLink):
+        await session.execute(delete(model).where(model.user_id == from_user_id))

@@ -110,3 +110,15 @@ async def test_pages_follow_the_persons_language(web_bot):
     await web_bot.say("/lang fr", as_="alice")
     page = await (await sign_in(web_bot, "alice")).text()
     assert 'lang="fr"' in page and "Se déconnecter" in page
+
+
+async def test_forget_ends_every_session_and_mydata_lists_them(web_bot):
+    await register(web_bot, ["cora"], role="coordinator")
+    await sign_in(web_bot, "cora")
+    mydata = (await web_bot.say("/mydata", as_="cora"))
+    assert any(b"dashboard" in (r.attachment.content if r.attachment else b"") for r in mydata)
+    await web_bot.say("/forget", as_="cora")
+    await web_bot.say("1", as_="cora")
+    assert (await web_bot.client.get("/rounds")).status == 401
+    async with web_bot.services.db.session() as session:
+        assert not list(await session.scalars(select(WebSession)))
