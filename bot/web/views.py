@@ -146,14 +146,13 @@ def _downloads(code: str, round_) -> str:
 # ----- directory ---------------------------------------------------------------------------
 
 def _bucket(gazetteer, code: str) -> str:
-    """The province an area lies in, or the area itself when it is wider than one."""
+    """The province an area lies in; in Brussels (no province) the region; the area itself
+    when it is wider than either."""
     canonical = gazetteer.canonical(code)
     if canonical is None:
         return code
-    for container, _rank in gazetteer.containing(canonical):
-        if gazetteer.area(container).level == "province":
-            return container
-    return canonical
+    levels = {gazetteer.area(c).level: c for c, _rank in reversed(gazetteer.containing(canonical))}
+    return levels.get("province") or levels.get("region") or canonical
 
 
 async def directory_page(services, session: AsyncSession, user) -> str:
