@@ -92,7 +92,7 @@ def page(title: str, body: str, *, nav: list[tuple[str, str]] = (), csrf: str = 
     return (f'<!doctype html><html lang="{h(current_locale())}" data-filter="{h(filter_label)}">'
             '<head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<meta name="referrer" content="no-referrer">'
+            '<meta name="referrer" content="same-origin">'
             f"<title>{h(title)} · coordbot</title>"
             '<link rel="stylesheet" href="/static/app.css">'
             '<script src="/static/app.js" defer></script></head><body>'
