@@ -188,8 +188,29 @@ async def directory_page(services, session: AsyncSession, user) -> str:
         heading(_("Incomplete: no phone or e-mail")),
         table([_("Entry"), _("Organisation"), _("Service")],
               [[e.id, e.name_in(lang), e.service_in(lang)] for e in gaps[:MAX_LISTED]],
-              numeric_from=9)]
+              numeric_from=9),
+        await _changes(directory, session, user, services.checkins.tz_of(user), lang)]
     return "".join(parts)
+
+
+async def _changes(directory, session: AsyncSession, user, tz, lang: str) -> str:
+    """Changes asked for by focal points (`/verify`), and the entries changed last."""
+    from bot.directory.models import DirectoryEntry
+
+    requested = await directory.changes_requested(session)
+    recent = list(await session.execute(
+        select(DirectoryEntry.id, DirectoryEntry.updated_at)
+        .order_by(DirectoryEntry.updated_at.desc(), DirectoryEntry.id).limit(20)))
+    names = {e.id: e.name_in(lang) for e in directory.index.entries}
+    return "".join([
+        heading(_("Changes asked for by focal points")),
+        table([_("Entry"), _("Organisation"), _("Asked on")],
+              [[r.id, r.name_in(lang), texts.when(at, tz)] for r, at in requested[:MAX_LISTED]],
+              numeric_from=9) if requested else para(_("None."), "muted"),
+        heading(_("Recently changed")),
+        table([_("Entry"), _("Organisation"), _("Changed on")],
+              [[entry_id, names.get(entry_id, ""), texts.when(aware(at), tz)]
+               for entry_id, at in recent], numeric_from=9)])
 
 
 # ----- reminders ---------------------------------------------------------------------------
@@ -225,9 +246,32 @@ async def reminders_page(services, session: AsyncSession, user) -> str:
                      texts.when(upcoming[0], tz) if upcoming else "—",
                      texts.when(aware(occurrence), tz) if occurrence else "—",
                      answered.get("yes", 0) + answered.get("done", 0), answered.get("no", 0)])
-    if not rows:
-        return para(_("No upcoming meetings or deadlines."), "muted")
-    return table([_("Kind"), _("Title"), _("Next"), _("Answers for"), _("Will attend or done"),
-                  _("Cannot attend")], rows, numeric_from=4)
+    upcoming_table = table(
+        [_("Kind"), _("Title"), _("Next"), _("Answers for"), _("Will attend or done"),
+         _("Cannot attend")], rows, numeric_from=4) if rows else \
+        para(_("No upcoming meetings or deadlines."), "muted")
+    return upcoming_table + await _broadcasts(session, tz)
+
+
+async def _broadcasts(session: AsyncSession, tz) -> str:
+    """Delivery of the last broadcasts: sent, waiting, failed, without a known chat."""
+    from bot.outbox import FAILED, PENDING, SENT, OutboxMessage
+    from bot.reminders.models import Broadcast
+
+    sent = list(await session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(20)))
+    counts: dict[str, dict[str, int]] = {}
+    for source, status, count in await session.execute(
+            select(OutboxMessage.source, OutboxMessage.status, func.count())
+            .where(OutboxMessage.source.in_([f"broadcast:{b.id}" for b in sent]))
+            .group_by(OutboxMessage.source, OutboxMessage.status)):
+        counts.setdefault(source, {})[status] = count
+    rows = []
+    for b in sent:
+        done = counts.get(f"broadcast:{b.id}", {})
+        rows.append([texts.when(aware(b.created_at), tz), b.text[:80], done.get(SENT, 0),
+                     done.get(PENDING, 0), done.get(FAILED, 0), len(b.unreachable or [])])
+    return heading(_("Broadcasts: delivery")) + (table(
+        [_("Sent on"), _("Message"), _("Delivered"), _("Waiting"), _("Failed"),
+         _("No chat known")], rows, numeric_from=2) if rows else para(_("None."), "muted"))
 
 

@@ -77,8 +77,12 @@ async def test_directory_and_reminders_pages(web_bot):
     page = await (await web_bot.client.get("/directory")).text()
     assert "&lt;script&gt;" in page and "<script>alert" not in page
     assert "Namur" in page and "x-2" in page
+    assert "Recently changed" in page and "Changes asked for by focal points" in page
+    await web_bot.say("/broadcast all; <i>Reunion moved</i>", as_="alice")
+    await web_bot.say("1", as_="alice")
     reminders = await (await web_bot.client.get("/reminders")).text()
     assert "Weekly call" in reminders
+    assert "&lt;i&gt;Reunion moved&lt;/i&gt;" in reminders and "<i>Reunion" not in reminders
 
 
 async def test_a_new_answer_shows_at_once(web_bot):
