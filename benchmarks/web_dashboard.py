@@ -48,9 +48,8 @@ def line(label: str, samples: list[float], target: float | None = None) -> str:
         rest = samples[1:]
         shown += f"   then median {statistics.median(rest):7.1f} ms, max {max(rest):7.1f} ms"
     verdict = ""
-    if target is not None:
-        verdict = "   ok" if statistics.median(samples[1:] or samples) <= target else \
-            "   OVER TARGET"
+    if target is not None:   # judged on the first, uncached request
+        verdict = "   ok" if samples[0] <= target else "   OVER TARGET"
     return f"{label:<32} {shown}{verdict}"
 
 
@@ -82,7 +81,9 @@ async def setup_directory(services, entries: int) -> None:
 
 async def sign_in(services, client) -> None:
     async with services.db.transaction() as session:
-        coordinator = User(display_name="Coordinator", role_code="coordinator", locale="fr")
+        # add_people wrote ids 1..N itself: PostgreSQL's sequence did not move.
+        coordinator = User(id=10**6, display_name="Coordinator", role_code="coordinator",
+                           locale="fr")
         session.add(coordinator)
         await session.flush()
         secret = await services.web.new_link(session, coordinator.id)
@@ -115,7 +116,7 @@ async def main(people: int, entries: int, database_url: str | None, repeat: int)
             assert response.status == 200
             samples.append(elapsed)
         print(line("round page (5,000 respondents)", samples, 300), flush=True)
-        failures += statistics.median(samples[1:]) > 300
+        failures += samples[0] > 300
 
         async with services.db.transaction() as session:
             secret = await services.web.new_feed(session, "bench", 1)
@@ -128,7 +129,7 @@ async def main(people: int, entries: int, database_url: str | None, repeat: int)
             etag = response.headers["ETag"]
             size = int(response.headers.get("Content-Length") or 0)
         print(line(f"directory feed (gzip {size // 1024} kB)", samples, 200), flush=True)
-        failures += statistics.median(samples[1:]) > 200
+        failures += samples[0] > 200
         not_modified = []
         for _ in range(repeat):
             elapsed, response = await timed(client, feed, headers={"If-None-Match": etag})

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.checkins.reports import safe_cell, summary_table
+from bot.checkins.reports import FORMULA_START, safe_cell, summary_table
 from bot.directory.csvformat import COLUMNS
 from bot.directory.records import EntryRecord
 
@@ -39,7 +39,7 @@ class Body:
 
     @classmethod
     def of(cls, data: bytes) -> "Body":
-        return cls(data, gzip.compress(data, compresslevel=6, mtime=0),
+        return cls(data, gzip.compress(data, compresslevel=5, mtime=0),
                    '"' + hashlib.sha256(data).hexdigest()[:32] + '"')
 
 
@@ -53,18 +53,25 @@ def _write(header: list[str], tags: list[str], rows) -> bytes:
 
 
 def directory_csv(entries: list[EntryRecord]) -> bytes:
+    from operator import itemgetter
+
     from bot.directory.csvformat import _cells   # the one place cells are laid out
 
     names = [name for name, _tag in COLUMNS]
-    keep = [i for i, name in enumerate(names) if name not in PRIVATE_COLUMNS]
-    hide = {names.index(name) for name in NAMED_ONLY}
+    keep = itemgetter(*[i for i, name in enumerate(names) if name not in PRIVATE_COLUMNS])
+    hide = [i for i, name in enumerate(names) if name in NAMED_ONLY]
 
-    def row(entry: EntryRecord) -> list[str]:
-        cells = _cells(entry)
-        return [safe_cell("" if (i in hide and entry.contact_name) else cells[i]) for i in keep]
+    def rows():
+        # Inline rather than a function per cell: 10,000 entries × 27 cells.
+        for entry in entries:
+            cells = _cells(entry)
+            if entry.contact_name:
+                for i in hide:
+                    cells[i] = ""
+            yield ["'" + c if c and c[0] in FORMULA_START else c for c in keep(cells)]
 
     return _write([n for n, _t in DIRECTORY_COLUMNS], [t for _n, t in DIRECTORY_COLUMNS],
-                  (row(entry) for entry in entries))
+                  rows())
 
 
 def rounds_csv(code: str, form_of, history: list[tuple[Any, dict[str, Any]]],
