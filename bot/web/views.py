@@ -3,7 +3,6 @@ through the domain services and returns the page body; figures come from the sam
 `summarise` as `/results`, so the page and the chat never disagree."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import case, func, select
