@@ -71,6 +71,17 @@ class WebAccess:
         await session.flush()
         return secret
 
+    async def holder(self, session: AsyncSession, secret: str) -> User | None:
+        """Whose live link this is, without using it (to greet them in their language)."""
+        if not secret or len(secret) > 100:
+            return None
+        link = await session.scalar(select(WebLoginLink).where(
+            WebLoginLink.token_hash == digest(secret)))
+        if link is None or not same(link.token_hash, secret) or link.used_at is not None \
+                or _aware(link.expires_at) <= self.clock.now():
+            return None
+        return await session.get(User, link.user_id)
+
     async def redeem(self, session: AsyncSession, secret: str) -> Opened | None:
         """Uses a login link once and opens a session; None for an unknown, expired or used
         link (the caller cannot tell which: nothing to learn from guessing)."""

@@ -162,7 +162,9 @@ class Dashboard:
         """Shows a button, and only the POST uses the link: chat apps fetch link previews,
         which must not spend it."""
         token = request.match_info["token"]
-        with self.services.catalogues.use(self._locale(request=request)):
+        async with self.services.db.session() as session:
+            holder = await self.services.web.holder(session, token)
+        with self.services.catalogues.use(self._locale(holder, request)):
             intro, button = _("This link signs you in to the coordbot dashboard once."), \
                 _("Open the dashboard")
             body = (f"<p>{h(intro)}</p>"

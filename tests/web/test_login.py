@@ -107,6 +107,9 @@ async def test_login_from_another_site_is_refused(web_bot):
 
 
 async def test_pages_follow_the_persons_language(web_bot):
+    await web_bot.say("/lang nl", as_="alice")
+    button = await (await web_bot.client.get(f"/login/{await link_for(web_bot, 'alice')}")).text()
+    assert "Dashboard openen" in button
     await web_bot.say("/lang fr", as_="alice")
     page = await (await sign_in(web_bot, "alice")).text()
     assert 'lang="fr"' in page and "Se déconnecter" in page
