@@ -25,6 +25,7 @@ from bot.reminders.service import build as build_reminders
 from bot.router import Router
 from bot.transports.base import Transport, Transports
 from bot.trust.service import build as build_trust
+from bot.web.access import build as build_web
 
 log = logging.getLogger("coordbot.app")
 
@@ -49,6 +50,7 @@ class Services:
     reminders: Any = None
     checkins: Any = None
     trust: Any = None
+    web: Any = None
     startup_hooks: list[Any] = field(default_factory=list)
     shutdown_hooks: list[Any] = field(default_factory=list)
 
@@ -202,4 +204,5 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
     services.directory = build_directory(services)
     services.reminders = build_reminders(services)
     services.checkins = build_checkins(services)
+    services.web = build_web(services)
     return App(services)

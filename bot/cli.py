@@ -145,7 +145,11 @@ def run_chat(settings: Settings, args) -> int:
                                                   greet=console.interactive):
                 print(line, flush=True)
             await app.services.outbox.deliver_pending()
-            await app.serve([console])
+            web = await start_web(app)
+            try:
+                await app.serve([console])
+            finally:
+                await stop_web(web)
         finally:
             await app.stop()
 
@@ -181,12 +185,35 @@ def run_bot(settings: Settings, args) -> int:
             except Exception as exc:  # noqa: BLE001 - e.g. a rejected token, told in one line
                 raise StartupError(f"a transport failed to start ({type(exc).__name__}): "
                                    f"{exc}") from None
-            await _until_terminated()
+            # Not leader-bound: every instance serves the dashboard (sessions are in the DB).
+            web = await start_web(app)
+            try:
+                await _until_terminated()
+            finally:
+                await stop_web(web)
         finally:
             await app.stop()
 
     asyncio.run(run())
     return 0
+
+
+async def start_web(app):
+    """The dashboard listener when COORDBOT_WEB_LISTEN or COORDBOT_WEB_BASE_URL is set."""
+    settings = app.services.settings
+    if not settings.web_enabled:
+        return None
+    from bot.web.app import start
+    try:
+        return await start(app.services)
+    except OSError as exc:
+        raise StartupError(f"the dashboard cannot listen on {settings.effective_web_listen} "
+                           f"(COORDBOT_WEB_LISTEN): {exc.strerror or exc}") from None
+
+
+async def stop_web(runner) -> None:
+    if runner is not None:
+        await runner.cleanup()
 
 
 async def _until_terminated() -> None:

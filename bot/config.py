@@ -83,6 +83,25 @@ class Settings:
     # this long; a standby instance tries to become a platform's receiver this often.
     outbox_claim_seconds: int = 60
     leader_retry_seconds: int = 5
+    # The coordinators' dashboard and data feed (bot/web): off unless one of the first two is
+    # set; it then listens on web_listen (127.0.0.1:8080 when empty) and links point at
+    # web_base_url (http://<web_listen> when empty).
+    web_listen: str = ""
+    web_base_url: str = ""
+    web_session_hours: int = 8
+    web_feed_requests_per_minute: int = 60
+
+    @property
+    def web_enabled(self) -> bool:
+        return bool(self.web_listen or self.web_base_url)
+
+    @property
+    def effective_web_listen(self) -> str:
+        return self.web_listen or "127.0.0.1:8080"
+
+    @property
+    def effective_web_base_url(self) -> str:
+        return (self.web_base_url or f"http://{self.effective_web_listen}").rstrip("/")
 
     @property
     def effective_database_url(self) -> str:
@@ -133,7 +152,8 @@ class Settings:
             raise ConfigError("COORDBOT_PREVIEW_TTL_MINUTES: must be at least 1")
         for name in ("invitation_days", "registration_failures_per_hour",
                      "audit_retention_days", "outbox_retention_days", "outbox_claim_seconds",
-                     "leader_retry_seconds"):
+                     "leader_retry_seconds", "web_session_hours",
+                     "web_feed_requests_per_minute"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"COORDBOT_{name.upper()}: must be positive")
         if self.rate_limit_burst < 0 or self.rate_limit_per_minute < 0:
@@ -145,10 +165,17 @@ class Settings:
 
     def _validate_addresses(self) -> None:
         """Ports within 1–65535 and a webhook Telegram will actually call."""
-        host, colon, port = self.telegram_webhook_listen.rpartition(":")
-        if not colon or not port.isdigit() or not 1 <= int(port) <= 65535:
-            raise ConfigError(f"COORDBOT_TELEGRAM_WEBHOOK_LISTEN: {self.telegram_webhook_listen!r} "
-                              "is not HOST:PORT with a port from 1 to 65535")
+        for name in ("telegram_webhook_listen", "effective_web_listen"):
+            value = getattr(self, name)
+            host, colon, port = value.rpartition(":")
+            if not colon or not port.isdigit() or not 1 <= int(port) <= 65535:
+                key = name.removeprefix("effective_").upper()
+                raise ConfigError(f"COORDBOT_{key}: {value!r} is not HOST:PORT with a port "
+                                  "from 1 to 65535")
+        base = self.web_base_url
+        if base and (not base.lower().startswith(("https://", "http://"))
+                     or not urlsplit(base).hostname):
+            raise ConfigError(f"COORDBOT_WEB_BASE_URL: {base!r} is not an http(s):// address")
         for name in ("telegram_webhook_url", "telegram_api_url", "matrix_homeserver",
                      "database_url"):
             _check_url_port(f"COORDBOT_{name.upper()}", getattr(self, name))

@@ -31,6 +31,7 @@ DOMAIN_SOURCES = {
     "reminders": ["bot/reminders/**/*.py", "bot/handlers/reminders.py"],
     "checkins": ["bot/checkins/**/*.py", "bot/handlers/checkins.py"],
     "when": ["bot/when/**/*.py"],
+    "web": ["bot/web/**/*.py", "bot/handlers/web.py"],
 }
 
 

@@ -1,5 +1,5 @@
 """Chat command handlers, one module per feature. This is the one place features are included."""
-from bot.handlers import audience, checkins, core, directory, reminders, trust
+from bot.handlers import audience, checkins, core, directory, reminders, trust, web
 
 FEATURES = [
     core.FEATURE,
@@ -8,4 +8,5 @@ FEATURES = [
     checkins.FEATURE,
     trust.FEATURE,
     audience.FEATURE,
+    web.FEATURE,
 ]
