@@ -12,7 +12,11 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.directory.text import phrase, tokens, umlaut_variant
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from bot.directory.text import is_cyrillic, phrase, tokens, umlaut_variant
+from bot.directory.translit import UK_ENDINGS, cyrillic_key, sound_keys
 
 # Rank of an area level: the most local first. Community and region rank the same.
 LEVEL_RANK = {"municipality": 0, "arrondissement": 1, "province": 2, "region": 3,
@@ -73,6 +77,8 @@ class Gazetteer:
     postal_codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     max_name_tokens: int = 1
     _containing: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict, repr=False)
+    _sounds: dict[str, list[str]] | None = field(default=None, repr=False)
+    _sound_list: list[str] = field(default_factory=list, repr=False)
 
     # ---- loading -------------------------------------------------------------------------
     @classmethod
@@ -160,6 +166,7 @@ class Gazetteer:
             level = self.areas[code].level
             self._add_name(row["name"], code,
                            MUNICIPALITY_NAME if level == "municipality" else AREA_NAME)
+        self._sound_index()
 
     def _add_name(self, name: str, code: str, priority: int) -> None:
         variants = {name, umlaut_variant(name) or name}
@@ -237,7 +244,55 @@ class Gazetteer:
         if not by_priority:
             return None
         best = min(by_priority)
-        return PlaceReading(tuple(sorted(by_priority[best])), best)
+        codes = set(by_priority[best])
+        if best == MUNICIPALITY_NAME:
+            # "Limburg": the municipality (Limbourg, province of Liège) or the province that
+            # does not contain it — both readings. "Namur" the city lies in Namur province.
+            for other in by_priority.get(AREA_NAME, ()):
+                if all(code not in self.areas[other].municipalities for code in codes):
+                    codes.add(other)
+        return PlaceReading(tuple(sorted(codes)), best)
+
+    # ---- Cyrillic place names --------------------------------------------------------------
+    def cyrillic_place(self, words: list[str]) -> str | None:
+        """Folded Cyrillic words ("брюсселі", "сінт ніклас") → the gazetteer name they sound
+        like ("brussel", "sint niklaas"), or None. Case endings are tried off; a small edit
+        distance on the sound key is allowed (none up to 3 letters, 1 up to 6, 2 above)."""
+        if not words or not all(is_cyrillic(w) for w in words):
+            return None
+        joined = "".join(words)
+        forms = [joined] + [joined[:-len(e)] for e in UK_ENDINGS
+                            if joined.endswith(e) and len(joined) - len(e) >= 3]
+        keys = list(dict.fromkeys(cyrillic_key(f) for f in forms))
+        sounds = self._sound_index()
+        for key in keys:
+            if key in sounds:
+                return self._best_name(sounds[key])
+        for key in keys:
+            allowed = 0 if len(key) <= 3 else 1 if len(key) <= 6 else 2
+            if allowed:
+                found = process.extractOne(key, self._sound_list, scorer=Levenshtein.distance,
+                                           score_cutoff=allowed)
+                if found:
+                    return self._best_name(sounds[found[0]])
+        return None
+
+    def _best_name(self, names: list[str]) -> str:
+        return min(names, key=lambda n: (min(self.names[n]), len(n), n))
+
+    def _sound_index(self) -> dict[str, list[str]]:
+        """Sound key → the Latin names that sound so; built on first use (Cyrillic queries)."""
+        if self._sounds is None:
+            sounds: dict[str, list[str]] = {}
+            for name, by_priority in self.names.items():
+                if min(by_priority) > LOCALITY_NAME or name.isdecimal() or is_cyrillic(name):
+                    continue
+                for key in sound_keys(name.replace(" ", "")):
+                    if len(key) >= 3:
+                        sounds.setdefault(key, []).append(name)
+            self._sounds = sounds
+            self._sound_list = sorted(sounds)
+        return self._sounds
 
     def name_tokens(self) -> set[str]:
         return {word for key in self.names for word in key.split()}

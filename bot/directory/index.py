@@ -18,11 +18,12 @@ from rapidfuzz.distance import OSA
 
 from bot.directory.gazetteer import LEVEL_RANK, MUNICIPALITY_NAME, Gazetteer, PlaceReading
 from bot.directory.records import EntryRecord
-from bot.directory.text import deletes, is_cyrillic, tokens
+from bot.directory.text import deletes, is_cyrillic, phrase, tokens
 from bot.directory.vocabulary import TopicTerm, Vocabulary
 
 RANK_LEVEL = {0: "municipality", 1: "arrondissement", 2: "province", 3: "region", 4: "country"}
-MIN_FUZZY_LENGTH = 5        # shorter words are never "corrected"
+MIN_FUZZY_LENGTH = 5        # shorter words are never "corrected" into vocabulary words
+MIN_PLACE_TYPO_LENGTH = 4   # place names of 4-6 letters take one edit, longer ones two
 MIN_ORG_SCORE = 0.5         # share of an organisation name's distinctive words the query holds
 POSTING_CAP = 500           # a word in more names than this does not find organisations alone
 MAX_ORGANISATIONS = 50      # organisations ranked per query (the best-matching ones)
@@ -53,6 +54,11 @@ class ParsedQuery:
     organisations: dict[int, float] = field(default_factory=dict)
     text_tokens: tuple[str, ...] = ()
     corrections: dict[str, str] = field(default_factory=dict)
+    # Specific service words of the query (contract rule 2), as concepts of the index.
+    concepts: frozenset = frozenset()
+    # Contract rule 5: no topic, service or organisation named — the weather, football,
+    # small talk, or a place with words that name nothing the directory holds.
+    not_a_directory_question: bool = False
 
     @property
     def kind(self) -> str:
@@ -89,6 +95,10 @@ class SearchOutcome:
     def readings(self) -> tuple[str, ...]:
         return self.query.place.codes if self.query.place else ()
 
+    @property
+    def not_a_directory_question(self) -> bool:
+        return self.query.not_a_directory_question
+
 
 class DirectoryIndex:
     """Built once from the directory's records; `search` answers queries in memory."""
@@ -108,9 +118,24 @@ class DirectoryIndex:
         self._coverage_cache: dict[str, frozenset[str]] = {}
         name_postings: dict[str, list[int]] = defaultdict(list)
         directory_words: set[str] = set()
+        self._label_parts = _label_parts(vocabulary)
+        concept_postings: dict[tuple, list[int]] = defaultdict(list)
+        name_groups: dict[str, list[int]] = defaultdict(list)
         for idx, entry in enumerate(self.entries):
             self._index_entry(idx, entry, name_postings, directory_words)
+            for concept in self._entry_concepts(entry):
+                concept_postings[concept].append(idx)
+            for name in self._names(entry):
+                key = phrase(name)
+                if len(key.split()) >= 2:
+                    name_groups[key].append(idx)
         self._name_postings = {word: array("i", ids) for word, ids in name_postings.items()}
+        self._concepts = {c: frozenset(ids) for c, ids in concept_postings.items()}
+        self._concept_tokens = max((len(c[-1].split()) if c[0] == "kw" else 4
+                                    for c in self._concepts), default=1)
+        # Sister organisations: entries sharing a multi-word name ("Red Cross" for the
+        # Croix-Rouge and the Rode Kruis), so that the one covering the place can answer.
+        self._name_groups = {k: v for k, v in name_groups.items() if 1 < len(v) <= 20}
         self._named_entries = max(1, len(self.entries))
         self._static = _static_spelling(gazetteer, vocabulary)
         self._known = self._static.known | directory_words
@@ -147,7 +172,32 @@ class DirectoryIndex:
         if entry.acronym:
             names.append(entry.acronym)
         names.extend(k for k in entry.keywords if _looks_like_a_name(k))
-        return list(dict.fromkeys(n for n in names if n))
+        # "Ulysse, service de santé mentale": the part before the comma is the name proper.
+        names.extend(n.split(",", 1)[0] for n in list(names) if "," in n)
+        return list(dict.fromkeys(n.strip() for n in names if n.strip()))
+
+    def _concept(self, key: str) -> tuple | None:
+        """A phrase's meaning as a specific service (contract rule 2), or None when it names
+        the broad topic itself (the first part of a topic label: "housing", "logement") or
+        the asker's situation ("temporary protection"). The later parts of a topic label are
+        one concept in every language ("leefloon" = "revenu d'intégration")."""
+        if not key or key in self.vocabulary.context or key in self.vocabulary.stopwords:
+            return None
+        part = self._label_parts.get(key)
+        if part is not None:
+            return ("label", *part) if part[1] > 0 else None
+        return ("kw", key)
+
+    def _entry_concepts(self, entry: EntryRecord) -> set[tuple]:
+        found = set()
+        for keyword in entry.keywords:
+            key = phrase(keyword)
+            if _looks_like_a_name(keyword) or self.gazetteer.lookup(key) is not None:
+                continue  # names answer by contract rule 1, places by coverage
+            concept = self._concept(key)
+            if concept is not None:
+                found.add(concept)
+        return found
 
     def _variants(self, idx: int) -> list[tuple[frozenset, frozenset, bool]]:
         """Per name of the entry: its distinctive words, all its words, whether it is a full
@@ -177,11 +227,13 @@ class DirectoryIndex:
 
     # ---- parsing -------------------------------------------------------------------------
     def parse(self, text: str, language: str | None = None) -> ParsedQuery:
-        words = tokens(text)
+        words = self._cyrillic_places(tokens(text))
+        typed = list(words)
         corrections: dict[str, str] = {}
         fuzzy_positions: set[int] = set()
         for i, word in enumerate(words):
-            if len(word) >= MIN_FUZZY_LENGTH and not word.isdecimal() and word not in self._known:
+            if len(word) >= MIN_PLACE_TYPO_LENGTH and not word.isdecimal() \
+                    and word not in self._known:
                 fix = self._correct(word)
                 if fix:
                     corrections[word] = fix
@@ -196,9 +248,11 @@ class DirectoryIndex:
         weights: dict[str, float] = {}
         last_seen: dict[str, int] = {}
         for span in topic_spans:
+            # The asker's situation ("tijdelijke bescherming") says less than their need.
+            damp = 0.5 if " ".join(words[span.start:span.end]) in self.vocabulary.context else 1.0
             for topic in {t.topic for t in span.topics}:
                 best = max(t.weight for t in span.topics if t.topic == topic)
-                weights[topic] = weights.get(topic, 0.0) + best
+                weights[topic] = weights.get(topic, 0.0) + best * damp
                 last_seen[topic] = span.start
         if weights:
             query.topic = max(weights, key=lambda t: (weights[t], last_seen[t]))
@@ -214,7 +268,39 @@ class DirectoryIndex:
         query.detected_language = self._language(text, words, topic_spans)
         query.language = query.detected_language or language
         query.organisations = self._organisations(words, consumed_by_place | consumed_by_topic)
+        query.concepts = self._query_concepts(words, consumed_by_place)
+        query.not_a_directory_question = self._not_a_question(query, words, consumed_by_place)
+        if place_span is not None and not (query.topic or query.organisations) and any(
+                i in fuzzy_positions and len(typed[i]) < MIN_FUZZY_LENGTH
+                for i in range(place_span.start, place_span.end)):
+            # A short word read as a place only after correction ("laat" → Laar) is no
+            # question on its own: such a guess needs a topic or an organisation beside it.
+            query.not_a_directory_question = True
         return query
+
+    def _query_concepts(self, words: list[str], skip: set[int]) -> frozenset:
+        found = set()
+        for size in range(1, self._concept_tokens + 1):
+            for start in range(0, len(words) - size + 1):
+                if any(i in skip for i in range(start, start + size)):
+                    continue
+                concept = self._concept(" ".join(words[start:start + size]))
+                if concept in self._concepts:
+                    found.add(concept)
+        return frozenset(found)
+
+    def _not_a_question(self, query: ParsedQuery, words: list[str], placed: set[int]) -> bool:
+        """Contract rule 5. A place alone asks for its general entries; a place with words
+        that name no topic, service or organisation ("météo Namur") is not a question for
+        the directory, nor is anything without a topic, place or organisation."""
+        if query.topic or query.organisations:
+            return False
+        if not query.place:
+            return bool(words)
+        vocab = self.vocabulary
+        return any(i not in placed and not w.isdecimal() and len(w) > 1
+                   and w not in vocab.stopwords and w not in vocab.generic
+                   for i, w in enumerate(words))
 
     def _spans(self, words: list[str], fuzzy_positions: set[int]) -> list[Span]:
         gaz, vocab = self.gazetteer, self.vocabulary
@@ -263,7 +349,7 @@ class DirectoryIndex:
             if len(langs) == 1:
                 votes[next(iter(langs))] += 1.0
         for word in words:
-            langs = self.vocabulary.stopwords.get(word)
+            langs = self.vocabulary.stopwords.get(word) or self.vocabulary.offtopic.get(word)
             if langs and len(langs) == 1:
                 votes[next(iter(langs))] += 0.5
         if not votes:
@@ -273,16 +359,64 @@ class DirectoryIndex:
             return None
         return ranked[0][0]
 
+    def _cyrillic_places(self, words: list[str]) -> list[str]:
+        """Cyrillic words no vocabulary knows that sound like a Belgian place ("Льєжі",
+        "Сінт-Ніклас") are replaced by the gazetteer's name of that place."""
+        if not any(is_cyrillic(w) for w in words):
+            return words
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for size in range(min(3, len(words) - i), 0, -1):
+                part = words[i:i + size]
+                if self._names_something(part[0]) or self._names_something(part[-1]) \
+                        or not all(is_cyrillic(w) for w in part):
+                    continue
+                name = self.gazetteer.cyrillic_place(part)
+                if name:
+                    out.extend(name.split())
+                    i += size
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return out
+
+    def _names_something(self, word: str) -> bool:
+        vocab = self.vocabulary
+        return (word in self._known or word in vocab.offtopic or len(word) < 2
+                or bool(vocab.stem_match(word)) or self.gazetteer.lookup(word) is not None)
+
     def _correct(self, word: str) -> str | None:
+        """The known word one edit away (a place name of 7+ letters: two edits), or None.
+        Words of 4 letters are only corrected into place names."""
         candidates: set[str] = set()
         keys = deletes(word) | {word}
+        places = self._static.place_tokens
         for fixes in (self._static.fixes, self._directory_fixes):
             for key in keys:
                 candidates.update(fixes.get(key, ()))
-            good = sorted(c for c in candidates if OSA.distance(word, c) <= 1)
+            good = sorted((c for c in candidates if OSA.distance(word, c) <= 1
+                           and (len(word) >= MIN_FUZZY_LENGTH or c in places)),
+                          key=lambda c: (c not in places, c))
             if good:
                 return good[0]
+        if len(word) >= 6:
+            return self._correct_long_place(word)
         return None
+
+    def _correct_long_place(self, word: str) -> str | None:
+        """Two edits into a place name of 7+ letters ("Antwrep", "Lüttig"); the first letter
+        is taken as typed, which keeps the candidates few."""
+        bucket = self._static.long_places.get(word[0], ())
+        best = None
+        for candidate in bucket:
+            if abs(len(candidate) - len(word)) > 2:
+                continue
+            distance = OSA.distance(word, candidate, score_cutoff=2)
+            if distance <= 2 and (best is None or (distance, candidate) < best):
+                best = (distance, candidate)
+        return best[1] if best else None
 
     def _organisations(self, words: list[str], consumed: set[int]) -> dict[int, float]:
         stop = self.vocabulary.stopwords
@@ -334,6 +468,8 @@ class DirectoryIndex:
                                    if self._level_for_place(i, query)[0] is not None}
         wanted = limit + offset
         results: list[SearchResult] = []
+        if query.not_a_directory_question:
+            return SearchOutcome(query, [])
         if query.organisations:
             results = self._rank_organisations(query)
         if len(results) < wanted:
@@ -384,11 +520,40 @@ class DirectoryIndex:
     def _topic_place(self, query: ParsedQuery, code: str, wanted: int):
         topic = query.topic
         found = self._covering(code, wanted, lambda area: self._by_topic_area.get((topic, area), ()))
+        carriers = self._carriers(query)
+        seen = {idx for _rank, idx in found}
+        for idx in carriers - seen:
+            rank = self._rank_for(idx, code)
+            if rank is not None:
+                found.append((rank, idx))
         for rank, idx in found:
-            key = (rank, self._language_rank(idx, query), -self._text_score(idx, query), idx)
-            score = 0.9 - 0.1 * rank + 0.05 * (key[1] == 0) + 0.05 * min(1.0, -key[2] / 3)
-            yield key, SearchResult(self.entries[idx], round(min(score, 1.0), 3), "topic_place",
+            # Contract rule 2: entries carrying the query's specific service word first.
+            specific = idx in carriers
+            key = (not specific, rank, self._language_rank(idx, query),
+                   -self._text_score(idx, query), idx)
+            score = 0.9 - 0.1 * rank + 0.05 * (key[2] == 0) + 0.05 * min(1.0, -key[3] / 3)
+            score = 0.95 + 0.05 * (1 - rank / 4) if specific else min(score, 0.94)
+            yield key, SearchResult(self.entries[idx], round(score, 3), "topic_place",
                                     RANK_LEVEL[rank], code)
+
+    def _carriers(self, query: ParsedQuery) -> frozenset[int]:
+        """Entries of the query's topic that carry one of its specific service words."""
+        if not query.concepts or not query.topic:
+            return frozenset()
+        found: set[int] = set()
+        for concept in query.concepts:
+            found.update(i for i in self._concepts.get(concept, ())
+                         if query.topic in self.entries[i].topics)
+        return frozenset(found)
+
+    def _rank_for(self, idx: int, code: str) -> int | None:
+        if self._excluded(idx, code):
+            return None
+        includes = self._includes[idx]
+        for area, rank in self.gazetteer.containing(code):
+            if area in includes:
+                return rank
+        return None
 
     def _place_only(self, query: ParsedQuery, code: str, wanted: int):
         found = self._covering(code, wanted, lambda area: self._by_area.get(area, ()))
@@ -401,10 +566,12 @@ class DirectoryIndex:
 
     def _topic_only(self, query: ParsedQuery, wanted: int) -> list[SearchResult]:
         widths = self._by_topic_width.get(query.topic, {})
+        carriers = self._carriers(query)
         ranked: list[tuple[tuple, int, int]] = []
         for width in sorted(widths, reverse=True):
             for idx in widths[width]:
-                key = (-width, self._language_rank(idx, query), -self._text_score(idx, query), idx)
+                key = (-width, idx not in carriers, self._language_rank(idx, query),
+                       -self._text_score(idx, query), idx)
                 ranked.append((key, width, idx))
             if len(ranked) >= wanted:
                 break
@@ -414,7 +581,7 @@ class DirectoryIndex:
 
     def _rank_organisations(self, query: ParsedQuery) -> list[SearchResult]:
         ranked = []
-        for idx, org_score in query.organisations.items():
+        for idx, org_score in self._with_sisters(query).items():
             level, place = self._level_for_place(idx, query)
             has_topic = query.topic in self.entries[idx].topics if query.topic else True
             key = (level is None, level if level is not None else 9, not has_topic, -org_score,
@@ -425,6 +592,22 @@ class DirectoryIndex:
                                              place)))
         ranked.sort(key=lambda kr: kr[0])
         return [r for _, r in ranked]
+
+    def _with_sisters(self, query: ParsedQuery) -> dict[int, float]:
+        """"Croix-Rouge Gand": the organisation named does not cover the place, its sister
+        (another entry sharing a multi-word name, here "Red Cross") does — both answer, the
+        one covering the place first."""
+        found = dict(query.organisations)
+        if not query.place:
+            return found
+        for idx, score in query.organisations.items():
+            if self._level_for_place(idx, query)[0] is not None:
+                continue
+            for name in self._names(self.entries[idx]):
+                for sister in self._name_groups.get(phrase(name), ()):
+                    if sister not in found and self._level_for_place(sister, query)[0] is not None:
+                        found[sister] = score
+        return found
 
     def _level_for_place(self, idx: int, query: ParsedQuery) -> tuple[int | None, str | None]:
         if not query.place:
@@ -488,6 +671,13 @@ class DirectoryIndex:
         return len(self.by_id)
 
 
+def _label_parts(vocabulary: Vocabulary) -> dict[str, tuple[str, int]]:
+    cache = vocabulary.__dict__.setdefault("_label_parts_cache", {})
+    if "parts" not in cache:
+        cache["parts"] = vocabulary.label_phrases()
+    return cache["parts"]
+
+
 def _looks_like_a_name(keyword: str) -> bool:
     """"RIZIV", "Kind en Gezin", "Red Cross" name an organisation; "leefloon" does not."""
     if _UPPER_RUN.search(keyword):
@@ -500,6 +690,8 @@ def _looks_like_a_name(keyword: str) -> bool:
 class _StaticSpelling:
     known: set[str]
     fixes: dict[str, list[str]]
+    place_tokens: set[str] = field(default_factory=set)
+    long_places: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _static_spelling(gazetteer: Gazetteer, vocabulary: Vocabulary) -> _StaticSpelling:
@@ -510,11 +702,18 @@ def _static_spelling(gazetteer: Gazetteer, vocabulary: Vocabulary) -> _StaticSpe
     found = cache.get(id(gazetteer))
     cached = found[1] if found and found[0] is gazetteer else None
     if cached is None:
-        targets = gazetteer.name_tokens() | vocabulary.words()
-        known = targets | set(vocabulary.stopwords) | vocabulary.generic
-        fixes = _delete_index(w for w in targets if len(w) >= MIN_FUZZY_LENGTH - 1
+        places = {w for w in gazetteer.name_tokens() if not w.isdecimal()}
+        targets = places | vocabulary.words()
+        known = (targets | set(vocabulary.stopwords) | vocabulary.generic
+                 | set(vocabulary.offtopic)
+                 | {w for key in vocabulary.context for w in key.split()})
+        fixes = _delete_index(w for w in targets if len(w) >= MIN_PLACE_TYPO_LENGTH
                               and not w.isdecimal())
-        cached = _StaticSpelling(known, fixes)
+        long_places: dict[str, list[str]] = defaultdict(list)
+        for word in sorted(places):
+            if len(word) >= 7:
+                long_places[word[0]].append(word)
+        cached = _StaticSpelling(known, fixes, places, dict(long_places))
         cache[id(gazetteer)] = (gazetteer, cached)
     return cached
 
