@@ -557,9 +557,12 @@ class DirectoryIndex:
 
     def _place_only(self, query: ParsedQuery, code: str, wanted: int):
         found = self._covering(code, wanted, lambda area: self._by_area.get(area, ()))
+        # A place alone asks for what is local to it: up to its arrondissement, or the
+        # province itself when a province was named ("Limburg", read as the province).
+        local = max(LEVEL_RANK["arrondissement"], self.gazetteer.area(code).rank)
         for rank, idx in found:
-            if rank > LEVEL_RANK["arrondissement"]:
-                continue  # a place alone asks for what is local to it
+            if rank > local:
+                continue
             key = (rank, self._language_rank(idx, query), -self._text_score(idx, query), idx)
             yield key, SearchResult(self.entries[idx], round(0.5 - 0.1 * rank, 3), "place",
                                     RANK_LEVEL[rank], code)

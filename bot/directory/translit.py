@@ -4,9 +4,10 @@
 Nobody types 565 municipalities one by one: a Cyrillic word is transliterated to Latin letters
 (the table below), then both it and the gazetteer's Latin names are reduced to a rough *sound
 key* — the spelling habits of French, Dutch and German on one side, of Ukrainian on the other,
-mapped to the same letters ("Charleroi" and "Шарлеруа" → `sharlerua`; "Brugge" and "Брюгге" →
+mapped to the same letters ("Charleroi" and "Шарлеруа" → `sarlerua`; "Brugge" and "Брюгге" →
 `bruh`). Keys are then compared with a small edit distance. Latin spellings that are read two
-ways (French "ch" = ш, Dutch "ch" = х; French "ge" = ж; German "eu" = ей) give several keys."""
+ways (French "ch" = ш, Dutch "ch" = х; French "ge" = ж; German "eu" = ой): a name is read the
+way the speakers of its language say it, a name of unknown language every way."""
 from __future__ import annotations
 
 import re
@@ -25,36 +26,47 @@ _UK_TO_LATIN = {
 # Ukrainian case endings that attach to a place name ("у Брюсселі", "до Левена", "з Гентом").
 UK_ENDINGS = ("ові", "ом", "і", "у", "а", "ю", "ї", "е", "ем")
 
-# Sound key rules, applied in order to Latin text. Each rule is (pattern, replacements): a
-# Latin spelling read two ways gives two replacements (both keys are kept).
-_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (r"ie(?:rs|r|z)$", ("ie", "iers")),
-    (r"tsch|sch", ("sh", "skh")),
-    (r"ch", ("sh", "kh")),
-    (r"g(?=[eiy])", ("zh", "h")),
-    (r"gn", ("n",)),
-    (r"ph", ("f",)),
-    (r"th", ("t",)),
-    (r"ck|q(?:u)?", ("k",)),
-    (r"c(?=[eiy])", ("s",)),
-    (r"c", ("k",)),
-    (r"x", ("ks",)),
-    (r"w", ("v",)),
-    (r"eau|au", ("o",)),
-    (r"oi", ("ua", "oi")),
-    (r"ij|ey", ("ei",)),
-    (r"eu", ("e", "ei")),
-    (r"ou|oe", ("u",)),
-    (r"ai", ("e", "ai")),
-    (r"j", ("zh", "i")),
+# Sound key rules, applied in order to Latin text: (pattern, French, Dutch, German readings).
+# A name whose language is known is read the way its speakers say it ("ch" is ш in Charleroi,
+# х in Mechelen); a name of unknown language gets every reading.
+_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...] = (
+    (r"(?:^| )h", (" ",), (" h",), (" h",)),  # Hannut = Анню, Herve = Ерв; Hasselt = Гасселт
+    (r" ", ("",), ("",), ("",)),
+    (r"ie(?:rs|r|z)$", ("ie",), ("ir",), ("ir",)),  # Verviers = Верв'є
+    (r"x$", ("",), ("ks",), ("ks",)),  # Theux = Те, Esneux = Есне
+    (r"ie", ("ie",), ("i",), ("i",)),  # Diest = Діст
+    (r"tsch|sch", ("sh",), ("skh", "s"), ("sh",)),
+    (r"ch", ("sh",), ("kh",), ("kh",)),
+    (r"g(?=[eiy])", ("zh",), ("h",), ("g",)),
+    (r"gn", ("n",), ("gn",), ("gn",)),
+    (r"ph", ("f",), ("f",), ("f",)),
+    (r"th", ("t",), ("t",), ("t",)),
+    (r"ck|q(?:u)?", ("k",), ("k",), ("k",)),
+    (r"c(?=[eiy])", ("s",), ("s",), ("ts",)),
+    (r"c", ("k",), ("k",), ("k",)),
+    (r"x", ("ks",), ("ks",), ("ks",)),
+    (r"v", ("v",), ("v",), ("f", "v")),
+    (r"w", ("v",), ("v",), ("v",)),
+    (r"eau|au", ("o",), ("au",), ("au",)),
+    (r"oi", ("ua",), ("oi",), ("oi",)),
+    (r"ij|ey", ("ei",), ("ei",), ("ai",)),
+    (r"eu", ("e",), ("e",), ("oi",)),
+    (r"ui", ("ui",), ("ei", "ai"), ("ui",)),
+    (r"ou", ("u",), ("au", "u"), ("u",)),
+    (r"oe", ("oe",), ("u",), ("e",)),
+    (r"ai", ("e",), ("ai",), ("ai",)),
+    (r"ei", ("e",), ("ei",), ("ai",)),
+    (r"j", ("zh",), ("i",), ("i",)),
 )
+_LANGS = ("fr", "nl", "de")
 # After the rules: letters that sound alike on both sides become one.
 _MERGE = ((re.compile(r"kh|gh|g|h"), "h"), (re.compile(r"zh|sh|ch"), "s"),
           (re.compile(r"ts|tz|z"), "z"), (re.compile(r"y"), "i"),
           (re.compile(r"i([aeou])"), r"\1"), (re.compile(r"ae"), "a"))
 _DOUBLE = re.compile(r"(.)\1+")
 _NOT_LETTER = re.compile(r"[^a-z]")
-_COMPILED = tuple((re.compile(p), r) for p, r in _RULES)
+_COMPILED = {lang: tuple((re.compile(rule[0]), rule[1 + i]) for rule in _RULES)
+             for i, lang in enumerate(_LANGS)}
 MAX_VARIANTS = 8
 
 
@@ -62,11 +74,14 @@ def cyrillic_to_latin(text: str) -> str:
     return "".join(_UK_TO_LATIN.get(c, c) for c in text.casefold())
 
 
-@lru_cache(maxsize=8192)
-def sound_keys(latin: str) -> frozenset[str]:
-    """The sound keys of a folded Latin name ("liege" → {"lis", "lih"})."""
-    variants = {_NOT_LETTER.sub("", latin)}
-    for pattern, replacements in _COMPILED:
+@lru_cache(maxsize=16384)
+def sound_keys(latin: str, lang: str | None = None) -> frozenset[str]:
+    """The sound keys of a folded Latin name or phrase, read as `lang` (fr/nl/de) says it,
+    or every way when the language is not known ("liege", "fr" → {"les"})."""
+    if lang not in _COMPILED:
+        return frozenset().union(*(sound_keys(latin, code) for code in _LANGS))
+    variants = {" " + re.sub(r"[^a-z ]", "", latin)}
+    for pattern, replacements in _COMPILED[lang]:
         grown = set()
         for text in variants:
             parts = pattern.split(text)
@@ -75,9 +90,9 @@ def sound_keys(latin: str) -> frozenset[str]:
                 continue
             for choice in product(replacements, repeat=len(parts) - 1):
                 grown.add("".join(p + c for p, c in zip(parts, choice)) + parts[-1])
-                if len(grown) >= MAX_VARIANTS * 4:
+                if len(grown) >= MAX_VARIANTS:
                     break
-        variants = set(sorted(grown)[:MAX_VARIANTS * 4])
+        variants = set(sorted(grown)[:MAX_VARIANTS])
     return frozenset(_finish(v) for v in variants)
 
 
@@ -91,8 +106,8 @@ def _finish(text: str) -> str:
     for pattern, replacement in _MERGE:
         text = pattern.sub(replacement, text)
     text = _DOUBLE.sub(r"\1", text)
-    # French silent endings (Mons/Монс, Dinant/Дінан, Bastogne/Бастонь), on both sides.
-    for ending in ("s", "t", "e"):
-        if len(text) > 3 and text.endswith(ending):
-            text = text[:-1]
+    # French silent endings (Mons/Монс, Dinant/Дінан, Bastogne/Бастонь, Binche/Бінш), on
+    # both sides.
+    while len(text) > 3 and text[-1] in "esxtd":
+        text = text[:-1]
     return text
