@@ -398,7 +398,7 @@ class DirectoryIndex:
                 candidates.update(fixes.get(key, ()))
             good = sorted((c for c in candidates if OSA.distance(word, c) <= 1
                            and (len(word) >= MIN_FUZZY_LENGTH or c in places)),
-                          key=lambda c: (c not in places, c))
+                          key=lambda c: (places.get(c, 9), c))
             if good:
                 return good[0]
         if len(word) >= 6:
@@ -414,9 +414,10 @@ class DirectoryIndex:
             if abs(len(candidate) - len(word)) > 2:
                 continue
             distance = OSA.distance(word, candidate, score_cutoff=2)
-            if distance <= 2 and (best is None or (distance, candidate) < best):
-                best = (distance, candidate)
-        return best[1] if best else None
+            key = (distance, self._static.place_tokens[candidate], candidate)
+            if distance <= 2 and (best is None or key < best):
+                best = key
+        return best[-1] if best else None
 
     def _organisations(self, words: list[str], consumed: set[int]) -> dict[int, float]:
         stop = self.vocabulary.stopwords
@@ -693,7 +694,9 @@ def _looks_like_a_name(keyword: str) -> bool:
 class _StaticSpelling:
     known: set[str]
     fixes: dict[str, list[str]]
-    place_tokens: set[str] = field(default_factory=set)
+    # word of a place name → how sure a place it names (the gazetteer's priorities: the
+    # words of municipality names first, so that a typo becomes a municipality)
+    place_tokens: dict[str, int] = field(default_factory=dict)
     long_places: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -705,8 +708,12 @@ def _static_spelling(gazetteer: Gazetteer, vocabulary: Vocabulary) -> _StaticSpe
     found = cache.get(id(gazetteer))
     cached = found[1] if found and found[0] is gazetteer else None
     if cached is None:
-        places = {w for w in gazetteer.name_tokens() if not w.isdecimal()}
-        targets = places | vocabulary.words()
+        places: dict[str, int] = {}
+        for key, by_priority in gazetteer.names.items():
+            for w in key.split():
+                if not w.isdecimal():
+                    places[w] = min(places.get(w, 9), min(by_priority))
+        targets = set(places) | vocabulary.words()
         known = (targets | set(vocabulary.stopwords) | vocabulary.generic
                  | set(vocabulary.offtopic)
                  | {w for key in vocabulary.context for w in key.split()})

@@ -1,5 +1,5 @@
-"""Test-side transcription of Belgian names into Ukrainian, the way a Ukrainian speaker writes
-them by ear (independent of the app's Ukrainian → Latin table)."""
+"""Ukrainian spellings of Belgian place names, written by ear with a Latin → Cyrillic table
+(the reverse direction of the search's own table, so that the test does not grade itself)."""
 import re
 from bot.directory.text import fold
 
