@@ -89,7 +89,10 @@ class SearchOutcome:
 
     @property
     def ambiguous(self) -> bool:
-        return bool(self.query.place and self.query.place.ambiguous)
+        """A place read two ways is asked back, unless the question is not for the
+        directory anyway ("météo Limburg")."""
+        return bool(self.query.place and self.query.place.ambiguous
+                    and not self.query.not_a_directory_question)
 
     @property
     def readings(self) -> tuple[str, ...]:

@@ -77,8 +77,6 @@ def _query_language(ctx: Context, outcome: SearchOutcome) -> str | None:
 
 
 async def _respond(ctx: Context, query: str, place: str | None, outcome: SearchOutcome):
-    if outcome.not_a_directory_question:
-        return not_a_directory_question(ctx)
     if outcome.ambiguous and place is None:
         return await _ask_which_place(ctx, query, outcome)
     await _remember(ctx, query, place, len(outcome.results))
@@ -114,12 +112,6 @@ def nothing_found(ctx: Context, query: str) -> str:
     return _("I found nothing useful for \"{query}\". Say what you need and where, for example "
              "\"housing Liège\", \"leefloon 9000\", \"Arbeit Eupen\", or name an organisation "
              "such as \"Fedasil\".").format(query=escape(query[:80]))
-
-
-def not_a_directory_question(ctx: Context) -> str:
-    return _("I can only tell you who helps with what, and where (housing, social aid, work, "
-             "registration, school…). Try for example \"housing Liège\" or \"leefloon "
-             "Gent\".")
 
 
 async def _ask_which_place(ctx: Context, query: str, outcome: SearchOutcome) -> Reply:

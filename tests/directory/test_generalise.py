@@ -166,11 +166,17 @@ def test_a_place_alone_still_lists_its_general_entries(sample_index):
 
 
 async def test_off_topic_gets_a_hint_in_the_askers_language(bot):
+    """No entries, and the short how-to-ask hint in the language the question is written in,
+    even when it names a place (which alone would list that place's entries)."""
     await load_sample(bot)
     text = await bot.ask("quel temps fera-t-il demain à Liège ?", as_="olena")
-    assert "Je peux seulement" in text and "CPAS de Liège" not in text
+    assert "rien trouvé d'utile" in text and "CPAS de Liège" not in text
     text = await bot.ask("wat voor weer wordt het morgen in Gent", as_="pieter")
-    assert "Ik kan u alleen" in text and "OCMW Gent" not in text
+    assert "niets bruikbaars" in text and "OCMW Gent" not in text
+    text = await bot.ask("Wie wird das Wetter morgen in Eupen?", as_="jonas")
+    assert "nichts Passendes" in text and "ÖSHZ" not in text
+    text = await bot.ask("météo Limburg", as_="olena")
+    assert "rien trouvé d'utile" in text  # not asked back: no question for the directory
     # A real question right after is answered as usual.
     assert "OCMW Gent" in await bot.ask("leefloon Gent", as_="pieter")
 
