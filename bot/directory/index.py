@@ -127,15 +127,18 @@ class DirectoryIndex:
         for idx, entry in enumerate(self.entries):
             self._index_entry(idx, entry, name_postings, directory_words)
             for concept in self._entry_concepts(entry):
-                concept_postings[concept].append(idx)
+                for topic in entry.topics:
+                    concept_postings[(concept, topic)].append(idx)
             for name in self._names(entry):
                 key = phrase(name)
                 if len(key.split()) >= 2:
                     name_groups[key].append(idx)
         self._name_postings = {word: array("i", ids) for word, ids in name_postings.items()}
-        self._concepts = {c: frozenset(ids) for c, ids in concept_postings.items()}
+        # (specific service concept, topic) → the entries of that topic carrying it
+        self._concepts = {key: frozenset(ids) for key, ids in concept_postings.items()}
+        self._known_concepts = {concept for concept, _topic in self._concepts}
         self._concept_tokens = max((len(c[-1].split()) if c[0] == "kw" else 4
-                                    for c in self._concepts), default=1)
+                                    for c in self._known_concepts), default=1)
         # Sister organisations: entries sharing a multi-word name ("Red Cross" for the
         # Croix-Rouge and the Rode Kruis), so that the one covering the place can answer.
         self._name_groups = {k: v for k, v in name_groups.items() if 1 < len(v) <= 20}
@@ -288,7 +291,7 @@ class DirectoryIndex:
                 if any(i in skip for i in range(start, start + size)):
                     continue
                 concept = self._concept(" ".join(words[start:start + size]))
-                if concept in self._concepts:
+                if concept in self._known_concepts:
                     found.add(concept)
         return frozenset(found)
 
@@ -525,11 +528,10 @@ class DirectoryIndex:
         topic = query.topic
         found = self._covering(code, wanted, lambda area: self._by_topic_area.get((topic, area), ()))
         carriers = self._carriers(query)
-        seen = {idx for _rank, idx in found}
-        for idx in carriers - seen:
-            rank = self._rank_for(idx, code)
-            if rank is not None:
-                found.append((rank, idx))
+        if carriers:
+            seen = {idx for _rank, idx in found}
+            found.extend(item for item in self._carrier_ranks(carriers, topic, code)
+                         if item[1] not in seen)
         for rank, idx in found:
             # Contract rule 2: entries carrying the query's specific service word first.
             specific = idx in carriers
@@ -544,11 +546,26 @@ class DirectoryIndex:
         """Entries of the query's topic that carry one of its specific service words."""
         if not query.concepts or not query.topic:
             return frozenset()
-        found: set[int] = set()
-        for concept in query.concepts:
-            found.update(i for i in self._concepts.get(concept, ())
-                         if query.topic in self.entries[i].topics)
-        return frozenset(found)
+        postings = [self._concepts.get((c, query.topic), frozenset()) for c in query.concepts]
+        return frozenset().union(*postings) if len(postings) > 1 else postings[0]
+
+    def _carrier_ranks(self, carriers: frozenset[int], topic: str, code: str):
+        """(rank, entry) of the carriers covering `code`, walking whichever is shorter: the
+        topic's postings of the areas containing the place, or the carriers."""
+        areas = self.gazetteer.containing(code)
+        lists = [(rank, self._by_topic_area.get((topic, area), ())) for area, rank in areas]
+        if sum(len(postings) for _rank, postings in lists) <= len(carriers):
+            seen: set[int] = set()
+            for rank, postings in lists:
+                for idx in postings:
+                    if idx in carriers and idx not in seen and not self._excluded(idx, code):
+                        seen.add(idx)
+                        yield rank, idx
+            return
+        for idx in carriers:
+            rank = self._rank_for(idx, code)
+            if rank is not None:
+                yield rank, idx
 
     def _rank_for(self, idx: int, code: str) -> int | None:
         if self._excluded(idx, code):
