@@ -27,6 +27,7 @@ MIN_PLACE_TYPO_LENGTH = 4   # place names of 4-6 letters take one edit, longer o
 MIN_ORG_SCORE = 0.5         # share of an organisation name's distinctive words the query holds
 POSTING_CAP = 500           # a word in more names than this does not find organisations alone
 MAX_ORGANISATIONS = 50      # organisations ranked per query (the best-matching ones)
+MAX_SISTER_SOURCES = 3      # best-matching organisations whose sisters are looked up
 _UPPER_RUN = re.compile(r"[A-ZÀ-ÖØ-ÞА-ЯІЇЄҐ]{2,}")
 
 
@@ -122,26 +123,24 @@ class DirectoryIndex:
         name_postings: dict[str, list[int]] = defaultdict(list)
         directory_words: set[str] = set()
         self._label_parts = _label_parts(vocabulary)
+        # (specific service concept, topic, area) → entries: carriers are found like the
+        # other entries, by the areas containing the place, most local first.
         concept_postings: dict[tuple, list[int]] = defaultdict(list)
-        name_groups: dict[str, list[int]] = defaultdict(list)
+        interned: dict[tuple, tuple] = {}
+        self._entry_concept_list: list[tuple] = []
         for idx, entry in enumerate(self.entries):
             self._index_entry(idx, entry, name_postings, directory_words)
-            for concept in self._entry_concepts(entry):
+            concepts = tuple(interned.setdefault(c, c) for c in self._entry_concepts(entry))
+            self._entry_concept_list.append(concepts)
+            for concept in concepts:
                 for topic in entry.topics:
-                    concept_postings[(concept, topic)].append(idx)
-            for name in self._names(entry):
-                key = phrase(name)
-                if len(key.split()) >= 2:
-                    name_groups[key].append(idx)
+                    for code in self._includes[idx]:
+                        concept_postings[(concept, topic, code)].append(idx)
         self._name_postings = {word: array("i", ids) for word, ids in name_postings.items()}
-        # (specific service concept, topic) → the entries of that topic carrying it
-        self._concepts = {key: frozenset(ids) for key, ids in concept_postings.items()}
-        self._known_concepts = {concept for concept, _topic in self._concepts}
+        self._concepts = {key: array("i", ids) for key, ids in concept_postings.items()}
+        self._known_concepts = set(interned)
         self._concept_tokens = max((len(c[-1].split()) if c[0] == "kw" else 4
                                     for c in self._known_concepts), default=1)
-        # Sister organisations: entries sharing a multi-word name ("Red Cross" for the
-        # Croix-Rouge and the Rode Kruis), so that the one covering the place can answer.
-        self._name_groups = {k: v for k, v in name_groups.items() if 1 < len(v) <= 20}
         self._named_entries = max(1, len(self.entries))
         self._static = _static_spelling(gazetteer, vocabulary)
         self._known = self._static.known | directory_words
@@ -527,11 +526,14 @@ class DirectoryIndex:
     def _topic_place(self, query: ParsedQuery, code: str, wanted: int):
         topic = query.topic
         found = self._covering(code, wanted, lambda area: self._by_topic_area.get((topic, area), ()))
-        carriers = self._carriers(query)
-        if carriers:
+        carriers: set[int] = set()
+        if query.concepts:
+            concepts = query.concepts
+            carried = self._covering(code, wanted, lambda area: [
+                i for c in concepts for i in self._concepts.get((c, topic, area), ())])
+            carriers = {idx for _rank, idx in carried}
             seen = {idx for _rank, idx in found}
-            found.extend(item for item in self._carrier_ranks(carriers, topic, code)
-                         if item[1] not in seen)
+            found.extend(item for item in carried if item[1] not in seen)
         for rank, idx in found:
             # Contract rule 2: entries carrying the query's specific service word first.
             specific = idx in carriers
@@ -542,39 +544,10 @@ class DirectoryIndex:
             yield key, SearchResult(self.entries[idx], round(score, 3), "topic_place",
                                     RANK_LEVEL[rank], code)
 
-    def _carriers(self, query: ParsedQuery) -> frozenset[int]:
-        """Entries of the query's topic that carry one of its specific service words."""
-        if not query.concepts or not query.topic:
-            return frozenset()
-        postings = [self._concepts.get((c, query.topic), frozenset()) for c in query.concepts]
-        return frozenset().union(*postings) if len(postings) > 1 else postings[0]
-
-    def _carrier_ranks(self, carriers: frozenset[int], topic: str, code: str):
-        """(rank, entry) of the carriers covering `code`, walking whichever is shorter: the
-        topic's postings of the areas containing the place, or the carriers."""
-        areas = self.gazetteer.containing(code)
-        lists = [(rank, self._by_topic_area.get((topic, area), ())) for area, rank in areas]
-        if sum(len(postings) for _rank, postings in lists) <= len(carriers):
-            seen: set[int] = set()
-            for rank, postings in lists:
-                for idx in postings:
-                    if idx in carriers and idx not in seen and not self._excluded(idx, code):
-                        seen.add(idx)
-                        yield rank, idx
-            return
-        for idx in carriers:
-            rank = self._rank_for(idx, code)
-            if rank is not None:
-                yield rank, idx
-
-    def _rank_for(self, idx: int, code: str) -> int | None:
-        if self._excluded(idx, code):
-            return None
-        includes = self._includes[idx]
-        for area, rank in self.gazetteer.containing(code):
-            if area in includes:
-                return rank
-        return None
+    def _carries(self, idx: int, query: ParsedQuery) -> bool:
+        """Whether the entry carries one of the query's specific service words."""
+        return bool(query.concepts) and any(c in query.concepts
+                                             for c in self._entry_concept_list[idx])
 
     def _place_only(self, query: ParsedQuery, code: str, wanted: int):
         found = self._covering(code, wanted, lambda area: self._by_area.get(area, ()))
@@ -590,11 +563,10 @@ class DirectoryIndex:
 
     def _topic_only(self, query: ParsedQuery, wanted: int) -> list[SearchResult]:
         widths = self._by_topic_width.get(query.topic, {})
-        carriers = self._carriers(query)
         ranked: list[tuple[tuple, int, int]] = []
         for width in sorted(widths, reverse=True):
             for idx in widths[width]:
-                key = (-width, idx not in carriers, self._language_rank(idx, query),
+                key = (-width, not self._carries(idx, query), self._language_rank(idx, query),
                        -self._text_score(idx, query), idx)
                 ranked.append((key, width, idx))
             if len(ranked) >= wanted:
@@ -622,16 +594,32 @@ class DirectoryIndex:
         (another entry sharing a multi-word name, here "Red Cross") does — both answer, the
         one covering the place first."""
         found = dict(query.organisations)
-        if not query.place:
+        if not query.place or any(self._level_for_place(idx, query)[0] is not None
+                                  for idx in found):
             return found
-        for idx, score in query.organisations.items():
-            if self._level_for_place(idx, query)[0] is not None:
-                continue
+        best = heapq.nlargest(MAX_SISTER_SOURCES, found.items(), key=lambda kv: (kv[1], -kv[0]))
+        for idx, score in best:
             for name in self._names(self.entries[idx]):
-                for sister in self._name_groups.get(phrase(name), ()):
+                for sister in self._sharing_name(name):
                     if sister not in found and self._level_for_place(sister, query)[0] is not None:
                         found[sister] = score
         return found
+
+    def _sharing_name(self, name: str) -> list[int]:
+        """Entries that also carry this multi-word name, found through the postings of its
+        rarest word (looked up only when an organisation named misses the place)."""
+        words = [w for w in tokens(name) if w not in self.vocabulary.stopwords]
+        if len(words) < 2:
+            return []
+        postings = [self._name_postings.get(w) for w in words]
+        if any(p is None for p in postings):
+            return []
+        rarest = min(postings, key=len)
+        if len(rarest) > MAX_ORGANISATIONS:
+            return []
+        key = phrase(name)
+        return [i for i in rarest
+                if any(phrase(n) == key for n in self._names(self.entries[i]))]
 
     def _level_for_place(self, idx: int, query: ParsedQuery) -> tuple[int | None, str | None]:
         if not query.place:
