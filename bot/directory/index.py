@@ -123,22 +123,18 @@ class DirectoryIndex:
         name_postings: dict[str, list[int]] = defaultdict(list)
         directory_words: set[str] = set()
         self._label_parts = _label_parts(vocabulary)
-        # (specific service concept, topic, area) → entries: carriers are found like the
-        # other entries, by the areas containing the place, most local first.
-        concept_postings: dict[tuple, list[int]] = defaultdict(list)
-        interned: dict[tuple, tuple] = {}
+        # Per entry, the specific service concepts it carries (contract rule 2), shared
+        # between entries: few distinct ones exist.
+        concepts_seen: dict[tuple, tuple] = {}
+        concept_sets: dict[tuple, tuple] = {}
         self._entry_concept_list: list[tuple] = []
         for idx, entry in enumerate(self.entries):
             self._index_entry(idx, entry, name_postings, directory_words)
-            concepts = tuple(interned.setdefault(c, c) for c in self._entry_concepts(entry))
-            self._entry_concept_list.append(concepts)
-            for concept in concepts:
-                for topic in entry.topics:
-                    for code in self._includes[idx]:
-                        concept_postings[(concept, topic, code)].append(idx)
+            carried = tuple(sorted(concepts_seen.setdefault(c, c)
+                                   for c in self._entry_concepts(entry)))
+            self._entry_concept_list.append(concept_sets.setdefault(carried, carried))
         self._name_postings = {word: array("i", ids) for word, ids in name_postings.items()}
-        self._concepts = {key: array("i", ids) for key, ids in concept_postings.items()}
-        self._known_concepts = set(interned)
+        self._known_concepts = set(concepts_seen)
         self._concept_tokens = max((len(c[-1].split()) if c[0] == "kw" else 4
                                     for c in self._known_concepts), default=1)
         self._named_entries = max(1, len(self.entries))
@@ -528,9 +524,9 @@ class DirectoryIndex:
         found = self._covering(code, wanted, lambda area: self._by_topic_area.get((topic, area), ()))
         carriers: set[int] = set()
         if query.concepts:
-            concepts = query.concepts
+            # The carriers among the topic's entries covering the place, most local first.
             carried = self._covering(code, wanted, lambda area: [
-                i for c in concepts for i in self._concepts.get((c, topic, area), ())])
+                i for i in self._by_topic_area.get((topic, area), ()) if self._carries(i, query)])
             carriers = {idx for _rank, idx in carried}
             seen = {idx for _rank, idx in found}
             found.extend(item for item in carried if item[1] not in seen)
