@@ -262,7 +262,7 @@ class Gazetteer:
         return PlaceReading(tuple(sorted(codes)), best)
 
     # ---- Cyrillic place names --------------------------------------------------------------
-    def cyrillic_place(self, words: list[str]) -> str | None:
+    def cyrillic_place(self, words: list[str], approximate: bool = True) -> str | None:
         """Folded Cyrillic words ("брюсселі", "сінт ніклас") → the gazetteer name they sound
         like ("brussel", "sint niklaas"), or None. Case endings are tried off; a small edit
         distance on the sound key is allowed (none up to 3 letters, 1 up to 6, 2 up to 11,
@@ -277,7 +277,7 @@ class Gazetteer:
         for key in keys:
             if key in sounds:
                 return self._best_name(sounds[key])
-        for key in keys:
+        for key in keys if approximate else ():
             allowed = 0 if len(key) <= 3 else 1 if len(key) <= 6 else 2 if len(key) <= 11 else 3
             if allowed:
                 found = process.extractOne(key, self._sound_list, scorer=Levenshtein.distance,

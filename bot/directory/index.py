@@ -24,6 +24,8 @@ from bot.directory.vocabulary import TopicTerm, Vocabulary
 RANK_LEVEL = {0: "municipality", 1: "arrondissement", 2: "province", 3: "region", 4: "country"}
 MIN_FUZZY_LENGTH = 5        # shorter words are never "corrected" into vocabulary words
 MIN_PLACE_TYPO_LENGTH = 4   # place names of 4-6 letters take one edit, longer ones two
+MAX_TYPO_LENGTH = 40        # longer "words" are no place or topic: not worth correcting
+MAX_SOUND_SEARCHES = 12     # Cyrillic words looked up by approximate sound, per query
 MIN_ORG_SCORE = 0.5         # share of an organisation name's distinctive words the query holds
 POSTING_CAP = 500           # a word in more names than this does not find organisations alone
 MAX_ORGANISATIONS = 50      # organisations ranked per query (the best-matching ones)
@@ -233,7 +235,7 @@ class DirectoryIndex:
         corrections: dict[str, str] = {}
         fuzzy_positions: set[int] = set()
         for i, word in enumerate(words):
-            if len(word) >= MIN_PLACE_TYPO_LENGTH and not word.isdecimal() \
+            if MIN_PLACE_TYPO_LENGTH <= len(word) <= MAX_TYPO_LENGTH and not word.isdecimal() \
                     and word not in self._known:
                 fix = self._correct(word)
                 if fix:
@@ -301,6 +303,7 @@ class DirectoryIndex:
         vocab = self.vocabulary
         return any(i not in placed and not w.isdecimal() and len(w) > 1
                    and w not in vocab.stopwords and w not in vocab.generic
+                   and self.gazetteer.lookup(w) is None  # the place said twice ("Льєж Liège")
                    for i, w in enumerate(words))
 
     def _spans(self, words: list[str], fuzzy_positions: set[int]) -> list[Span]:
@@ -367,13 +370,15 @@ class DirectoryIndex:
             return words
         out: list[str] = []
         i = 0
+        budget = MAX_SOUND_SEARCHES  # a long message of unknown words costs a bounded time
         while i < len(words):
             for size in range(min(3, len(words) - i), 0, -1):
                 part = words[i:i + size]
                 if self._names_something(part[0]) or self._names_something(part[-1]) \
-                        or not all(is_cyrillic(w) for w in part):
+                        or not all(is_cyrillic(w) and len(w) <= MAX_TYPO_LENGTH for w in part):
                     continue
-                name = self.gazetteer.cyrillic_place(part)
+                budget -= 1
+                name = self.gazetteer.cyrillic_place(part, approximate=budget >= 0)
                 if name:
                     out.extend(name.split())
                     i += size

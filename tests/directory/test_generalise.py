@@ -253,3 +253,16 @@ def test_place_with_words_that_name_no_service(sample_index):
     for query in ("frieten Brussel", "horaires de la piscine à Namur", "Kinoprogramm Eupen"):
         outcome = sample_index.search(query, limit=3)
         assert outcome.not_a_directory_question and not outcome.results, query
+
+
+# ---- whatever a user sends -----------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    " ".join("жбщ" * (i % 3 + 1) + "ель" for i in range(400))[:4000],  # Cyrillic gibberish
+    "ж" * 4000, "a" * 4000, "🙂 👍 ???", "Льєж Liège 4000",
+])
+def test_odd_messages_are_answered_in_bounded_time(sample_index, text):
+    import time
+    start = time.thread_time()
+    outcome = sample_index.search(text, limit=3)
+    assert time.thread_time() - start < 2.0  # the sound search is capped per message
+    assert isinstance(outcome.results, list)
