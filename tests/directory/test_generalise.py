@@ -6,6 +6,7 @@ tests run over all 565 municipalities."""
 from __future__ import annotations
 
 import csv
+import time
 
 import pytest
 
@@ -261,7 +262,6 @@ def test_place_with_words_that_name_no_service(sample_index):
     "ж" * 4000, "a" * 4000, "🙂 👍 ???", "Льєж Liège 4000",
 ])
 def test_odd_messages_are_answered_in_bounded_time(sample_index, text):
-    import time
     start = time.thread_time()
     outcome = sample_index.search(text, limit=3)
     assert time.thread_time() - start < 2.0  # the sound search is capped per message
