@@ -183,9 +183,13 @@ class DirectoryIndex:
         """A phrase's meaning as a specific service (contract rule 2), or None when it names
         the broad topic itself (the first part of a topic label: "housing", "logement") or
         the asker's situation ("temporary protection"). The later parts of a topic label are
-        one concept in every language ("leefloon" = "revenu d'intégration")."""
+        one concept in every language ("leefloon" = "revenu d'intégration"), and so are the
+        translations listed in `service_words.csv` ("train" = "trein" = "потяг")."""
         if not key or key in self.vocabulary.context or key in self.vocabulary.stopwords:
             return None
+        service = self.vocabulary.service_words.get(key)
+        if service is not None:
+            return ("service", service)
         part = self._label_parts.get(key)
         if part is not None:
             return ("label", *part) if part[1] > 0 else None
@@ -195,8 +199,9 @@ class DirectoryIndex:
         found = set()
         for keyword in entry.keywords:
             key = phrase(keyword)
-            if _looks_like_a_name(keyword) or self.gazetteer.lookup(key) is not None:
-                continue  # names answer by contract rule 1, places by coverage
+            if key not in self.vocabulary.service_words and (
+                    _looks_like_a_name(keyword) or self.gazetteer.lookup(key) is not None):
+                continue  # names answer by contract rule 1, places by coverage ("FLE" is a service)
             concept = self._concept(key)
             if concept is not None:
                 found.add(concept)

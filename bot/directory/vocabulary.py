@@ -34,6 +34,9 @@ class Vocabulary:
     # Phrases that describe the asker's situation, not a service ("temporary protection"):
     # they may name a topic but never count as a specific service word (contract rule 2).
     context: set[str] = field(default_factory=set)
+    # Specific services named the same in every language ("train" = "trein" = "потяг"):
+    # phrase → concept, so that an entry's keyword in one language matches a query in another.
+    service_words: dict[str, str] = field(default_factory=dict)
     max_phrase_tokens: int = 1
 
     @classmethod
@@ -49,6 +52,9 @@ class Vocabulary:
         for code, labels in vocab.labels.items():
             for lang, label in labels.items():
                 vocab.add(label, TopicTerm(code, lang, 1.0))
+        service_file = data_dir / "vocabulary" / "service_words.csv"
+        for row in _read(service_file) if service_file.exists() else ():
+            vocab.service_words[phrase(row["term"])] = row["concept"]
         for row in _read(data_dir / "vocabulary" / "stopwords.csv"):
             key = phrase(row["word"])
             if row["kind"] == "context":

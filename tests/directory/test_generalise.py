@@ -249,6 +249,16 @@ def test_specific_service_word_first(sample_index, query, first):
     assert _ids(sample_index, query)[0] == first
 
 
+@pytest.mark.parametrize("query, first", [
+    ("квиток на потяг Льєж", "be-sncb"),          # the SNCB's keywords are train/trein/Zug
+    ("social housing Charleroi", "wal-swl"),      # the SWL's are "logement social"…
+    ("Krankenkasse Namur", "be-inami"),
+    ("Französischkurs Mons", "wal-cimb"),         # "FLE" is a service word, not a name
+])
+def test_specific_service_words_match_across_languages(sample_index, query, first):
+    assert _ids(sample_index, query)[0] == first
+
+
 # ---- contract rule 5 -----------------------------------------------------------------------
 def test_place_with_words_that_name_no_service(sample_index):
     for query in ("frieten Brussel", "horaires de la piscine à Namur", "Kinoprogramm Eupen"):
