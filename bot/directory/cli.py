@@ -149,6 +149,7 @@ def as_json(outcome, service) -> dict:
         "place": [{"code": c, "name": gaz.label(c, parsed.language or "en")}
                   for c in outcome.readings],
         "ambiguous": outcome.ambiguous,
+        "not_a_directory_question": outcome.not_a_directory_question,
         "results": [{
             "id": r.entry.id,
             "organisation": r.entry.organisation,
@@ -173,7 +174,10 @@ def as_text(outcome, service) -> str:
         names = " / ".join(f"{service.gazetteer.label(c, parsed.language or 'en')} ({c})"
                            for c in outcome.readings)
         lines.append(f"{parsed.place_words!r} is ambiguous: {names}; best entries of each reading")
-    if not outcome.results:
+    if outcome.not_a_directory_question:
+        lines.append(f"{parsed.text!r} is not a question for the directory (no topic, service "
+                     "or organisation named)")
+    elif not outcome.results:
         lines.append(f"no result for {parsed.text!r}: name a topic and a place, "
                      "e.g. \"housing Liège\" or \"leefloon 9000\"")
     for number, result in enumerate(outcome.results, start=1):

@@ -12,7 +12,11 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.directory.text import phrase, tokens, umlaut_variant
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from bot.directory.text import is_cyrillic, phrase, tokens, umlaut_variant
+from bot.directory.translit import UK_ENDINGS, cyrillic_key, sound_keys
 
 # Rank of an area level: the most local first. Community and region rank the same.
 LEVEL_RANK = {"municipality": 0, "arrondissement": 1, "province": 2, "region": 3,
@@ -73,6 +77,9 @@ class Gazetteer:
     postal_codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     max_name_tokens: int = 1
     _containing: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict, repr=False)
+    _sounds: dict[str, list[str]] | None = field(default=None, repr=False)
+    _name_langs: dict[str, set[str | None]] = field(default_factory=dict, repr=False)
+    _sound_list: list[str] = field(default_factory=list, repr=False)
 
     # ---- loading -------------------------------------------------------------------------
     @classmethod
@@ -130,7 +137,7 @@ class Gazetteer:
         for row in munis:
             for lang in ("fr", "nl", "de", "en"):
                 if row[f"name_{lang}"]:
-                    self._add_name(row[f"name_{lang}"], row["nis_code"], MUNICIPALITY_NAME)
+                    self._add_name(row[f"name_{lang}"], row["nis_code"], MUNICIPALITY_NAME, lang)
             for merged in filter(None, (row["merged_2025_from"] or "").split(";")):
                 old_code, _, old_name = merged.strip().partition(" ")
                 if old_code != row["nis_code"]:
@@ -140,18 +147,22 @@ class Gazetteer:
                 name = row[f"name_{lang}"]
                 if not name:
                     continue
-                self._add_name(name, row["code"], AREA_NAME)
+                self._add_name(name, row["code"], AREA_NAME, lang)
                 lowered = name.lower()
                 for prefix in _AREA_PREFIXES:
                     if lowered.startswith(prefix) and row["level"] == "province":
-                        self._add_name(name[len(prefix):], row["code"], AREA_NAME)
+                        self._add_name(name[len(prefix):], row["code"], AREA_NAME, lang)
+        # The language a locality's own name is written in: that of its municipality.
+        local_lang = {row["nis_code"]: "de" if row["community"] == "German-speaking" else
+                      {"VLG": "nl", "WAL": "fr"}.get(row["region"]) for row in munis}
         for row in _read(data_dir / "geo" / "be_postal_codes.csv"):
             codes = tuple(sorted(filter(None, row["statbel_municipality_nis"].split(";"))))
             known = self.postal_codes.get(row["postal_code"], ())
             self.postal_codes[row["postal_code"]] = tuple(sorted(set(known) | set(codes)))
-            for name in (row["locality_name"], row["locality_name_fr"]):
+            for name, lang in ((row["locality_name"], local_lang.get(row["municipality_nis"])),
+                               (row["locality_name_fr"], "fr")):
                 if name:
-                    self._add_name(name, row["municipality_nis"], LOCALITY_NAME)
+                    self._add_name(name, row["municipality_nis"], LOCALITY_NAME, lang)
                     self._add_short_name(name, row["municipality_nis"])
         for row in _read(data_dir / "vocabulary" / "exonyms.csv"):
             code = self.canonical(row["code"])
@@ -159,9 +170,11 @@ class Gazetteer:
                 raise ValueError(f"exonyms.csv: unknown area code {row['code']!r}")
             level = self.areas[code].level
             self._add_name(row["name"], code,
-                           MUNICIPALITY_NAME if level == "municipality" else AREA_NAME)
+                           MUNICIPALITY_NAME if level == "municipality" else AREA_NAME,
+                           row["lang"])
+        self._sound_index()
 
-    def _add_name(self, name: str, code: str, priority: int) -> None:
+    def _add_name(self, name: str, code: str, priority: int, lang: str | None = None) -> None:
         variants = {name, umlaut_variant(name) or name}
         for variant in list(variants):
             words = variant.split()
@@ -174,6 +187,8 @@ class Gazetteer:
             if not key:
                 continue
             self.names.setdefault(key, {}).setdefault(priority, set()).add(code)
+            self._name_langs.setdefault(key, set()).add(lang if lang in {"fr", "nl", "de"}
+                                                        else None)
             self.max_name_tokens = max(self.max_name_tokens, len(key.split()))
 
     def _add_short_name(self, name: str, code: str) -> None:
@@ -237,7 +252,57 @@ class Gazetteer:
         if not by_priority:
             return None
         best = min(by_priority)
-        return PlaceReading(tuple(sorted(by_priority[best])), best)
+        codes = set(by_priority[best])
+        if best == MUNICIPALITY_NAME:
+            # "Limburg": the municipality (Limbourg, province of Liège) or the province that
+            # does not contain it — both readings. "Namur" the city lies in Namur province.
+            for other in by_priority.get(AREA_NAME, ()):
+                if all(code not in self.areas[other].municipalities for code in codes):
+                    codes.add(other)
+        return PlaceReading(tuple(sorted(codes)), best)
+
+    # ---- Cyrillic place names --------------------------------------------------------------
+    def cyrillic_place(self, words: list[str], approximate: bool = True) -> str | None:
+        """Folded Cyrillic words ("брюсселі", "сінт ніклас") → the gazetteer name they sound
+        like ("brussel", "sint niklaas"), or None. Case endings are tried off; a small edit
+        distance on the sound key is allowed (none up to 3 letters, 1 up to 6, 2 up to 11,
+        3 for the long compound names)."""
+        if not words or not all(is_cyrillic(w) for w in words):
+            return None
+        joined = "".join(words)
+        forms = [joined] + [joined[:-len(e)] for e in UK_ENDINGS
+                            if joined.endswith(e) and len(joined) - len(e) >= 3]
+        keys = list(dict.fromkeys(cyrillic_key(f) for f in forms))
+        sounds = self._sound_index()
+        for key in keys:
+            if key in sounds:
+                return self._best_name(sounds[key])
+        for key in keys if approximate else ():
+            allowed = 0 if len(key) <= 3 else 1 if len(key) <= 6 else 2 if len(key) <= 11 else 3
+            if allowed:
+                found = process.extractOne(key, self._sound_list, scorer=Levenshtein.distance,
+                                           score_cutoff=allowed)
+                if found:
+                    return self._best_name(sounds[found[0]])
+        return None
+
+    def _best_name(self, names: list[str]) -> str:
+        return min(names, key=lambda n: (min(self.names[n]), len(n), n))
+
+    def _sound_index(self) -> dict[str, list[str]]:
+        """Sound key → the Latin names that sound so; built on first use (Cyrillic queries)."""
+        if self._sounds is None:
+            sounds: dict[str, list[str]] = {}
+            for name, by_priority in self.names.items():
+                if min(by_priority) > LOCALITY_NAME or name.isdecimal() or is_cyrillic(name):
+                    continue
+                langs = self._name_langs.get(name) or {None}
+                for key in frozenset().union(*(sound_keys(name, lang) for lang in langs)):
+                    if len(key) >= 2:
+                        sounds.setdefault(key, []).append(name)
+            self._sounds = sounds
+            self._sound_list = sorted(sounds)
+        return self._sounds
 
     def name_tokens(self) -> set[str]:
         return {word for key in self.names for word in key.split()}

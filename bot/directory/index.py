@@ -18,14 +18,18 @@ from rapidfuzz.distance import OSA
 
 from bot.directory.gazetteer import LEVEL_RANK, MUNICIPALITY_NAME, Gazetteer, PlaceReading
 from bot.directory.records import EntryRecord
-from bot.directory.text import deletes, is_cyrillic, tokens
+from bot.directory.text import deletes, is_cyrillic, phrase, tokens
 from bot.directory.vocabulary import TopicTerm, Vocabulary
 
 RANK_LEVEL = {0: "municipality", 1: "arrondissement", 2: "province", 3: "region", 4: "country"}
-MIN_FUZZY_LENGTH = 5        # shorter words are never "corrected"
+MIN_FUZZY_LENGTH = 5        # shorter words are never "corrected" into vocabulary words
+MIN_PLACE_TYPO_LENGTH = 4   # place names of 4-6 letters take one edit, longer ones two
+MAX_TYPO_LENGTH = 40        # longer "words" are no place or topic: not worth correcting
+MAX_SOUND_SEARCHES = 12     # Cyrillic words looked up by approximate sound, per query
 MIN_ORG_SCORE = 0.5         # share of an organisation name's distinctive words the query holds
 POSTING_CAP = 500           # a word in more names than this does not find organisations alone
 MAX_ORGANISATIONS = 50      # organisations ranked per query (the best-matching ones)
+MAX_SISTER_SOURCES = 3      # best-matching organisations whose sisters are looked up
 _UPPER_RUN = re.compile(r"[A-ZÀ-ÖØ-ÞА-ЯІЇЄҐ]{2,}")
 
 
@@ -53,6 +57,11 @@ class ParsedQuery:
     organisations: dict[int, float] = field(default_factory=dict)
     text_tokens: tuple[str, ...] = ()
     corrections: dict[str, str] = field(default_factory=dict)
+    # Specific service words of the query (contract rule 2), as concepts of the index.
+    concepts: frozenset = frozenset()
+    # Contract rule 5: no topic, service or organisation named — the weather, football,
+    # small talk, or a place with words that name nothing the directory holds.
+    not_a_directory_question: bool = False
 
     @property
     def kind(self) -> str:
@@ -83,11 +92,18 @@ class SearchOutcome:
 
     @property
     def ambiguous(self) -> bool:
-        return bool(self.query.place and self.query.place.ambiguous)
+        """A place read two ways is asked back, unless the question is not for the
+        directory anyway ("météo Limburg")."""
+        return bool(self.query.place and self.query.place.ambiguous
+                    and not self.query.not_a_directory_question)
 
     @property
     def readings(self) -> tuple[str, ...]:
         return self.query.place.codes if self.query.place else ()
+
+    @property
+    def not_a_directory_question(self) -> bool:
+        return self.query.not_a_directory_question
 
 
 class DirectoryIndex:
@@ -108,9 +124,21 @@ class DirectoryIndex:
         self._coverage_cache: dict[str, frozenset[str]] = {}
         name_postings: dict[str, list[int]] = defaultdict(list)
         directory_words: set[str] = set()
+        self._label_parts = _label_parts(vocabulary)
+        # Per entry, the specific service concepts it carries (contract rule 2), shared
+        # between entries: few distinct ones exist.
+        concepts_seen: dict[tuple, tuple] = {}
+        concept_sets: dict[tuple, tuple] = {}
+        self._entry_concept_list: list[tuple] = []
         for idx, entry in enumerate(self.entries):
             self._index_entry(idx, entry, name_postings, directory_words)
+            carried = tuple(sorted(concepts_seen.setdefault(c, c)
+                                   for c in self._entry_concepts(entry)))
+            self._entry_concept_list.append(concept_sets.setdefault(carried, carried))
         self._name_postings = {word: array("i", ids) for word, ids in name_postings.items()}
+        self._known_concepts = set(concepts_seen)
+        self._concept_tokens = max((len(c[-1].split()) if c[0] == "kw" else 4
+                                    for c in self._known_concepts), default=1)
         self._named_entries = max(1, len(self.entries))
         self._static = _static_spelling(gazetteer, vocabulary)
         self._known = self._static.known | directory_words
@@ -147,7 +175,37 @@ class DirectoryIndex:
         if entry.acronym:
             names.append(entry.acronym)
         names.extend(k for k in entry.keywords if _looks_like_a_name(k))
-        return list(dict.fromkeys(n for n in names if n))
+        # "Ulysse, service de santé mentale": the part before the comma is the name proper.
+        names.extend(n.split(",", 1)[0] for n in list(names) if "," in n)
+        return list(dict.fromkeys(n.strip() for n in names if n.strip()))
+
+    def _concept(self, key: str) -> tuple | None:
+        """A phrase's meaning as a specific service (contract rule 2), or None when it names
+        the broad topic itself (the first part of a topic label: "housing", "logement") or
+        the asker's situation ("temporary protection"). The later parts of a topic label are
+        one concept in every language ("leefloon" = "revenu d'intégration"), and so are the
+        translations listed in `service_words.csv` ("train" = "trein" = "потяг")."""
+        if not key or key in self.vocabulary.context or key in self.vocabulary.stopwords:
+            return None
+        service = self.vocabulary.service_words.get(key)
+        if service is not None:
+            return ("service", service)
+        part = self._label_parts.get(key)
+        if part is not None:
+            return ("label", *part) if part[1] > 0 else None
+        return ("kw", key)
+
+    def _entry_concepts(self, entry: EntryRecord) -> set[tuple]:
+        found = set()
+        for keyword in entry.keywords:
+            key = phrase(keyword)
+            if key not in self.vocabulary.service_words and (
+                    _looks_like_a_name(keyword) or self.gazetteer.lookup(key) is not None):
+                continue  # names answer by contract rule 1, places by coverage ("FLE" is a service)
+            concept = self._concept(key)
+            if concept is not None:
+                found.add(concept)
+        return found
 
     def _variants(self, idx: int) -> list[tuple[frozenset, frozenset, bool]]:
         """Per name of the entry: its distinctive words, all its words, whether it is a full
@@ -177,11 +235,13 @@ class DirectoryIndex:
 
     # ---- parsing -------------------------------------------------------------------------
     def parse(self, text: str, language: str | None = None) -> ParsedQuery:
-        words = tokens(text)
+        words = self._cyrillic_places(tokens(text))
+        typed = list(words)
         corrections: dict[str, str] = {}
         fuzzy_positions: set[int] = set()
         for i, word in enumerate(words):
-            if len(word) >= MIN_FUZZY_LENGTH and not word.isdecimal() and word not in self._known:
+            if MIN_PLACE_TYPO_LENGTH <= len(word) <= MAX_TYPO_LENGTH and not word.isdecimal() \
+                    and word not in self._known:
                 fix = self._correct(word)
                 if fix:
                     corrections[word] = fix
@@ -196,9 +256,11 @@ class DirectoryIndex:
         weights: dict[str, float] = {}
         last_seen: dict[str, int] = {}
         for span in topic_spans:
+            # The asker's situation ("tijdelijke bescherming") says less than their need.
+            damp = 0.5 if " ".join(words[span.start:span.end]) in self.vocabulary.context else 1.0
             for topic in {t.topic for t in span.topics}:
                 best = max(t.weight for t in span.topics if t.topic == topic)
-                weights[topic] = weights.get(topic, 0.0) + best
+                weights[topic] = weights.get(topic, 0.0) + best * damp
                 last_seen[topic] = span.start
         if weights:
             query.topic = max(weights, key=lambda t: (weights[t], last_seen[t]))
@@ -214,7 +276,40 @@ class DirectoryIndex:
         query.detected_language = self._language(text, words, topic_spans)
         query.language = query.detected_language or language
         query.organisations = self._organisations(words, consumed_by_place | consumed_by_topic)
+        query.concepts = self._query_concepts(words, consumed_by_place)
+        query.not_a_directory_question = self._not_a_question(query, words, consumed_by_place)
+        if place_span is not None and not (query.topic or query.organisations) and any(
+                i in fuzzy_positions and len(typed[i]) < MIN_FUZZY_LENGTH
+                for i in range(place_span.start, place_span.end)):
+            # A short word read as a place only after correction ("laat" → Laar) is no
+            # question on its own: such a guess needs a topic or an organisation beside it.
+            query.not_a_directory_question = True
         return query
+
+    def _query_concepts(self, words: list[str], skip: set[int]) -> frozenset:
+        found = set()
+        for size in range(1, self._concept_tokens + 1):
+            for start in range(0, len(words) - size + 1):
+                if any(i in skip for i in range(start, start + size)):
+                    continue
+                concept = self._concept(" ".join(words[start:start + size]))
+                if concept in self._known_concepts:
+                    found.add(concept)
+        return frozenset(found)
+
+    def _not_a_question(self, query: ParsedQuery, words: list[str], placed: set[int]) -> bool:
+        """Contract rule 5. A place alone asks for its general entries; a place with words
+        that name no topic, service or organisation ("météo Namur") is not a question for
+        the directory, nor is anything without a topic, place or organisation."""
+        if query.topic or query.organisations:
+            return False
+        if not query.place:
+            return bool(words)
+        vocab = self.vocabulary
+        return any(i not in placed and not w.isdecimal() and len(w) > 1
+                   and w not in vocab.stopwords and w not in vocab.generic
+                   and self.gazetteer.lookup(w) is None  # the place said twice ("Льєж Liège")
+                   for i, w in enumerate(words))
 
     def _spans(self, words: list[str], fuzzy_positions: set[int]) -> list[Span]:
         gaz, vocab = self.gazetteer, self.vocabulary
@@ -263,7 +358,7 @@ class DirectoryIndex:
             if len(langs) == 1:
                 votes[next(iter(langs))] += 1.0
         for word in words:
-            langs = self.vocabulary.stopwords.get(word)
+            langs = self.vocabulary.stopwords.get(word) or self.vocabulary.offtopic.get(word)
             if langs and len(langs) == 1:
                 votes[next(iter(langs))] += 0.5
         if not votes:
@@ -273,16 +368,67 @@ class DirectoryIndex:
             return None
         return ranked[0][0]
 
+    def _cyrillic_places(self, words: list[str]) -> list[str]:
+        """Cyrillic words no vocabulary knows that sound like a Belgian place ("Льєжі",
+        "Сінт-Ніклас") are replaced by the gazetteer's name of that place."""
+        if not any(is_cyrillic(w) for w in words):
+            return words
+        out: list[str] = []
+        i = 0
+        budget = MAX_SOUND_SEARCHES  # a long message of unknown words costs a bounded time
+        while i < len(words):
+            for size in range(min(3, len(words) - i), 0, -1):
+                part = words[i:i + size]
+                if self._names_something(part[0]) or self._names_something(part[-1]) \
+                        or not all(is_cyrillic(w) and len(w) <= MAX_TYPO_LENGTH for w in part):
+                    continue
+                budget -= 1
+                name = self.gazetteer.cyrillic_place(part, approximate=budget >= 0)
+                if name:
+                    out.extend(name.split())
+                    i += size
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return out
+
+    def _names_something(self, word: str) -> bool:
+        vocab = self.vocabulary
+        return (word in self._known or word in vocab.offtopic or len(word) < 2
+                or bool(vocab.stem_match(word)) or self.gazetteer.lookup(word) is not None)
+
     def _correct(self, word: str) -> str | None:
+        """The known word one edit away (a place name of 7+ letters: two edits), or None.
+        Words of 4 letters are only corrected into place names."""
         candidates: set[str] = set()
         keys = deletes(word) | {word}
+        places = self._static.place_tokens
         for fixes in (self._static.fixes, self._directory_fixes):
             for key in keys:
                 candidates.update(fixes.get(key, ()))
-            good = sorted(c for c in candidates if OSA.distance(word, c) <= 1)
+            good = sorted((c for c in candidates if OSA.distance(word, c) <= 1
+                           and (len(word) >= MIN_FUZZY_LENGTH or c in places)),
+                          key=lambda c: (places.get(c, 9), c))
             if good:
                 return good[0]
+        if len(word) >= 6:
+            return self._correct_long_place(word)
         return None
+
+    def _correct_long_place(self, word: str) -> str | None:
+        """Two edits into a place name of 7+ letters ("Antwrep", "Lüttig"); the first letter
+        is taken as typed, which keeps the candidates few."""
+        bucket = self._static.long_places.get(word[0], ())
+        best = None
+        for candidate in bucket:
+            if abs(len(candidate) - len(word)) > 2:
+                continue
+            distance = OSA.distance(word, candidate, score_cutoff=2)
+            key = (distance, self._static.place_tokens[candidate], candidate)
+            if distance <= 2 and (best is None or key < best):
+                best = key
+        return best[-1] if best else None
 
     def _organisations(self, words: list[str], consumed: set[int]) -> dict[int, float]:
         stop = self.vocabulary.stopwords
@@ -334,6 +480,8 @@ class DirectoryIndex:
                                    if self._level_for_place(i, query)[0] is not None}
         wanted = limit + offset
         results: list[SearchResult] = []
+        if query.not_a_directory_question:
+            return SearchOutcome(query, [])
         if query.organisations:
             results = self._rank_organisations(query)
         if len(results) < wanted:
@@ -384,17 +532,37 @@ class DirectoryIndex:
     def _topic_place(self, query: ParsedQuery, code: str, wanted: int):
         topic = query.topic
         found = self._covering(code, wanted, lambda area: self._by_topic_area.get((topic, area), ()))
+        carriers: set[int] = set()
+        if query.concepts:
+            # The carriers among the topic's entries covering the place, most local first.
+            carried = self._covering(code, wanted, lambda area: [
+                i for i in self._by_topic_area.get((topic, area), ()) if self._carries(i, query)])
+            carriers = {idx for _rank, idx in carried}
+            seen = {idx for _rank, idx in found}
+            found.extend(item for item in carried if item[1] not in seen)
         for rank, idx in found:
-            key = (rank, self._language_rank(idx, query), -self._text_score(idx, query), idx)
-            score = 0.9 - 0.1 * rank + 0.05 * (key[1] == 0) + 0.05 * min(1.0, -key[2] / 3)
-            yield key, SearchResult(self.entries[idx], round(min(score, 1.0), 3), "topic_place",
+            # Contract rule 2: entries carrying the query's specific service word first.
+            specific = idx in carriers
+            key = (not specific, rank, self._language_rank(idx, query),
+                   -self._text_score(idx, query), idx)
+            score = 0.9 - 0.1 * rank + 0.05 * (key[2] == 0) + 0.05 * min(1.0, -key[3] / 3)
+            score = 0.95 + 0.05 * (1 - rank / 4) if specific else min(score, 0.94)
+            yield key, SearchResult(self.entries[idx], round(score, 3), "topic_place",
                                     RANK_LEVEL[rank], code)
+
+    def _carries(self, idx: int, query: ParsedQuery) -> bool:
+        """Whether the entry carries one of the query's specific service words."""
+        return bool(query.concepts) and any(c in query.concepts
+                                             for c in self._entry_concept_list[idx])
 
     def _place_only(self, query: ParsedQuery, code: str, wanted: int):
         found = self._covering(code, wanted, lambda area: self._by_area.get(area, ()))
+        # A place alone asks for what is local to it: up to its arrondissement, or the
+        # province itself when a province was named ("Limburg", read as the province).
+        local = max(LEVEL_RANK["arrondissement"], self.gazetteer.area(code).rank)
         for rank, idx in found:
-            if rank > LEVEL_RANK["arrondissement"]:
-                continue  # a place alone asks for what is local to it
+            if rank > local:
+                continue
             key = (rank, self._language_rank(idx, query), -self._text_score(idx, query), idx)
             yield key, SearchResult(self.entries[idx], round(0.5 - 0.1 * rank, 3), "place",
                                     RANK_LEVEL[rank], code)
@@ -404,7 +572,8 @@ class DirectoryIndex:
         ranked: list[tuple[tuple, int, int]] = []
         for width in sorted(widths, reverse=True):
             for idx in widths[width]:
-                key = (-width, self._language_rank(idx, query), -self._text_score(idx, query), idx)
+                key = (-width, not self._carries(idx, query), self._language_rank(idx, query),
+                       -self._text_score(idx, query), idx)
                 ranked.append((key, width, idx))
             if len(ranked) >= wanted:
                 break
@@ -414,7 +583,7 @@ class DirectoryIndex:
 
     def _rank_organisations(self, query: ParsedQuery) -> list[SearchResult]:
         ranked = []
-        for idx, org_score in query.organisations.items():
+        for idx, org_score in self._with_sisters(query).items():
             level, place = self._level_for_place(idx, query)
             has_topic = query.topic in self.entries[idx].topics if query.topic else True
             key = (level is None, level if level is not None else 9, not has_topic, -org_score,
@@ -425,6 +594,38 @@ class DirectoryIndex:
                                              place)))
         ranked.sort(key=lambda kr: kr[0])
         return [r for _, r in ranked]
+
+    def _with_sisters(self, query: ParsedQuery) -> dict[int, float]:
+        """"Croix-Rouge Gand": the organisation named does not cover the place, its sister
+        (another entry sharing a multi-word name, here "Red Cross") does — both answer, the
+        one covering the place first."""
+        found = dict(query.organisations)
+        if not query.place or any(self._level_for_place(idx, query)[0] is not None
+                                  for idx in found):
+            return found
+        best = heapq.nlargest(MAX_SISTER_SOURCES, found.items(), key=lambda kv: (kv[1], -kv[0]))
+        for idx, score in best:
+            for name in self._names(self.entries[idx]):
+                for sister in self._sharing_name(name):
+                    if sister not in found and self._level_for_place(sister, query)[0] is not None:
+                        found[sister] = score
+        return found
+
+    def _sharing_name(self, name: str) -> list[int]:
+        """Entries that also carry this multi-word name, found through the postings of its
+        rarest word (looked up only when an organisation named misses the place)."""
+        words = [w for w in tokens(name) if w not in self.vocabulary.stopwords]
+        if len(words) < 2:
+            return []
+        postings = [self._name_postings.get(w) for w in words]
+        if any(p is None for p in postings):
+            return []
+        rarest = min(postings, key=len)
+        if len(rarest) > MAX_ORGANISATIONS:
+            return []
+        key = phrase(name)
+        return [i for i in rarest
+                if any(phrase(n) == key for n in self._names(self.entries[i]))]
 
     def _level_for_place(self, idx: int, query: ParsedQuery) -> tuple[int | None, str | None]:
         if not query.place:
@@ -547,6 +748,13 @@ class DirectoryIndex:
         return len(self.by_id)
 
 
+def _label_parts(vocabulary: Vocabulary) -> dict[str, tuple[str, int]]:
+    cache = vocabulary.__dict__.setdefault("_label_parts_cache", {})
+    if "parts" not in cache:
+        cache["parts"] = vocabulary.label_phrases()
+    return cache["parts"]
+
+
 def _looks_like_a_name(keyword: str) -> bool:
     """"RIZIV", "Kind en Gezin", "Red Cross" name an organisation; "leefloon" does not."""
     if _UPPER_RUN.search(keyword):
@@ -559,6 +767,10 @@ def _looks_like_a_name(keyword: str) -> bool:
 class _StaticSpelling:
     known: set[str]
     fixes: dict[str, list[str]]
+    # word of a place name → how sure a place it names (the gazetteer's priorities: the
+    # words of municipality names first, so that a typo becomes a municipality)
+    place_tokens: dict[str, int] = field(default_factory=dict)
+    long_places: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _static_spelling(gazetteer: Gazetteer, vocabulary: Vocabulary) -> _StaticSpelling:
@@ -569,11 +781,22 @@ def _static_spelling(gazetteer: Gazetteer, vocabulary: Vocabulary) -> _StaticSpe
     found = cache.get(id(gazetteer))
     cached = found[1] if found and found[0] is gazetteer else None
     if cached is None:
-        targets = gazetteer.name_tokens() | vocabulary.words()
-        known = targets | set(vocabulary.stopwords) | vocabulary.generic
-        fixes = _delete_index(w for w in targets if len(w) >= MIN_FUZZY_LENGTH - 1
+        places: dict[str, int] = {}
+        for key, by_priority in gazetteer.names.items():
+            for w in key.split():
+                if not w.isdecimal():
+                    places[w] = min(places.get(w, 9), min(by_priority))
+        targets = set(places) | vocabulary.words()
+        known = (targets | set(vocabulary.stopwords) | vocabulary.generic
+                 | set(vocabulary.offtopic)
+                 | {w for key in vocabulary.context for w in key.split()})
+        fixes = _delete_index(w for w in targets if len(w) >= MIN_PLACE_TYPO_LENGTH
                               and not w.isdecimal())
-        cached = _StaticSpelling(known, fixes)
+        long_places: dict[str, list[str]] = defaultdict(list)
+        for word in sorted(places):
+            if len(word) >= 7:
+                long_places[word[0]].append(word)
+        cached = _StaticSpelling(known, fixes, places, dict(long_places))
         cache[id(gazetteer)] = (gazetteer, cached)
     return cached
 
