@@ -15,7 +15,7 @@ async def test_direct_encrypted_chat_answers_help_with_html_notice(matrix_bot, p
     assert alice.client.rooms[room].encrypted
     assert answer.decrypted, "the bot's answer in an encrypted room must be encrypted"
     assert answer.source["content"]["msgtype"] == "m.notice"
-    assert "What you can do here" in answer.body
+    assert "What you can do now" in answer.body
     assert "<code>" in answer.formatted_body
     assert "!whoami" in answer.body
 

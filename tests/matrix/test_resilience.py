@@ -35,7 +35,7 @@ async def test_restart_answers_messages_sent_while_down_exactly_once(
         await bot.stop()
 
     assert same_device == device, "a restart must keep the same device (and its keys)"
-    assert "What you can do here" in answers[0].body
+    assert "What you can do now" in answers[0].body
     assert "found nothing useful" in answers[1].body
     assert "Your language" in answers[2].body
     assert "Chat identities" in sentinel.body
@@ -79,7 +79,7 @@ async def test_homeserver_outage_backs_off_and_recovers(matrix_bot, people, syna
     answer = await alice.ask(room, matrix_bot.user_id, "/help", timeout=75)
 
     assert 1 <= attempts_while_down <= 15, attempts_while_down
-    assert "What you can do here" in answer.body
+    assert "What you can do now" in answer.body
 
 
 def count_requests(client) -> list:
