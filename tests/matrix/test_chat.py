@@ -10,12 +10,12 @@ async def test_direct_encrypted_chat_answers_help_with_html_notice(matrix_bot, p
     alice = await people("alice")
     room = await alice.direct_chat(matrix_bot.user_id, encrypted=True)
 
-    answer = await alice.ask(room, matrix_bot.user_id, "/help")
+    answer = await alice.ask(room, matrix_bot.user_id, "/help all")
 
     assert alice.client.rooms[room].encrypted
     assert answer.decrypted, "the bot's answer in an encrypted room must be encrypted"
     assert answer.source["content"]["msgtype"] == "m.notice"
-    assert "What you can do now" in answer.body
+    assert "What you can do here" in answer.body
     assert "<code>" in answer.formatted_body
     assert "!whoami" in answer.body
 
