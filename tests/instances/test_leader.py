@@ -50,7 +50,8 @@ async def test_a_standby_takes_over_when_the_leader_dies(bot, tmp_path, database
         async with standby_bot.services.db.engine.connect() as connection:
             await connection.execute(text(
                 "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-                "AND granted AND pid <> pg_backend_pid()"))
+                "AND granted AND pid <> pg_backend_pid() AND database = "
+                "(SELECT oid FROM pg_database WHERE datname = current_database())"))
         await _wait_until(lambda: PollingTransport.running == ["b"])
         assert second.leading and not first.leading
         assert bot.services.transports.get("telegram") is None
