@@ -25,9 +25,11 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from bot.config import Settings
+from bot.db import Database
 from bot.markup import to_html, to_plain
 from bot.messages import Attachment, ChatRef, IncomingMessage, Reply
 from bot.transports.base import Receiver, SendResult
+from bot.transports.matrix_direct import DirectChats, membership_changed_rooms
 
 log = logging.getLogger("coordbot.matrix")
 
@@ -44,6 +46,9 @@ SYNC_FILTER = {"room": {"timeline": {"limit": 100}, "state": {"lazy_load_members
                "presence": {"not_types": ["*"]}}
 LATE_KEY_SECONDS = 120.0
 MAX_UNDECRYPTED = 500
+KEY_ATTEMPTS = 5        # about 4 s in all before a direct message waits for the outbox
+KEY_RETRY_FIRST = 0.25
+OPENING_WAIT = 15.0
 MAX_GAP_PAGES = 10  # beyond 100 + 1000 missed events per room, the oldest are dropped
 _REPLY_FALLBACK = re.compile(r"^(> .*\n)+\n", re.M)
 
@@ -224,7 +229,7 @@ class MatrixTransport:
     platform = "matrix"
 
     def __init__(self, settings: Settings, *, sync_timeout_ms: int = 30_000,
-                 request_timeout: float = 60.0):
+                 request_timeout: float = 60.0, db: Database | None = None):
         from nio import AsyncClient, AsyncClientConfig
 
         self.settings = settings
@@ -251,6 +256,17 @@ class MatrixTransport:
         self._logged_in = False
         self.sync_failures = 0
         self._undecrypted: list[tuple[str, Any, float]] = []
+        # The application's database (direct chats are recorded on people's identities); a
+        # transport built from settings alone opens its own connection pool.
+        self._own_db = db is None
+        self.db = db or Database(settings.effective_database_url)
+        self.direct = DirectChats(self)
+        # Encrypted rooms whose members' devices all hold the current group session.
+        self._keys_ready: set[str] = set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -275,8 +291,11 @@ class MatrixTransport:
                 await self._task
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
+        await self.direct.stop()
         await self.state.save_async()
         await self.client.close()
+        if self._own_db:
+            await self.db.dispose()
 
     async def wait_ready(self, timeout: float = 30.0) -> bool:
         """True once the first sync arrived (rooms known)."""
@@ -390,6 +409,9 @@ class MatrixTransport:
                                      since=self.state.next_batch)
         await self._retry_undecrypted()
         await self._leave_empty_rooms(response)
+        changed = membership_changed_rooms(response)
+        self._keys_ready -= changed
+        self.direct.on_sync(response, changed)
         self.state.next_batch = response.next_batch
         await self.state.save_async()
         await self._encryption_housekeeping()
@@ -433,14 +455,25 @@ class MatrixTransport:
             log.info("matrix room joined", extra={"fields": {"room": room_id}})
 
     async def _leave_empty_rooms(self, response) -> None:
-        for room_id in response.rooms.join:
+        for room_id, info in response.rooms.join.items():
             room = self.client.rooms.get(room_id)
-            if room is not None and room.joined_count <= 1 and room.invited_count == 0:
+            # Only after someone left or declined: a room the bot is creating is also "empty"
+            # for a moment, before its invitation is written.
+            if room is not None and room.joined_count <= 1 and room.invited_count == 0 \
+                    and self._someone_left(info) and await self.direct.person_left(room_id):
                 log.info("matrix empty room left", extra={"fields": {"room": room_id}})
+                await self.direct.person_gone(room_id)
                 await self.client.room_leave(room_id)
                 await self.client.room_forget(room_id)  # nio keeps left rooms otherwise
                 self.state.direct_rooms.discard(room_id)
                 self.state.open_choice.pop(room_id, None)
+
+    def _someone_left(self, info) -> bool:
+        from nio import RoomMemberEvent
+
+        return any(isinstance(e, RoomMemberEvent) and e.state_key != self.user_id
+                   and e.membership in {"leave", "ban"}
+                   for e in [*info.state, *info.timeline.events])
 
     def is_direct(self, room) -> bool:
         return room.room_id in self.state.direct_rooms or room.member_count <= 2
@@ -662,6 +695,8 @@ class MatrixTransport:
         if not self._ready.is_set() and not await self.wait_ready(timeout=10):
             # Not connected yet (homeserver down at start-up): the outbox tries again later.
             return SendResult(False, error="not connected to the Matrix homeserver yet")
+        if room_id in self.direct.opening:
+            await self._opened_room(room_id)
         room = self.client.rooms.get(room_id)
         if room is None:
             return SendResult(False, error="the bot is not in this Matrix room", permanent=True)
@@ -682,6 +717,13 @@ class MatrixTransport:
         except _SendFailed as failure:
             return SendResult(False, error=failure.reason, permanent=failure.permanent)
         return SendResult(True, message_id=first_id)
+
+    async def _opened_room(self, room_id: str, timeout: float = OPENING_WAIT) -> None:
+        """A direct chat the bot just created appears, with its invitation, in a later sync:
+        encrypting before that would leave the person out."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while room_id in self.direct.opening and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
 
     def _transaction_base(self, idempotency_key: str | None) -> str:
         if idempotency_key:
@@ -724,9 +766,11 @@ class MatrixTransport:
     async def _send_event(self, room, event_type: str, content: dict, tx_id: str) -> str:
         from nio import RoomSendResponse
 
-        if room.encrypted:
-            await self._know_devices(room)
-            self._apply_trust_policy(room)
+        if room.encrypted and not await self._prepare_encryption(room) \
+                and self.is_direct(room):
+            # The person's device keys are not known yet (invited, never logged in with
+            # encryption): a message now would be unreadable for them; the outbox retries.
+            raise _SendFailed("waiting for the person's device keys")
 
         async def attempt():
             return await self.client.room_send(room.room_id, event_type, content, tx_id=tx_id,
@@ -739,21 +783,72 @@ class MatrixTransport:
         raise _SendFailed(f"{code}: {getattr(response, 'message', '')}"[:300],
                           permanent=code in {"M_FORBIDDEN", "M_NOT_FOUND"})
 
-    async def _know_devices(self, room) -> None:
-        """Members whose devices the bot has not fetched yet (they just joined) would not get
-        the room key: fetch them before encrypting."""
+    async def _prepare_encryption(self, room) -> bool:
+        """Before the first encrypted send into a room and after its membership or a member's
+        devices changed: fetch the device list of every joined *and invited* member, apply
+        the trust policy and share the group session. A member device that did not get the
+        session (keys not published yet, no one-time key) is retried a few times, with a
+        fresh session, rather than sending something it cannot read. True when all have it."""
         client = self.client
         if client.olm is None:
-            return
-        unknown = {user for user in room.users
-                   if not list(client.device_store.active_user_devices(user))}
-        if unknown:
-            client.olm.users_for_key_query.update(unknown)
-        if client.should_query_keys:
+            return True
+        room_id = room.room_id
+        if room_id in self._keys_ready and not client.should_query_keys \
+                and not client.olm.should_share_group_session(room_id):
+            return True  # the usual case: nothing changed since the last message
+        for attempt in range(KEY_ATTEMPTS):
+            members = set(room.users)
+            if attempt == 0 and room_id not in self._keys_ready:
+                client.olm.users_for_key_query.update(members)
+            else:
+                client.olm.users_for_key_query.update(
+                    u for u in members if u not in client.olm.tracked_users
+                    or not list(client.device_store.active_user_devices(u)))
             try:
-                await client.keys_query()
-            except Exception:  # noqa: BLE001 - the send itself reports the network problem
-                pass
+                if client.should_query_keys:
+                    await client.keys_query()
+                self._apply_trust_policy(room)
+                await self._share_session(room_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - network trouble: the send itself reports it
+                log.debug("matrix key preparation failed", exc_info=True)
+            missing = self._without_session(room)
+            if not missing:
+                self._keys_ready.add(room_id)
+                return True
+            if attempt + 1 < KEY_ATTEMPTS:
+                # A new session next time, shared with everyone including the late devices.
+                client.invalidate_outbound_session(room_id)
+                await asyncio.sleep(KEY_RETRY_FIRST * 2 ** attempt)
+        log.warning("matrix room members without keys", extra={"fields": {
+            "room": room_id, "members": len(missing)}})
+        return False
+
+    async def _share_session(self, room_id: str) -> None:
+        client = self.client
+        waiting = client.sharing_session.get(room_id)
+        if waiting is not None:
+            await waiting.wait()  # another send is sharing it right now
+        if client.olm.should_share_group_session(room_id):
+            await client.share_group_session(room_id, ignore_unverified_devices=True)
+
+    def _without_session(self, room) -> set[str]:
+        """Members with no known device, or with a device (not excluded by the trust policy)
+        that the current group session was not shared with."""
+        client = self.client
+        session = client.olm.outbound_group_sessions.get(room.room_id)
+        reached = (session.users_shared_with | session.users_ignored) if session else set()
+        missing = set()
+        for user in room.users:
+            devices = [d for d in client.device_store.active_user_devices(user)
+                       if d.id != client.device_id]
+            if not devices and user != self.user_id:
+                missing.add(user)
+            elif any((user, d.id) not in reached for d in devices
+                     if not client.olm.is_device_blacklisted(d)):
+                missing.add(user)
+        return missing
 
     def _apply_trust_policy(self, room) -> None:
         """trust_on_first_use: every device seen is trusted (until its keys change);
