@@ -46,10 +46,16 @@ async def bot_sees(bot, room_id: str, user_id: str, timeout: float = 20) -> None
     raise AssertionError(f"the bot never saw {user_id} in {room_id}")
 
 
-async def direct_chat_of(bot, user_id: str) -> str | None:
-    async with bot.services.db.session() as session:
-        return await session.scalar(select(Identity.direct_chat_id).where(
-            Identity.platform == "matrix", Identity.platform_user_id == user_id))
+async def direct_chat_of(bot, user_id: str, *, wait: float = 0) -> str | None:
+    """The person's recorded direct chat; with `wait`, until there is one (bounded)."""
+    deadline = time.monotonic() + wait
+    while True:
+        async with bot.services.db.session() as session:
+            found = await session.scalar(select(Identity.direct_chat_id).where(
+                Identity.platform == "matrix", Identity.platform_user_id == user_id))
+        if found or time.monotonic() >= deadline:
+            return found
+        await asyncio.sleep(0.1)
 
 
 async def invitation(bot, person, timeout: float = 20) -> str:
