@@ -10,7 +10,9 @@ crash is deduplicated by the homeserver.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import copy
 import hashlib
 import io
 import json
@@ -19,6 +21,7 @@ import os
 import random
 import re
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +29,7 @@ from typing import Any, Awaitable, Callable
 
 from bot.config import Settings
 from bot.db import Database
+from bot.i18n import Catalogues, _
 from bot.markup import to_html, to_plain
 from bot.messages import Attachment, ChatRef, IncomingMessage, Reply
 from bot.transports.base import Receiver, SendResult
@@ -44,7 +48,8 @@ NO_REACTIONS = {"❌", "👎", "✖️"}
 # A generous timeline per room so that messages sent while the bot was down all arrive.
 SYNC_FILTER = {"room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": False}},
                "presence": {"not_types": ["*"]}}
-LATE_KEY_SECONDS = 120.0
+UNREADABLE_AFTER = 600.0   # then the person is asked to send the message again
+KEY_REQUEST_EVERY = 60.0   # re-request a missing room key this often meanwhile
 MAX_UNDECRYPTED = 500
 KEY_ATTEMPTS = 5        # about 4 s in all before a direct message waits for the outbox
 KEY_RETRY_FIRST = 0.25
@@ -107,6 +112,9 @@ class MatrixState:
     # room → event id of the bot's latest message with choices
     open_choice: dict[str, str] = field(default_factory=dict)
     sent_events: OrderedDict = field(default_factory=OrderedDict)
+    # event id → {"room", "source", "first_seen", "requested"}: messages waiting for their
+    # room key, kept across restarts (see `MatrixTransport._retry_undecrypted`).
+    undecrypted: OrderedDict = field(default_factory=OrderedDict)
 
     MAX_HANDLED = 5000
     MAX_CHOICES = 1000
@@ -124,13 +132,15 @@ class MatrixState:
         state.choices = OrderedDict(raw.get("choices", []))
         state.open_choice = dict(raw.get("open_choice", {}))
         state.sent_events = OrderedDict((e, True) for e in raw.get("sent_events", []))
+        state.undecrypted = OrderedDict(raw.get("undecrypted", []))
         return state
 
     def dump(self) -> str:
         return json.dumps({
             "next_batch": self.next_batch, "handled": list(self.handled),
             "direct_rooms": sorted(self.direct_rooms), "choices": list(self.choices.items()),
-            "open_choice": self.open_choice, "sent_events": list(self.sent_events)})
+            "open_choice": self.open_choice, "sent_events": list(self.sent_events),
+            "undecrypted": list(self.undecrypted.items())})
 
     def save(self) -> None:
         atomic_write(self.path, self.dump())
@@ -255,7 +265,8 @@ class MatrixTransport:
         self._ready = asyncio.Event()
         self._logged_in = False
         self.sync_failures = 0
-        self._undecrypted: list[tuple[str, Any, float]] = []
+        self.unreadable_after = UNREADABLE_AFTER
+        self._catalogues = None
         # The application's database (direct chats are recorded on people's identities); a
         # transport built from settings alone opens its own connection pool.
         self._own_db = db is None
@@ -575,32 +586,97 @@ class MatrixTransport:
         return None
 
     async def _await_room_key(self, room_id: str, event) -> None:
-        """The room key sometimes arrives just after the message: ask for it and keep the event
-        to retry after the next syncs (for a bounded time)."""
-        try:
-            await self.client.request_room_key(event)
-        except Exception:  # noqa: BLE001 - already requested, or offline: the retry still runs
-            pass
-        deadline = asyncio.get_running_loop().time() + LATE_KEY_SECONDS
-        self._undecrypted.append((room_id, event, deadline))
-        del self._undecrypted[:-MAX_UNDECRYPTED]
+        """The room key sometimes arrives after the message (or only on request): the event is
+        kept in the state file, so that a restart does not lose it, and its key is requested
+        from the sender's device and from the bot's other devices."""
+        if event.event_id in self.state.undecrypted:
+            return
+        self.state.undecrypted[event.event_id] = {
+            "room": room_id, "source": event.source, "first_seen": time.time(), "requested": 0}
+        _bounded(self.state.undecrypted, MAX_UNDECRYPTED)
+        await self._request_key(event, first=True)
+
+    async def _request_key(self, event, *, first: bool) -> None:
+        waiting = self.state.undecrypted.get(event.event_id)
+        if waiting is not None:
+            waiting["requested"] = time.time()
+        if first:
+            # nio's own request (to the bot's other devices) also registers it, so that a
+            # forwarded key answering it is accepted.
+            with contextlib.suppress(Exception):
+                await self.client.request_room_key(event)
+        if event.sender and event.device_id and event.session_id:
+            message = event.as_key_request(event.sender, self.client.device_id,
+                                           device_id=event.device_id)
+            with contextlib.suppress(Exception):  # offline: asked again later
+                await self.client.to_device(message)
 
     async def _retry_undecrypted(self) -> None:
+        """After every sync: what can now be decrypted is handled, in arrival order; keys
+        still missing are asked again; a direct message still unreadable after
+        `unreadable_after` seconds gets one "please send it again" and is dropped."""
         from nio import MegolmEvent
 
-        now = asyncio.get_running_loop().time()
-        waiting, self._undecrypted = self._undecrypted, []
-        for room_id, event, deadline in waiting:
-            try:
-                decrypted = self.client.decrypt_event(event)
-            except Exception:  # noqa: BLE001 - still no key
-                decrypted = event
-            if not isinstance(decrypted, MegolmEvent):
-                await self._handle_room_events(room_id, [decrypted], retry=True)
-            elif now < deadline:
-                self._undecrypted.append((room_id, event, deadline))
-            else:
-                log.warning("matrix event not decryptable", extra={"fields": {"room": room_id}})
+        now = time.time()
+        for event_id, waiting in list(self.state.undecrypted.items()):
+            event = self._stored_event(waiting)
+            decrypted = event
+            if event is not None:
+                with contextlib.suppress(Exception):  # still no key
+                    decrypted = self.client.decrypt_event(event)
+            if event is None:
+                self.state.undecrypted.pop(event_id, None)
+            elif not isinstance(decrypted, MegolmEvent):
+                self.state.undecrypted.pop(event_id, None)
+                await self._handle_room_events(waiting["room"], [decrypted], retry=True)
+            elif now - waiting["first_seen"] >= self.unreadable_after:
+                self.state.undecrypted.pop(event_id, None)
+                await self._ask_to_resend(waiting["room"], event)
+            elif now - waiting["requested"] >= KEY_REQUEST_EVERY:
+                await self._request_key(event, first=False)
+
+    @staticmethod
+    def _stored_event(waiting: dict):
+        from nio import Event, MegolmEvent
+
+        try:
+            event = Event.parse_encrypted_event(copy.deepcopy(waiting["source"]))
+        except Exception:  # noqa: BLE001 - a damaged entry is dropped
+            return None
+        if not isinstance(event, MegolmEvent):
+            return None
+        event.room_id = waiting["room"]
+        return event
+
+    async def _ask_to_resend(self, room_id: str, event) -> None:
+        log.warning("matrix event not decryptable", extra={"fields": {"room": room_id}})
+        room = self.client.rooms.get(room_id)
+        if room is None or not self.is_direct(room):
+            return  # in a group the message was most likely not for the bot
+        with self._catalogue().use(await self._locale_of(event.sender)):
+            text = _("I could not read your message (it arrived encrypted without its key); "
+                     "please send it again.")
+        await self.send(ChatRef("matrix", room_id), Reply(text),
+                        idempotency_key=f"unreadable:{event.event_id}")
+
+    def _catalogue(self):
+        if self._catalogues is None:
+            self._catalogues = Catalogues(self.settings.locales_dir)
+        return self._catalogues
+
+    async def _locale_of(self, user_id: str) -> str:
+        from sqlalchemy import select
+
+        from bot.people import Identity, User
+
+        try:
+            async with self.db.session() as session:
+                locale = await session.scalar(select(User.locale).join(
+                    Identity, Identity.user_id == User.id).where(
+                    Identity.platform == "matrix", Identity.platform_user_id == user_id))
+        except Exception:  # noqa: BLE001 - the default language still tells it
+            locale = None
+        return locale or self.settings.default_locale
 
     def _base(self, room, event, text: str, direct: bool, **extra) -> IncomingMessage:
         return IncomingMessage(
