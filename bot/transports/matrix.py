@@ -274,6 +274,9 @@ class MatrixTransport:
         self.direct = DirectChats(self)
         # Encrypted rooms whose members' devices all hold the current group session.
         self._keys_ready: set[str] = set()
+        # Held while messages are handled: the direct-chat pass writes people's identities
+        # only in between, so that it never races the core creating the same person.
+        self.handling = asyncio.Lock()
 
     @property
     def stopping(self) -> bool:
@@ -415,10 +418,11 @@ class MatrixTransport:
         self._ready.set()  # rooms and their members are known from here on
         await self._encryption_housekeeping()
         await self._handle_invites(response)
-        # The very first sync of a fresh bot holds history only: nothing in it is for us.
-        await self._handle_timelines(response, answer=resuming or not first,
-                                     since=self.state.next_batch)
-        await self._retry_undecrypted()
+        async with self.handling:
+            # The very first sync of a fresh bot holds history only: nothing in it is for us.
+            await self._handle_timelines(response, answer=resuming or not first,
+                                         since=self.state.next_batch)
+            await self._retry_undecrypted()
         await self._leave_empty_rooms(response)
         changed = membership_changed_rooms(response)
         self._keys_ready -= changed
@@ -687,14 +691,8 @@ class MatrixTransport:
     def _from_text(self, room, event, direct: bool) -> IncomingMessage | None:
         content = event.source.get("content", {})
         reply_to = (content.get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id")
-        text = strip_reply_fallback(event.body or "")
-        names = [self.user_id, self.user_id.partition(":")[0],
-                 self.user_id.partition(":")[0].lstrip("@"), room.user_name(self.user_id) or ""]
-        text, mentioned = strip_mention(text, names)
-        mentions = (content.get("m.mentions") or {}).get("user_ids") or []
-        formatted = content.get("formatted_body") or ""
-        addressed = (mentioned or self.user_id in mentions or self.user_id in formatted
-                     or (reply_to is not None and reply_to in self.state.sent_events))
+        text, addressed = self._addressing(room, content, strip_reply_fallback(event.body or ""),
+                                           reply_to)
         if not direct and not (addressed or self._is_command(text)
                                or self._answers_open_choice(room.room_id, text)):
             return None  # group chatter that is not for the bot
@@ -705,6 +703,24 @@ class MatrixTransport:
             text = self._open_command_choice(room.room_id, text) or text
         return self._base(room, event, text.strip(), direct, reply_to=reply_to,
                           addressed=addressed and not direct)
+
+    def _addressing(self, room, content: dict, text: str, reply_to: str | None):
+        """The text without a leading mention of the bot, and whether the bot was addressed:
+        named, mentioned (an Element pill), or answered (a reply to its own message)."""
+        names = [self.user_id, self.user_id.partition(":")[0],
+                 self.user_id.partition(":")[0].lstrip("@"), room.user_name(self.user_id) or ""]
+        text, mentioned = strip_mention(text, names)
+        mentions = (content.get("m.mentions") or {}).get("user_ids") or []
+        formatted = content.get("formatted_body") or ""
+        addressed = (mentioned or self.user_id in mentions or self.user_id in formatted
+                     or (reply_to is not None and reply_to in self.state.sent_events))
+        return text, bool(addressed)
+
+    @staticmethod
+    def _caption(content: dict) -> str:
+        """A file's caption: its `body` when a separate `filename` is given (Matrix 1.10)."""
+        body, filename = content.get("body") or "", content.get("filename")
+        return body if filename and body != filename else ""
 
     @staticmethod
     def _is_command(text: str) -> bool:
@@ -744,8 +760,10 @@ class MatrixTransport:
         content = event.source.get("content", {})
         info = content.get("info") or {}
         reply_to = (content.get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id")
-        if not direct and reply_to not in self.state.sent_events:
-            return None
+        caption, addressed = self._addressing(room, content, self._caption(content), reply_to)
+        command = caption.strip() if self._is_command(caption) else ""
+        if not direct and not (addressed or command):
+            return None  # a file shared in a group, not for the bot
         if int(info.get("size") or 0) > MAX_DOWNLOAD:
             log.info("matrix file too large", extra={"fields": {"room": room.room_id}})
             return None
@@ -760,8 +778,9 @@ class MatrixTransport:
         filename = content.get("filename") or event.body or "file"
         attachment = Attachment(filename, bytes(data),
                                 info.get("mimetype") or "application/octet-stream")
-        return self._base(room, event, "", direct, reply_to=reply_to, attachment=attachment,
-                          addressed=not direct)
+        # A command caption ("!import" with the file) is routed as that command.
+        return self._base(room, event, command, direct, reply_to=reply_to,
+                          attachment=attachment, addressed=not direct)
 
     # ---- sending ---------------------------------------------------------------------------
 
@@ -771,8 +790,9 @@ class MatrixTransport:
         if not self._ready.is_set() and not await self.wait_ready(timeout=10):
             # Not connected yet (homeserver down at start-up): the outbox tries again later.
             return SendResult(False, error="not connected to the Matrix homeserver yet")
-        if room_id in self.direct.opening:
-            await self._opened_room(room_id)
+        if room_id in self.direct.opening and not await self._opened_room(room_id):
+            # The sync that shows the new room (and its invitation) has not come yet.
+            return SendResult(False, error="the direct chat is still being opened")
         room = self.client.rooms.get(room_id)
         if room is None:
             return SendResult(False, error="the bot is not in this Matrix room", permanent=True)
@@ -794,12 +814,16 @@ class MatrixTransport:
             return SendResult(False, error=failure.reason, permanent=failure.permanent)
         return SendResult(True, message_id=first_id)
 
-    async def _opened_room(self, room_id: str, timeout: float = OPENING_WAIT) -> None:
+    async def _opened_room(self, room_id: str, timeout: float = OPENING_WAIT) -> bool:
         """A direct chat the bot just created appears, with its invitation, in a later sync:
-        encrypting before that would leave the person out."""
+        encrypting before that would leave the person out. Not awaited while the sync loop
+        is busy handling messages (the sync that would end the wait could not come)."""
+        if self.handling.locked():
+            return False
         deadline = asyncio.get_running_loop().time() + timeout
         while room_id in self.direct.opening and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.05)
+        return room_id not in self.direct.opening
 
     def _transaction_base(self, idempotency_key: str | None) -> str:
         if idempotency_key:

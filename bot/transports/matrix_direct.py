@@ -122,8 +122,10 @@ class DirectChats:
                 await self._pass()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - retried at the next membership change
+            except Exception:  # noqa: BLE001 - tried again after the next sync
                 log.exception("matrix direct chats not updated")
+                self._dirty = True
+                return
 
     async def _pass(self) -> None:
         people = self.people_and_rooms()
@@ -166,7 +168,7 @@ class DirectChats:
         `direct_chat_id` at an existing direct chat. Returns who still needs one opened."""
         to_open = []
         settings = self.transport.settings
-        async with self.transport.db.transaction() as session:
+        async with self.transport.handling, self.transport.db.transaction() as session:
             identities = {}
             users = sorted(changed)
             for start in range(0, len(users), 500):
@@ -229,7 +231,7 @@ class DirectChats:
     async def _record_opened(self, opened: dict[str, str]) -> None:
         if not opened:
             return
-        async with self.transport.db.transaction() as session:
+        async with self.transport.handling, self.transport.db.transaction() as session:
             for identity in await session.scalars(select(Identity).where(
                     Identity.platform == "matrix",
                     Identity.platform_user_id.in_(sorted(opened)))):
