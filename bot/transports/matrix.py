@@ -50,6 +50,7 @@ SYNC_FILTER = {"room": {"timeline": {"limit": 100}, "state": {"lazy_load_members
                "presence": {"not_types": ["*"]}}
 UNREADABLE_AFTER = 600.0   # then the person is asked to send the message again
 KEY_REQUEST_EVERY = 60.0   # re-request a missing room key this often meanwhile
+KEY_CHECK_EVERY = 5.0      # look at waiting events at least this often
 MAX_UNDECRYPTED = 500
 KEY_ATTEMPTS = 5        # about 4 s in all before a direct message waits for the outbox
 KEY_RETRY_FIRST = 0.25
@@ -266,6 +267,7 @@ class MatrixTransport:
         self._logged_in = False
         self.sync_failures = 0
         self.unreadable_after = UNREADABLE_AFTER
+        self._last_key_check = 0.0
         self._catalogues = None
         # The application's database (direct chats are recorded on people's identities); a
         # transport built from settings alone opens its own connection pool.
@@ -422,7 +424,7 @@ class MatrixTransport:
             # The very first sync of a fresh bot holds history only: nothing in it is for us.
             await self._handle_timelines(response, answer=resuming or not first,
                                          since=self.state.next_batch)
-            await self._retry_undecrypted()
+            await self._retry_undecrypted(keys_arrived=first or bool(response.to_device_events))
         await self._leave_empty_rooms(response)
         changed = membership_changed_rooms(response)
         self._keys_ready -= changed
@@ -615,13 +617,19 @@ class MatrixTransport:
             with contextlib.suppress(Exception):  # offline: asked again later
                 await self.client.to_device(message)
 
-    async def _retry_undecrypted(self) -> None:
-        """After every sync: what can now be decrypted is handled, in arrival order; keys
+    async def _retry_undecrypted(self, *, keys_arrived: bool = True) -> None:
+        """After a sync that brought to-device messages (room keys come that way), and every
+        few seconds otherwise: what can now be decrypted is handled, in arrival order; keys
         still missing are asked again; a direct message still unreadable after
-        `unreadable_after` seconds gets one "please send it again" and is dropped."""
+        `unreadable_after` seconds gets one "please send it again" and is dropped. Skipped on
+        the other syncs, so that a backlog of unreadable events does not slow every reply."""
         from nio import MegolmEvent
 
         now = time.time()
+        if not self.state.undecrypted or (
+                not keys_arrived and now - self._last_key_check < KEY_CHECK_EVERY):
+            return
+        self._last_key_check = now
         for event_id, waiting in list(self.state.undecrypted.items()):
             event = self._stored_event(waiting)
             decrypted = event
