@@ -493,7 +493,10 @@ class MatrixTransport:
                    for e in [*info.state, *info.timeline.events])
 
     def is_direct(self, room) -> bool:
-        return room.room_id in self.state.direct_rooms or room.member_count <= 2
+        # Flagged direct by its inviter or not, a room with a third person is a group: the
+        # bot answers there only when addressed, and writes to each person privately elsewhere
+        # (otherwise a direct chat someone else joined would keep receiving private messages).
+        return room.member_count <= 2
 
     # ---- incoming events -------------------------------------------------------------------
 

@@ -184,6 +184,8 @@ class DirectChats:
                     identity = Identity(platform="matrix", platform_user_id=user,
                                         username=user, user=person)
                     session.add_all([person, identity])
+                if self._became_group(identity.direct_chat_id):
+                    identity.direct_chat_id = None   # others joined: no longer private
                 if rooms and identity.direct_chat_id not in rooms:
                     identity.direct_chat_id = rooms[0]
                 elif not rooms and identity.direct_chat_id is None:
@@ -192,6 +194,10 @@ class DirectChats:
                 # and the bot does not insist with a new invitation).
                 self.recorded[user] = identity.direct_chat_id
         return to_open
+
+    def _became_group(self, room_id: str | None) -> bool:
+        room = self.client.rooms.get(room_id) if room_id else None
+        return room is not None and len(room.users) > 2
 
     async def _open(self, user: str) -> str | None:
         from nio import RoomCreateResponse, RoomPreset

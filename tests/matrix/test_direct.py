@@ -165,3 +165,23 @@ async def test_message_queued_before_the_decline_fails_for_good(make_matrix_bot,
     result = await bot.transport.send(ChatRef("matrix", room_id), Reply("late news"),
                                       idempotency_key="t:late")
     assert not result.ok and result.permanent   # the outbox marks the row failed at once
+
+
+async def test_direct_chat_that_became_a_group_is_replaced(make_matrix_bot, people):
+    bot, coordinator, office = await bot_and_coordinator(make_matrix_bot, people)
+    eva = await people("eva")
+    first = await eva.direct_chat(bot.user_id, encrypted=True)
+    await eva.ask(first, bot.user_id, "!whoami")
+    assert await direct_chat_of(bot, eva.user_id) == first
+
+    await eva.client.room_invite(first, coordinator.user_id)   # a third person: now a group
+    await coordinator.join(first)
+    await bot_sees(bot, first, coordinator.user_id)
+    room_id = await invitation(bot, eva)
+
+    assert room_id != first
+    assert await direct_chat_of(bot, eva.user_id, wait=10) == room_id
+    # eva writing in the former direct chat (now a group) does not make it private again
+    await eva.ask(first, bot.user_id, "!whoami")
+    await bot.transport.direct.wait_idle()
+    assert await direct_chat_of(bot, eva.user_id) == room_id
