@@ -934,6 +934,10 @@ class MatrixTransport:
                 await asyncio.sleep(KEY_RETRY_FIRST * 2 ** attempt)
         log.warning("matrix room members without keys", extra={"fields": {
             "room": room_id, "members": len(missing)}})
+        if not self.is_direct(room):
+            # A group goes on with the members who can read; tried again after the next
+            # membership or device change rather than before every message.
+            self._keys_ready.add(room_id)
         return False
 
     async def _share_session(self, room_id: str) -> None:
@@ -955,9 +959,9 @@ class MatrixTransport:
             devices = [d for d in client.device_store.active_user_devices(user)
                        if d.id != client.device_id]
             if not devices and user != self.user_id:
-                missing.add(user)
+                missing.add(user)   # no device key of theirs is known at all
             elif any((user, d.id) not in reached for d in devices
-                     if not client.olm.is_device_blacklisted(d)):
+                     if not client.olm.is_device_blacklisted(d)):   # verified_only: by policy
                 missing.add(user)
         return missing
 
