@@ -166,6 +166,8 @@ class DirectChats:
     async def _record(self, changed: dict[str, tuple[str, list[str]]]) -> list[str]:
         """Creates the people the bot meets for the first time and points each one's
         `direct_chat_id` at an existing direct chat. Returns who still needs one opened."""
+        from bot.transports.matrix import is_allowed
+
         to_open = []
         settings = self.transport.settings
         async with self.transport.handling, self.transport.db.transaction() as session:
@@ -188,8 +190,9 @@ class DirectChats:
                     identity.direct_chat_id = None   # others joined: no longer private
                 if rooms and identity.direct_chat_id not in rooms:
                     identity.direct_chat_id = rooms[0]
-                elif not rooms and identity.direct_chat_id is None:
-                    to_open.append(user)
+                elif not rooms and identity.direct_chat_id is None \
+                        and is_allowed(user, settings.matrix_allowed):
+                    to_open.append(user)   # people of servers not allowed are not invited
                 # Otherwise the recorded chat stays: still valid, or declined/left (unreachable,
                 # and the bot does not insist with a new invitation).
                 self.recorded[user] = identity.direct_chat_id

@@ -185,3 +185,16 @@ async def test_direct_chat_that_became_a_group_is_replaced(make_matrix_bot, peop
     await eva.ask(first, bot.user_id, "!whoami")
     await bot.transport.direct.wait_idle()
     assert await direct_chat_of(bot, eva.user_id) == room_id
+
+
+async def test_no_invitation_to_people_of_servers_not_allowed(make_matrix_bot, people):
+    coordinator = await people("coordinator")
+    bot = await make_matrix_bot(matrix_allowed=[coordinator.user_id])
+    guest = await people("guest")   # same test server, but not in COORDBOT_MATRIX_ALLOWED
+    group = await group_with(coordinator, bot, [guest])
+    await bot_sees(bot, group, guest.user_id)
+    await direct_chat_of(bot, coordinator.user_id, wait=10)
+    await bot.transport.direct.wait_idle()
+
+    assert not guest.client.invited_rooms
+    assert await direct_chat_of(bot, guest.user_id) is None
