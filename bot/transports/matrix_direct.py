@@ -64,6 +64,7 @@ class DirectChats:
         # rooms the bot created that the sync has not shown yet → the person invited
         self.opening: dict[str, str] = {}
         self._dirty = True
+        self._retry_next_sync = False
         self._task: asyncio.Task | None = None
         self._m_direct_lock = asyncio.Lock()
         self._gate = asyncio.Semaphore(CONCURRENT_OPENS)
@@ -85,8 +86,9 @@ class DirectChats:
         if found is not None:
             self.m_direct = found
             self._dirty = True
-        if changed_rooms or response.rooms.leave:
+        if changed_rooms or response.rooms.leave or self._retry_next_sync:
             self._dirty = True
+            self._retry_next_sync = False
         for room_id, user in list(self.opening.items()):
             room = self.client.rooms.get(room_id)
             if room is not None and user in room.users:
@@ -124,7 +126,7 @@ class DirectChats:
                 raise
             except Exception:  # noqa: BLE001 - tried again after the next sync
                 log.exception("matrix direct chats not updated")
-                self._dirty = True
+                self._retry_next_sync = True
                 return
 
     async def _pass(self) -> None:
@@ -212,7 +214,7 @@ class DirectChats:
         if not isinstance(response, RoomCreateResponse):
             log.warning("matrix direct chat not opened", extra={"fields": {
                 "error": getattr(response, "status_code", type(response).__name__)}})
-            self._dirty = True
+            self._retry_next_sync = True   # rate-limited or offline: not in a tight loop
             return None
         self.opening[response.room_id] = user
         await self._list_direct(user, response.room_id)
