@@ -10,7 +10,9 @@ crash is deduplicated by the homeserver.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import copy
 import hashlib
 import io
 import json
@@ -19,16 +21,20 @@ import os
 import random
 import re
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from bot.config import Settings
+from bot.db import Database
+from bot.i18n import Catalogues, _
 from bot.logs import hide
 from bot.markup import to_html, to_plain
 from bot.messages import Attachment, ChatRef, IncomingMessage, Reply
 from bot.transports.base import Receiver, SendResult
+from bot.transports.matrix_direct import DirectChats, membership_changed_rooms
 
 log = logging.getLogger("coordbot.matrix")
 
@@ -43,8 +49,13 @@ NO_REACTIONS = {"❌", "👎", "✖️"}
 # A generous timeline per room so that messages sent while the bot was down all arrive.
 SYNC_FILTER = {"room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": False}},
                "presence": {"not_types": ["*"]}}
-LATE_KEY_SECONDS = 120.0
+UNREADABLE_AFTER = 600.0   # then the person is asked to send the message again
+KEY_REQUEST_EVERY = 60.0   # re-request a missing room key this often meanwhile
+KEY_CHECK_EVERY = 5.0      # look at waiting events at least this often
 MAX_UNDECRYPTED = 500
+KEY_ATTEMPTS = 5        # about 4 s in all before a direct message waits for the outbox
+KEY_RETRY_FIRST = 0.25
+OPENING_WAIT = 15.0
 MAX_GAP_PAGES = 10  # beyond 100 + 1000 missed events per room, the oldest are dropped
 _REPLY_FALLBACK = re.compile(r"^(> .*\n)+\n", re.M)
 
@@ -103,6 +114,9 @@ class MatrixState:
     # room → event id of the bot's latest message with choices
     open_choice: dict[str, str] = field(default_factory=dict)
     sent_events: OrderedDict = field(default_factory=OrderedDict)
+    # event id → {"room", "source", "first_seen", "requested"}: messages waiting for their
+    # room key, kept across restarts (see `MatrixTransport._retry_undecrypted`).
+    undecrypted: OrderedDict = field(default_factory=OrderedDict)
 
     MAX_HANDLED = 5000
     MAX_CHOICES = 1000
@@ -120,13 +134,15 @@ class MatrixState:
         state.choices = OrderedDict(raw.get("choices", []))
         state.open_choice = dict(raw.get("open_choice", {}))
         state.sent_events = OrderedDict((e, True) for e in raw.get("sent_events", []))
+        state.undecrypted = OrderedDict(raw.get("undecrypted", []))
         return state
 
     def dump(self) -> str:
         return json.dumps({
             "next_batch": self.next_batch, "handled": list(self.handled),
             "direct_rooms": sorted(self.direct_rooms), "choices": list(self.choices.items()),
-            "open_choice": self.open_choice, "sent_events": list(self.sent_events)})
+            "open_choice": self.open_choice, "sent_events": list(self.sent_events),
+            "undecrypted": list(self.undecrypted.items())})
 
     def save(self) -> None:
         atomic_write(self.path, self.dump())
@@ -225,7 +241,7 @@ class MatrixTransport:
     platform = "matrix"
 
     def __init__(self, settings: Settings, *, sync_timeout_ms: int = 30_000,
-                 request_timeout: float = 60.0):
+                 request_timeout: float = 60.0, db: Database | None = None):
         from nio import AsyncClient, AsyncClientConfig
 
         self.settings = settings
@@ -251,7 +267,23 @@ class MatrixTransport:
         self._ready = asyncio.Event()
         self._logged_in = False
         self.sync_failures = 0
-        self._undecrypted: list[tuple[str, Any, float]] = []
+        self.unreadable_after = UNREADABLE_AFTER
+        self._last_key_check = 0.0
+        self._catalogues = None
+        # The application's database (direct chats are recorded on people's identities); a
+        # transport built from settings alone opens its own connection pool.
+        self._own_db = db is None
+        self.db = db or Database(settings.effective_database_url)
+        self.direct = DirectChats(self)
+        # Encrypted rooms whose members' devices all hold the current group session.
+        self._keys_ready: set[str] = set()
+        # Held while messages are handled: the direct-chat pass writes people's identities
+        # only in between, so that it never races the core creating the same person.
+        self.handling = asyncio.Lock()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -276,8 +308,11 @@ class MatrixTransport:
                 await self._task
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
+        await self.direct.stop()
         await self.state.save_async()
         await self.client.close()
+        if self._own_db:
+            await self.db.dispose()
 
     async def wait_ready(self, timeout: float = 30.0) -> bool:
         """True once the first sync arrived (rooms known)."""
@@ -387,11 +422,15 @@ class MatrixTransport:
         self._ready.set()  # rooms and their members are known from here on
         await self._encryption_housekeeping()
         await self._handle_invites(response)
-        # The very first sync of a fresh bot holds history only: nothing in it is for us.
-        await self._handle_timelines(response, answer=resuming or not first,
-                                     since=self.state.next_batch)
-        await self._retry_undecrypted()
+        async with self.handling:
+            # The very first sync of a fresh bot holds history only: nothing in it is for us.
+            await self._handle_timelines(response, answer=resuming or not first,
+                                         since=self.state.next_batch)
+            await self._retry_undecrypted(keys_arrived=first or bool(response.to_device_events))
         await self._leave_empty_rooms(response)
+        changed = membership_changed_rooms(response)
+        self._keys_ready -= changed
+        self.direct.on_sync(response, changed)
         self.state.next_batch = response.next_batch
         await self.state.save_async()
         await self._encryption_housekeeping()
@@ -435,17 +474,31 @@ class MatrixTransport:
             log.info("matrix room joined", extra={"fields": {"room": room_id}})
 
     async def _leave_empty_rooms(self, response) -> None:
-        for room_id in response.rooms.join:
+        for room_id, info in response.rooms.join.items():
             room = self.client.rooms.get(room_id)
-            if room is not None and room.joined_count <= 1 and room.invited_count == 0:
+            # Only after someone left or declined: a room the bot is creating is also "empty"
+            # for a moment, before its invitation is written.
+            if room is not None and room.joined_count <= 1 and room.invited_count == 0 \
+                    and self._someone_left(info) and await self.direct.person_left(room_id):
                 log.info("matrix empty room left", extra={"fields": {"room": room_id}})
+                await self.direct.person_gone(room_id)
                 await self.client.room_leave(room_id)
                 await self.client.room_forget(room_id)  # nio keeps left rooms otherwise
                 self.state.direct_rooms.discard(room_id)
                 self.state.open_choice.pop(room_id, None)
 
+    def _someone_left(self, info) -> bool:
+        from nio import RoomMemberEvent
+
+        return any(isinstance(e, RoomMemberEvent) and e.state_key != self.user_id
+                   and e.membership in {"leave", "ban"}
+                   for e in [*info.state, *info.timeline.events])
+
     def is_direct(self, room) -> bool:
-        return room.room_id in self.state.direct_rooms or room.member_count <= 2
+        # Flagged direct by its inviter or not, a room with a third person is a group: the
+        # bot answers there only when addressed, and writes to each person privately elsewhere
+        # (otherwise a direct chat someone else joined would keep receiving private messages).
+        return room.member_count <= 2
 
     # ---- incoming events -------------------------------------------------------------------
 
@@ -544,32 +597,103 @@ class MatrixTransport:
         return None
 
     async def _await_room_key(self, room_id: str, event) -> None:
-        """The room key sometimes arrives just after the message: ask for it and keep the event
-        to retry after the next syncs (for a bounded time)."""
-        try:
-            await self.client.request_room_key(event)
-        except Exception:  # noqa: BLE001 - already requested, or offline: the retry still runs
-            pass
-        deadline = asyncio.get_running_loop().time() + LATE_KEY_SECONDS
-        self._undecrypted.append((room_id, event, deadline))
-        del self._undecrypted[:-MAX_UNDECRYPTED]
+        """The room key sometimes arrives after the message (or only on request): the event is
+        kept in the state file, so that a restart does not lose it, and its key is requested
+        from the sender's device and from the bot's other devices."""
+        if event.event_id in self.state.undecrypted:
+            return
+        self.state.undecrypted[event.event_id] = {
+            "room": room_id, "source": event.source, "first_seen": time.time(), "requested": 0}
+        _bounded(self.state.undecrypted, MAX_UNDECRYPTED)
+        await self._request_key(event, first=True)
 
-    async def _retry_undecrypted(self) -> None:
+    async def _request_key(self, event, *, first: bool) -> None:
+        waiting = self.state.undecrypted.get(event.event_id)
+        if waiting is not None:
+            waiting["requested"] = time.time()
+        if first:
+            # nio's own request (to the bot's other devices) also registers it, so that a
+            # forwarded key answering it is accepted.
+            with contextlib.suppress(Exception):
+                await self.client.request_room_key(event)
+        if event.sender and event.device_id and event.session_id:
+            message = event.as_key_request(event.sender, self.client.device_id,
+                                           device_id=event.device_id)
+            with contextlib.suppress(Exception):  # offline: asked again later
+                await self.client.to_device(message)
+
+    async def _retry_undecrypted(self, *, keys_arrived: bool = True) -> None:
+        """After a sync that brought to-device messages (room keys come that way), and every
+        few seconds otherwise: what can now be decrypted is handled, in arrival order; keys
+        still missing are asked again; a direct message still unreadable after
+        `unreadable_after` seconds gets one "please send it again" and is dropped. Skipped on
+        the other syncs, so that a backlog of unreadable events does not slow every reply."""
         from nio import MegolmEvent
 
-        now = asyncio.get_running_loop().time()
-        waiting, self._undecrypted = self._undecrypted, []
-        for room_id, event, deadline in waiting:
-            try:
-                decrypted = self.client.decrypt_event(event)
-            except Exception:  # noqa: BLE001 - still no key
-                decrypted = event
-            if not isinstance(decrypted, MegolmEvent):
-                await self._handle_room_events(room_id, [decrypted], retry=True)
-            elif now < deadline:
-                self._undecrypted.append((room_id, event, deadline))
-            else:
-                log.warning("matrix event not decryptable", extra={"fields": {"room": room_id}})
+        now = time.time()
+        if not self.state.undecrypted or (
+                not keys_arrived and now - self._last_key_check < KEY_CHECK_EVERY):
+            return
+        self._last_key_check = now
+        for event_id, waiting in list(self.state.undecrypted.items()):
+            event = self._stored_event(waiting)
+            decrypted = event
+            if event is not None:
+                with contextlib.suppress(Exception):  # still no key
+                    decrypted = self.client.decrypt_event(event)
+            if event is None:
+                self.state.undecrypted.pop(event_id, None)
+            elif not isinstance(decrypted, MegolmEvent):
+                self.state.undecrypted.pop(event_id, None)
+                await self._handle_room_events(waiting["room"], [decrypted], retry=True)
+            elif now - waiting["first_seen"] >= self.unreadable_after:
+                self.state.undecrypted.pop(event_id, None)
+                await self._ask_to_resend(waiting["room"], event)
+            elif now - waiting["requested"] >= KEY_REQUEST_EVERY:
+                await self._request_key(event, first=False)
+
+    @staticmethod
+    def _stored_event(waiting: dict):
+        from nio import Event, MegolmEvent
+
+        try:
+            event = Event.parse_encrypted_event(copy.deepcopy(waiting["source"]))
+        except Exception:  # noqa: BLE001 - a damaged entry is dropped
+            return None
+        if not isinstance(event, MegolmEvent):
+            return None
+        event.room_id = waiting["room"]
+        return event
+
+    async def _ask_to_resend(self, room_id: str, event) -> None:
+        log.warning("matrix event not decryptable", extra={"fields": {"room": room_id}})
+        room = self.client.rooms.get(room_id)
+        if room is None or not self.is_direct(room):
+            return  # in a group the message was most likely not for the bot
+        with self._catalogue().use(await self._locale_of(event.sender)):
+            text = _("I could not read your message (it arrived encrypted without its key); "
+                     "please send it again.")
+        await self.send(ChatRef("matrix", room_id), Reply(text),
+                        idempotency_key=f"unreadable:{event.event_id}")
+
+    def _catalogue(self):
+        if self._catalogues is None:
+            self._catalogues = Catalogues(self.settings.locales_dir)
+        return self._catalogues
+
+    async def _locale_of(self, user_id: str) -> str:
+        from sqlalchemy import select
+
+        from bot.people import Identity, User
+
+        try:
+            async with self.db.session() as session:
+                locale = await session.scalar(select(User.locale).join(
+                    Identity, Identity.user_id == User.id).where(
+                    Identity.platform == "matrix", Identity.platform_user_id == user_id))
+        except Exception:  # noqa: BLE001 - the default language still tells it
+            locale = None
+        return locale or self.settings.default_locale
 
     def _base(self, room, event, text: str, direct: bool, **extra) -> IncomingMessage:
         return IncomingMessage(
@@ -580,14 +704,8 @@ class MatrixTransport:
     def _from_text(self, room, event, direct: bool) -> IncomingMessage | None:
         content = event.source.get("content", {})
         reply_to = (content.get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id")
-        text = strip_reply_fallback(event.body or "")
-        names = [self.user_id, self.user_id.partition(":")[0],
-                 self.user_id.partition(":")[0].lstrip("@"), room.user_name(self.user_id) or ""]
-        text, mentioned = strip_mention(text, names)
-        mentions = (content.get("m.mentions") or {}).get("user_ids") or []
-        formatted = content.get("formatted_body") or ""
-        addressed = (mentioned or self.user_id in mentions or self.user_id in formatted
-                     or (reply_to is not None and reply_to in self.state.sent_events))
+        text, addressed = self._addressing(room, content, strip_reply_fallback(event.body or ""),
+                                           reply_to)
         if not direct and not (addressed or self._is_command(text)
                                or self._answers_open_choice(room.room_id, text)):
             return None  # group chatter that is not for the bot
@@ -598,6 +716,24 @@ class MatrixTransport:
             text = self._open_command_choice(room.room_id, text) or text
         return self._base(room, event, text.strip(), direct, reply_to=reply_to,
                           addressed=addressed and not direct)
+
+    def _addressing(self, room, content: dict, text: str, reply_to: str | None):
+        """The text without a leading mention of the bot, and whether the bot was addressed:
+        named, mentioned (an Element pill), or answered (a reply to its own message)."""
+        names = [self.user_id, self.user_id.partition(":")[0],
+                 self.user_id.partition(":")[0].lstrip("@"), room.user_name(self.user_id) or ""]
+        text, mentioned = strip_mention(text, names)
+        mentions = (content.get("m.mentions") or {}).get("user_ids") or []
+        formatted = content.get("formatted_body") or ""
+        addressed = (mentioned or self.user_id in mentions or self.user_id in formatted
+                     or (reply_to is not None and reply_to in self.state.sent_events))
+        return text, bool(addressed)
+
+    @staticmethod
+    def _caption(content: dict) -> str:
+        """A file's caption: its `body` when a separate `filename` is given (Matrix 1.10)."""
+        body, filename = content.get("body") or "", content.get("filename")
+        return body if filename and body != filename else ""
 
     @staticmethod
     def _is_command(text: str) -> bool:
@@ -637,8 +773,10 @@ class MatrixTransport:
         content = event.source.get("content", {})
         info = content.get("info") or {}
         reply_to = (content.get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id")
-        if not direct and reply_to not in self.state.sent_events:
-            return None
+        caption, addressed = self._addressing(room, content, self._caption(content), reply_to)
+        command = caption.strip() if self._is_command(caption) else ""
+        if not direct and not (addressed or command):
+            return None  # a file shared in a group, not for the bot
         if int(info.get("size") or 0) > MAX_DOWNLOAD:
             log.info("matrix file too large", extra={"fields": {"room": room.room_id}})
             return None
@@ -653,8 +791,9 @@ class MatrixTransport:
         filename = content.get("filename") or event.body or "file"
         attachment = Attachment(filename, bytes(data),
                                 info.get("mimetype") or "application/octet-stream")
-        return self._base(room, event, "", direct, reply_to=reply_to, attachment=attachment,
-                          addressed=not direct)
+        # A command caption ("!import" with the file) is routed as that command.
+        return self._base(room, event, command, direct, reply_to=reply_to,
+                          attachment=attachment, addressed=not direct)
 
     # ---- sending ---------------------------------------------------------------------------
 
@@ -664,6 +803,9 @@ class MatrixTransport:
         if not self._ready.is_set() and not await self.wait_ready(timeout=10):
             # Not connected yet (homeserver down at start-up): the outbox tries again later.
             return SendResult(False, error="not connected to the Matrix homeserver yet")
+        if room_id in self.direct.opening and not await self._opened_room(room_id):
+            # The sync that shows the new room (and its invitation) has not come yet.
+            return SendResult(False, error="the direct chat is still being opened")
         room = self.client.rooms.get(room_id)
         if room is None:
             return SendResult(False, error="the bot is not in this Matrix room", permanent=True)
@@ -684,6 +826,17 @@ class MatrixTransport:
         except _SendFailed as failure:
             return SendResult(False, error=failure.reason, permanent=failure.permanent)
         return SendResult(True, message_id=first_id)
+
+    async def _opened_room(self, room_id: str, timeout: float = OPENING_WAIT) -> bool:
+        """A direct chat the bot just created appears, with its invitation, in a later sync:
+        encrypting before that would leave the person out. Not awaited while the sync loop
+        is busy handling messages (the sync that would end the wait could not come)."""
+        if self.handling.locked():
+            return False
+        deadline = asyncio.get_running_loop().time() + timeout
+        while room_id in self.direct.opening and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        return room_id not in self.direct.opening
 
     def _transaction_base(self, idempotency_key: str | None) -> str:
         if idempotency_key:
@@ -726,9 +879,11 @@ class MatrixTransport:
     async def _send_event(self, room, event_type: str, content: dict, tx_id: str) -> str:
         from nio import RoomSendResponse
 
-        if room.encrypted:
-            await self._know_devices(room)
-            self._apply_trust_policy(room)
+        if room.encrypted and not await self._prepare_encryption(room) \
+                and self.is_direct(room):
+            # The person's device keys are not known yet (invited, never logged in with
+            # encryption): a message now would be unreadable for them; the outbox retries.
+            raise _SendFailed("waiting for the person's device keys")
 
         async def attempt():
             return await self.client.room_send(room.room_id, event_type, content, tx_id=tx_id,
@@ -741,21 +896,76 @@ class MatrixTransport:
         raise _SendFailed(f"{code}: {getattr(response, 'message', '')}"[:300],
                           permanent=code in {"M_FORBIDDEN", "M_NOT_FOUND"})
 
-    async def _know_devices(self, room) -> None:
-        """Members whose devices the bot has not fetched yet (they just joined) would not get
-        the room key: fetch them before encrypting."""
+    async def _prepare_encryption(self, room) -> bool:
+        """Before the first encrypted send into a room and after its membership or a member's
+        devices changed: fetch the device list of every joined *and invited* member, apply
+        the trust policy and share the group session. A member device that did not get the
+        session (keys not published yet, no one-time key) is retried a few times, with a
+        fresh session, rather than sending something it cannot read. True when all have it."""
         client = self.client
         if client.olm is None:
-            return
-        unknown = {user for user in room.users
-                   if not list(client.device_store.active_user_devices(user))}
-        if unknown:
-            client.olm.users_for_key_query.update(unknown)
-        if client.should_query_keys:
+            return True
+        room_id = room.room_id
+        if room_id in self._keys_ready and not client.should_query_keys \
+                and not client.olm.should_share_group_session(room_id):
+            return True  # the usual case: nothing changed since the last message
+        for attempt in range(KEY_ATTEMPTS):
+            members = set(room.users)
+            if attempt == 0 and room_id not in self._keys_ready:
+                client.olm.users_for_key_query.update(members)
+            else:
+                client.olm.users_for_key_query.update(
+                    u for u in members if u not in client.olm.tracked_users
+                    or not list(client.device_store.active_user_devices(u)))
             try:
-                await client.keys_query()
-            except Exception:  # noqa: BLE001 - the send itself reports the network problem
-                pass
+                if client.should_query_keys:
+                    await client.keys_query()
+                self._apply_trust_policy(room)
+                await self._share_session(room_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - network trouble: the send itself reports it
+                log.debug("matrix key preparation failed", exc_info=True)
+            missing = self._without_session(room)
+            if not missing:
+                self._keys_ready.add(room_id)
+                return True
+            if attempt + 1 < KEY_ATTEMPTS:
+                # A new session next time, shared with everyone including the late devices.
+                client.invalidate_outbound_session(room_id)
+                await asyncio.sleep(KEY_RETRY_FIRST * 2 ** attempt)
+        log.warning("matrix room members without keys", extra={"fields": {
+            "room": room_id, "members": len(missing)}})
+        if not self.is_direct(room):
+            # A group goes on with the members who can read; tried again after the next
+            # membership or device change rather than before every message.
+            self._keys_ready.add(room_id)
+        return False
+
+    async def _share_session(self, room_id: str) -> None:
+        client = self.client
+        waiting = client.sharing_session.get(room_id)
+        if waiting is not None:
+            await waiting.wait()  # another send is sharing it right now
+        if client.olm.should_share_group_session(room_id):
+            await client.share_group_session(room_id, ignore_unverified_devices=True)
+
+    def _without_session(self, room) -> set[str]:
+        """Members with no known device, or with a device (not excluded by the trust policy)
+        that the current group session was not shared with."""
+        client = self.client
+        session = client.olm.outbound_group_sessions.get(room.room_id)
+        reached = (session.users_shared_with | session.users_ignored) if session else set()
+        missing = set()
+        for user in room.users:
+            devices = [d for d in client.device_store.active_user_devices(user)
+                       if d.id != client.device_id]
+            if not devices and user != self.user_id:
+                missing.add(user)   # no device key of theirs is known at all
+            elif any((user, d.id) not in reached for d in devices
+                     if not client.olm.is_device_blacklisted(d)):   # verified_only: by policy
+                missing.add(user)
+        return missing
 
     def _apply_trust_policy(self, room) -> None:
         """trust_on_first_use: every device seen is trusted (until its keys change);

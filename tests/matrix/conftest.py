@@ -57,7 +57,8 @@ class MatrixBot:
             from bot.handlers import FEATURES
             from bot.router import Router
             self.harness.services.router = Router([*FEATURES, *self.features])
-        self.transport = MatrixTransport(self.harness.services.settings, sync_timeout_ms=5000)
+        self.transport = MatrixTransport(self.harness.services.settings, sync_timeout_ms=5000,
+                                         db=self.harness.services.db)
         if self.timeline_limit:
             self.transport.sync_filter = {**self.transport.sync_filter, "room": {
                 **self.transport.sync_filter["room"], "timeline": {"limit": self.timeline_limit}}}

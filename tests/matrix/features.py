@@ -40,10 +40,18 @@ async def receive_file(ctx):
             f"{attachment.mime_type}, first line {attachment.content.splitlines()[0].decode()}")
 
 
+async def upload(ctx):
+    attachment = ctx.message.attachment
+    if attachment is None:
+        return "upload: send a file with this command as its caption"
+    return f"Imported {attachment.filename} ({len(attachment.content)} bytes)"
+
+
 TEST_FEATURE = Feature(
     name="matrix-test",
     commands=[Command("pick", pick, "pick a colour", policy="help"),
-              Command("sendfile", export, "send a file", policy="help")],
+              Command("sendfile", export, "send a file", policy="help"),
+              Command("upload", upload, "import a file", policy="help")],
     conversations=[ConversationStep("pick", picked)],
     text_handler=receive_file,
 )

@@ -108,15 +108,18 @@ class MatrixPerson:
         assert isinstance(response, RoomSendResponse), response
         return response.event_id
 
-    async def send_file(self, room_id: str, filename: str, data: bytes, mime: str) -> str:
+    async def send_file(self, room_id: str, filename: str, data: bytes, mime: str, *,
+                        caption: str | None = None, mentions: list[str] | None = None) -> str:
         await self.keys_known()
         room = self.client.rooms[room_id]
         uploaded, keys = await self.client.upload(io.BytesIO(data), content_type=mime,
                                                   filename=filename, encrypt=room.encrypted,
                                                   filesize=len(data))
         assert isinstance(uploaded, UploadResponse), uploaded
-        content = {"msgtype": "m.file", "body": filename, "filename": filename,
+        content = {"msgtype": "m.file", "body": caption or filename, "filename": filename,
                    "info": {"mimetype": mime, "size": len(data)}}
+        if mentions is not None:   # Element's pills (m.mentions)
+            content["m.mentions"] = {"user_ids": mentions}
         if room.encrypted:
             content["file"] = {"url": uploaded.content_uri, **keys}
         else:

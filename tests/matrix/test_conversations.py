@@ -124,3 +124,27 @@ async def test_outbox_message_is_delivered_once_to_a_room(matrix_bot, people):
     assert reminder.body == "Reminder: coordination meeting at 14:00"
     assert "<b>coordination meeting</b>" in reminder.formatted_body
     assert again.ok and again.message_id == row.platform_message_id == reminder.event_id
+
+
+async def test_files_in_a_group_reach_the_bot_when_addressed(make_matrix_bot, people):
+    bot = await make_matrix_bot(features=[TEST_FEATURE])
+    alice, bob = await people("alice"), await people("bob")
+    room = await alice.group([bob.user_id, bot.user_id], encrypted=True)
+    await bob.join(room)
+    await alice.wait_joined(room, bot.user_id)
+    await alice.wait_joined(room, bob.user_id)
+    localpart = bot.account.localpart
+
+    await alice.send_file(room, "holiday.csv", CSV, "text/csv")          # not for the bot
+    await alice.send_file(room, "list.csv", CSV, "text/csv", caption=f"{localpart}: the list")
+    mentioned = await alice.next_from(bot.user_id, room)
+    await alice.send_file(room, "pill.csv", CSV, "text/csv", caption="for the bot",
+                          mentions=[bot.user_id])
+    pill = await alice.next_from(bot.user_id, room, after=1)
+    await alice.send_file(room, "import.csv", CSV, "text/csv", caption="!upload")
+    command = await alice.next_from(bot.user_id, room, after=2)
+
+    assert mentioned.body.startswith("Received list.csv:"), mentioned.body
+    assert pill.body.startswith("Received pill.csv:"), pill.body
+    assert command.body == f"Imported import.csv ({len(CSV)} bytes)"
+    assert not any("holiday" in m.body for m in alice.messages_from(bot.user_id, room))
