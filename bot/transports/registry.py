@@ -39,7 +39,8 @@ def transport_plans(settings: Settings, services=None) -> list[TransportPlan]:
                                    _lease_of(settings, "telegram")))
     if matrix_configured(settings):
         from bot.transports.matrix import MatrixTransport
-        plans.append(TransportPlan("matrix", lambda: MatrixTransport(settings, db=services.db),
+        plans.append(TransportPlan("matrix", lambda: MatrixTransport(
+            settings, db=services.db if services is not None else None),
                                    _lease_of(settings, "matrix")))
     return plans
 
