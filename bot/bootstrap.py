@@ -17,6 +17,7 @@ from bot.conversations import Conversations
 from bot.db import Database
 from bot.directory.service import build as build_directory
 from bot.leader import LeaderLoop, Lease
+from bot.meetings.service import build as build_meetings
 from bot.i18n import Catalogues, _, ngettext, normalize_locale
 from bot.messages import ChatRef, IncomingMessage, Reply
 from bot.outbox import Outbox
@@ -48,6 +49,7 @@ class Services:
     directory: Any = None
     reminders: Any = None
     checkins: Any = None
+    meetings: Any = None
     trust: Any = None
     startup_hooks: list[Any] = field(default_factory=list)
     shutdown_hooks: list[Any] = field(default_factory=list)
@@ -202,4 +204,5 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
     services.directory = build_directory(services)
     services.reminders = build_reminders(services)
     services.checkins = build_checkins(services)
+    services.meetings = build_meetings(services)
     return App(services)

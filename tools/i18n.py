@@ -31,6 +31,7 @@ DOMAIN_SOURCES = {
     "reminders": ["bot/reminders/**/*.py", "bot/handlers/reminders.py"],
     "checkins": ["bot/checkins/**/*.py", "bot/handlers/checkins.py"],
     "when": ["bot/when/**/*.py"],
+    "meetings": ["bot/meetings/**/*.py", "bot/handlers/meetings.py"],
 }
 
 

@@ -1,0 +1,380 @@
+"""Meeting follow-up commands: /agenda, /decision, /action, /actions, /done, /later, /notmine,
+/reassign, /minutes. Parsing and replies only; the rules live in bot/meetings. An action is
+previewed and saved only after Confirm, like a reminder."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.audience import AudienceError, describe
+from bot.conversations import PendingConversation, confirmation_answer
+from bot.handlers import audience as audiences
+from bot.i18n import N_, _
+from bot.markup import bold, escape
+from bot.meetings import minutes as documents
+from bot.meetings.models import ACTION, AGENDA, DECISION, DECLINED, DONE, OPEN, MeetingItem
+from bot.meetings.service import action_id, answer_choices
+from bot.messages import Attachment, Choice, Reply
+from bot.reminders.formatting import moment
+from bot.reminders.models import Schedule
+from bot.reminders.service import short_id
+from bot.router import Command, ConversationStep, Context, Feature
+from bot.trust import audit
+from bot.when import END_OF_DAY, WhenError, parse_date, parse_moment
+from bot.when.recurrence import as_utc
+
+CONFIRM_KIND = "meetings.confirm"
+NEW_DATE_KIND = "meetings.new_date"
+MAX_TEXT = 1000
+MAX_LISTED = 30
+
+
+def _service(ctx: Context):
+    return ctx.services.meetings
+
+
+def _parts(args: str, count: int) -> list[str]:
+    """The first `count - 1` parts split at `;`, the rest (free text) kept whole."""
+    return [part.strip() for part in args.split(";", count - 1)]
+
+
+def _tz(ctx: Context) -> str:
+    return ctx.user.timezone or ctx.services.settings.timezone
+
+
+def _no_meeting(ctx: Context, word: str) -> str:
+    return _("There is no meeting {id} that you take part in. {prefix}reminders lists "
+             "yours.").format(id=escape(word[:20]), prefix=ctx.prefix)
+
+
+async def _meeting(ctx: Context, word: str) -> Schedule | str:
+    """The meeting named by `word` if the person takes part in it, else the answer to give
+    (the same whether it does not exist or is not theirs)."""
+    schedule = await _service(ctx).meeting(ctx.session, word)
+    if schedule is None or not await _service(ctx).is_participant(ctx.session, schedule,
+                                                                  ctx.user, ctx.chat_key):
+        return _no_meeting(ctx, word)
+    return schedule
+
+
+async def _recordable(ctx: Context, word: str) -> Schedule | str:
+    schedule = await _meeting(ctx, word)
+    if isinstance(schedule, str):
+        return schedule
+    if not _service(ctx).may_record(schedule, ctx.user):
+        return _("Only the meeting's owner or a coordinator records decisions and actions of "
+                 "{id}; you can add agenda points with {prefix}agenda.").format(
+                     id=short_id(schedule.id), prefix=ctx.prefix)
+    return schedule
+
+
+def _checked_text(text: str) -> str | None:
+    """The error for a text that cannot be recorded, else None."""
+    if not text:
+        return _("Please write the text after the last “;”.")
+    if len(text) > MAX_TEXT:
+        return _("The text is too long (at most {limit} characters).").format(limit=MAX_TEXT)
+    return None
+
+
+# --- agenda and decisions ---------------------------------------------------------------------
+
+async def agenda(ctx: Context):
+    word, _sep, text = ctx.args.partition(";")
+    if not word.strip():
+        return ctx.usage()
+    schedule = await _meeting(ctx, word.strip())
+    if isinstance(schedule, str):
+        return schedule
+    occurrence = _service(ctx).next_occurrence(schedule)
+    if occurrence is None:
+        return _("Meeting {id} has no next date; there is no agenda to prepare.").format(
+            id=short_id(schedule.id))
+    if not _sep:
+        return await _list_agenda(ctx, schedule, occurrence)
+    problem = _checked_text(text.strip())
+    if problem:
+        return problem
+    await _service(ctx).add(ctx.session, schedule, ctx.user, AGENDA, text.strip(), occurrence)
+    return _("Added to the agenda of {id} for {date}. It goes out with the meeting "
+             "reminder.").format(id=short_id(schedule.id), date=documents.long_date(occurrence))
+
+
+async def _list_agenda(ctx: Context, schedule: Schedule, occurrence: str):
+    items = await _service(ctx).items(ctx.session, schedule, (AGENDA,), occurrence)
+    heading = _("Agenda of {title} ({id}) for {date}:").format(
+        title=escape(schedule.title), id=short_id(schedule.id),
+        date=documents.long_date(occurrence))
+    if not items:
+        return heading + "\n" + _("Nothing yet. Add a point with {prefix}agenda {id}; "
+                                  "TEXT.").format(prefix=ctx.prefix, id=short_id(schedule.id))
+    return "\n".join([heading, *(f"{n}. {escape(i.text)}" for n, i in enumerate(items, 1))])
+
+
+async def decision(ctx: Context):
+    word, _sep, text = ctx.args.partition(";")
+    if not word.strip() or not _sep:
+        return ctx.usage()
+    schedule = await _recordable(ctx, word.strip())
+    if isinstance(schedule, str):
+        return schedule
+    problem = _checked_text(text.strip())
+    if problem:
+        return problem
+    occurrence = _service(ctx).current_occurrence(schedule)
+    await _service(ctx).add(ctx.session, schedule, ctx.user, DECISION, text.strip(), occurrence)
+    return _("Decision recorded for the meeting of {date} ({id}).").format(
+        date=documents.long_date(occurrence), id=short_id(schedule.id))
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+def _due(ctx: Context, text: str) -> datetime:
+    """WHEN of an action: a date alone means the end of that day."""
+    return parse_moment(text, _tz(ctx), ctx.services.clock.now(), default_time=END_OF_DAY)
+
+
+async def action(ctx: Context):
+    parts = _parts(ctx.args, 4)
+    if len(parts) < 4 or not all(parts[:3]):
+        return ctx.usage()
+    schedule = await _recordable(ctx, parts[0])
+    if isinstance(schedule, str):
+        return schedule
+    problem = _checked_text(parts[3])
+    if problem:
+        return problem
+    try:
+        owner = await audiences.read(ctx, parts[1])
+        due_at = _due(ctx, parts[2])
+    except WhenError as error:
+        return str(error)
+    except AudienceError as error:
+        return await audiences.ask_back(ctx, error, lambda new: "; ".join(
+            [parts[0], new, *parts[2:]]))
+    payload = {"schedule_id": schedule.id, "owner": owner, "due_at": due_at.isoformat(),
+               "text": parts[3]}
+    requires = ["action"] + ([] if schedule.owner_id == ctx.user.id
+                             else ["meetings.record_any"])
+    await ctx.services.conversations.start_preview(ctx.session, ctx.chat_key, ctx.user.id,
+                                                   CONFIRM_KIND, payload, requires=requires)
+    lines = [bold(_("New action for {title} ({id})").format(title=escape(schedule.title),
+                                                            id=short_id(schedule.id))),
+             _("Text: {text}").format(text=escape(parts[3])),
+             _("Owner: {owner}").format(owner=escape(await _owner(ctx, owner))),
+             await audiences.recipients_preview(ctx, owner, parts[1]),
+             _("Due: {when}.").format(when=moment(due_at, _tz(ctx))),
+             _("Confirm?")]
+    return Reply("\n".join(lines), _confirm_choices())
+
+
+async def _owner(ctx: Context, tokens: list[str]) -> str:
+    return await describe(ctx.session, ctx.services.directory, tokens, ctx.chat_key)
+
+
+def _confirm_choices() -> list[Choice]:
+    return [Choice(_("Confirm"), "yes"), Choice(_("Cancel"), "no")]
+
+
+def _confirmation(text: str) -> bool | None:
+    found = confirmation_answer(text)
+    if found is None and text.strip().lower() in {_("Confirm").lower(), _("Cancel").lower()}:
+        found = text.strip().lower() == _("Confirm").lower()
+    return found
+
+
+async def confirm_step(ctx: Context, pending: PendingConversation):
+    answer = _confirmation(ctx.message.text)
+    if answer is None:
+        return Reply(_("Please answer 1 to confirm or 2 to cancel."), _confirm_choices())
+    payload = dict(pending.payload)
+    await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
+    if not answer:
+        return _("Cancelled; nothing was saved or sent.")
+    schedule = await ctx.session.get(Schedule, payload["schedule_id"])
+    if schedule is None:
+        return _("That meeting no longer exists; nothing was saved.")
+    item = await _service(ctx).add_action(
+        ctx.session, schedule, ctx.user, owner=payload["owner"],
+        due_at=datetime.fromisoformat(payload["due_at"]), text=payload["text"])
+    await audit.record(ctx.session, ctx.user.id, "meetings.action_create",
+                       f"action:{item.id}", {"schedule": schedule.id},
+                       at=ctx.services.clock.now())
+    ctx.after_commit.append(_service(ctx).deliver)
+    return _("Saved as action {id}; its owners have been told. To see the open actions: "
+             "{prefix}actions {meeting}.").format(id=action_id(item.id), prefix=ctx.prefix,
+                                                   meeting=short_id(schedule.id))
+
+
+async def actions(ctx: Context):
+    word = ctx.args.strip()
+    if not word:
+        items = await _service(ctx).my_actions(ctx.session, ctx.user)
+        if not items:
+            return _("You have no open actions.")
+        heading = _("Your open actions ({count}):").format(count=len(items))
+    else:
+        schedule = await _meeting(ctx, word)
+        if isinstance(schedule, str):
+            return schedule
+        items = await _service(ctx).open_actions(ctx.session, schedule)
+        if not items:
+            return _("No open actions for {id}.").format(id=short_id(schedule.id))
+        heading = _("Open actions of {title} ({id}):").format(title=escape(schedule.title),
+                                                              id=short_id(schedule.id))
+    lines = [heading] + [await _service(ctx).action_line(ctx.session, item, _tz(ctx))
+                         for item in items[:MAX_LISTED]]
+    return "\n".join(lines)
+
+
+async def _answerable(ctx: Context, word: str) -> MeetingItem | str:
+    item = await _service(ctx).action(ctx.session, word)
+    if item is None or not await _service(ctx).may_answer(ctx.session, item, ctx.user):
+        return _("There is no action {id} for you. {prefix}actions lists yours.").format(
+            id=escape(word[:20]), prefix=ctx.prefix)
+    if item.status != OPEN:
+        return _("Action {id} is already closed.").format(id=action_id(item.id))
+    return item
+
+
+async def _close(ctx: Context, status: str):
+    word = ctx.args.strip()
+    if not word:
+        return ctx.usage()
+    item = await _answerable(ctx, word)
+    if isinstance(item, str):
+        return item
+    await _service(ctx).close(ctx.session, item, ctx.user, status)
+    await audit.record(ctx.session, ctx.user.id, "meetings.action_close", f"action:{item.id}",
+                       {"status": status}, at=ctx.services.clock.now())
+    ctx.after_commit.append(_service(ctx).deliver)
+    if status == DONE:
+        return _("Thank you: action {id} is done.").format(id=action_id(item.id))
+    return _("Noted: action {id} is not yours. Whoever recorded it has been told.").format(
+        id=action_id(item.id))
+
+
+async def done(ctx: Context):
+    return await _close(ctx, DONE)
+
+
+async def not_mine(ctx: Context):
+    return await _close(ctx, DECLINED)
+
+
+async def later(ctx: Context):
+    word, _space, when = ctx.args.strip().partition(" ")
+    if not word:
+        return ctx.usage()
+    item = await _answerable(ctx, word)
+    if isinstance(item, str):
+        return item
+    if when.strip():
+        return await _postpone(ctx, item, when.strip())
+    await ctx.services.conversations.start(ctx.session, ctx.chat_key, ctx.user.id, NEW_DATE_KIND,
+                                           {"action_id": item.id}, ttl=timedelta(hours=1))
+    return _("By when can action {id} be done? Write a date, for example “next Friday” or "
+             "“15/4”.").format(id=action_id(item.id))
+
+
+async def new_date_step(ctx: Context, pending: PendingConversation):
+    item = await ctx.session.get(MeetingItem, int(pending.payload["action_id"]))
+    if item is None or item.status != OPEN:
+        await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
+        return _("That action is closed; nothing was changed.")
+    return await _postpone(ctx, item, ctx.message.text, pending)
+
+
+async def _postpone(ctx: Context, item: MeetingItem, text: str,
+                    pending: PendingConversation | None = None):
+    try:
+        due_at = _due(ctx, text)
+    except WhenError as error:
+        return str(error)  # a pending question stays: the next message tries again
+    if pending is not None:
+        await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
+    old = item.due_at
+    await _service(ctx).postpone(ctx.session, item, due_at)
+    await audit.record(ctx.session, ctx.user.id, "meetings.action_postpone",
+                       f"action:{item.id}", {"from": as_utc(old).isoformat() if old else None,
+                                             "to": due_at.isoformat()},
+                       at=ctx.services.clock.now())
+    return _("Action {id} is now due {when}.").format(id=action_id(item.id),
+                                                      when=moment(due_at, _tz(ctx)))
+
+
+async def reassign(ctx: Context):
+    parts = _parts(ctx.args, 2)
+    if len(parts) < 2 or not parts[0] or not parts[1]:
+        return ctx.usage()
+    item = await _service(ctx).action(ctx.session, parts[0])
+    schedule = await ctx.session.get(Schedule, item.schedule_id) if item else None
+    if schedule is None or not (item.author_id == ctx.user.id
+                                or _service(ctx).may_record(schedule, ctx.user)):
+        return _("There is no action {id} that you may reassign.").format(id=escape(parts[0][:20]))
+    try:
+        owner = await audiences.read(ctx, parts[1])
+    except AudienceError as error:
+        return await audiences.ask_back(ctx, error, lambda new: f"{parts[0]}; {new}")
+    await _service(ctx).reassign(ctx.session, item, owner)
+    await audit.record(ctx.session, ctx.user.id, "meetings.action_reassign",
+                       f"action:{item.id}", {"schedule": schedule.id},
+                       at=ctx.services.clock.now())
+    ctx.after_commit.append(_service(ctx).deliver)
+    return _("Action {id} now goes to {owner}; they have been told.").format(
+        id=action_id(item.id), owner=escape(await _owner(ctx, owner)))
+
+
+# --- minutes ----------------------------------------------------------------------------------
+
+async def minutes(ctx: Context):
+    word, _space, date_text = ctx.args.strip().partition(" ")
+    if not word:
+        return ctx.usage()
+    schedule = await _meeting(ctx, word)
+    if isinstance(schedule, str):
+        return schedule
+    occurrence = None
+    if date_text.strip():
+        try:
+            today = ctx.services.clock.now().date()
+            occurrence = parse_date(date_text.strip(), today, future=False).isoformat()
+        except WhenError as error:
+            return str(error)
+    record = await _service(ctx).minutes(ctx.session, schedule, occurrence)
+    owners = {item.id: await _owner(ctx, item.owner or []) for item in record.actions}
+    name = f"minutes-{short_id(schedule.id)}-{record.occurrence}"
+    text = documents.markdown(record, owners, _tz(ctx))
+    summary = _("{title}: {decisions} decisions, {actions} actions.").format(
+        title=escape(documents.title(record)), decisions=len(record.decisions),
+        actions=len(record.actions))
+    return [Reply(summary, attachment=Attachment(f"{name}.md", text.encode("utf-8"),
+                                                 "text/markdown")),
+            Reply(_("The same minutes as a Word document."),
+                  attachment=Attachment(f"{name}.docx", documents.docx(record, owners, _tz(ctx)),
+                                        "application/vnd.openxmlformats-officedocument."
+                                        "wordprocessingml.document"))]
+
+
+FEATURE = Feature(
+    name="meetings",
+    commands=[
+        Command("agenda", agenda, N_("add a point to a meeting's agenda, or list it"),
+                N_("/agenda ID[; TEXT]")),
+        Command("decision", decision, N_("record a decision of a meeting"),
+                N_("/decision ID; TEXT")),
+        Command("action", action, N_("record an action: who does what by when"),
+                N_("/action ID; OWNER; WHEN; TEXT")),
+        Command("actions", actions, N_("your open actions, or a meeting's"),
+                N_("/actions [ID]")),
+        Command("done", done, N_("an action of yours is done"), N_("/done ACTION")),
+        Command("later", later, N_("ask for more time for an action"),
+                N_("/later ACTION [WHEN]")),
+        Command("notmine", not_mine, N_("an action is not yours"), N_("/notmine ACTION")),
+        Command("reassign", reassign, N_("give an action to someone else"),
+                N_("/reassign ACTION; OWNER")),
+        Command("minutes", minutes, N_("a meeting's decisions and actions as a document"),
+                N_("/minutes ID [DATE]")),
+    ],
+    conversations=[ConversationStep(CONFIRM_KIND, confirm_step, confirms=True),
+                   ConversationStep(NEW_DATE_KIND, new_date_step)],
+)
