@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,8 @@ log = logging.getLogger("coordbot.meetings")
 
 JOB_TICK = "meetings.tick"
 DAY_BEFORE = timedelta(days=1)
+LOOK_AHEAD = timedelta(days=2)
+MORNING = time(9, 0)
 BATCH = 200
 MAX_LINES = 20
 STATUS_LABELS = {OPEN: N_("open"), DONE: N_("done"), DECLINED: N_("not theirs")}
@@ -196,7 +198,7 @@ class MeetingsService:
         async with self.db.transaction() as session:
             query = select(MeetingItem).where(
                 MeetingItem.kind == ACTION, MeetingItem.status == OPEN,
-                MeetingItem.due_at <= now + DAY_BEFORE,
+                MeetingItem.due_at <= now + LOOK_AHEAD,
                 or_(MeetingItem.reminded_at.is_(None), MeetingItem.overdue_at.is_(None))
             ).order_by(MeetingItem.due_at, MeetingItem.id).limit(BATCH)
             if not self.db.is_sqlite:  # two instances never take the same action
@@ -208,14 +210,23 @@ class MeetingsService:
         return queued
 
     async def _follow_up(self, session: AsyncSession, item: MeetingItem, now: datetime) -> int:
+        """In working hours, in the meeting's time zone: the reminder from 9:00 the day before
+        the due date, the overdue notice from 9:00 the day after."""
+        schedule = await session.get(Schedule, item.schedule_id)
         due = as_utc(item.due_at)
-        if due <= now and item.overdue_at is None:
+        day = due.astimezone(ZoneInfo(schedule.timezone)).date()
+        if item.overdue_at is None and now >= self._morning(schedule, day + timedelta(days=1)):
             item.overdue_at = item.reminded_at = now
             return await self._tell_owners(session, item, f"late:{_token(due)}")
-        if due > now and item.reminded_at is None:
+        if item.reminded_at is None and self._morning(schedule, day - DAY_BEFORE) <= now < due:
             item.reminded_at = now
             return await self._tell_owners(session, item, f"due:{_token(due)}")
         return 0
+
+    @staticmethod
+    def _morning(schedule: Schedule, day: date) -> datetime:
+        zone = ZoneInfo(schedule.timezone)
+        return datetime.combine(day, MORNING, tzinfo=zone).astimezone(timezone.utc)
 
     async def deliver(self) -> None:
         for _pass in range(20):
