@@ -193,13 +193,17 @@ async def confirm_step(ctx: Context, pending: PendingConversation):
     schedule = await ctx.session.get(Schedule, payload["schedule_id"])
     if schedule is None:
         return _("That meeting no longer exists; nothing was saved.")
-    item = await _service(ctx).add_action(
+    item, told = await _service(ctx).add_action(
         ctx.session, schedule, ctx.user, owner=payload["owner"],
         due_at=datetime.fromisoformat(payload["due_at"]), text=payload["text"])
     await audit.record(ctx.session, ctx.user.id, "meetings.action_create",
                        f"action:{item.id}", {"schedule": schedule.id},
                        at=ctx.services.clock.now())
     ctx.after_commit.append(_service(ctx).deliver)
+    if not told:
+        return _("Saved as action {id}, but none of its owners can be reached by me yet (they "
+                 "must write to me once). It shows in {prefix}actions {meeting}.").format(
+                     id=action_id(item.id), prefix=ctx.prefix, meeting=short_id(schedule.id))
     return _("Saved as action {id}; its owners have been told. To see the open actions: "
              "{prefix}actions {meeting}.").format(id=action_id(item.id), prefix=ctx.prefix,
                                                    meeting=short_id(schedule.id))

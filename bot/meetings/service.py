@@ -36,7 +36,7 @@ LOOK_AHEAD = timedelta(days=2)
 MORNING = time(9, 0)
 BATCH = 200
 MAX_LINES = 20
-STATUS_LABELS = {OPEN: N_("open"), DONE: N_("done"), DECLINED: N_("not theirs")}
+STATUS_LABELS = {OPEN: N_("still open"), DONE: N_("done"), DECLINED: N_("not theirs")}
 
 
 def action_id(item_id: int) -> str:
@@ -114,16 +114,19 @@ class MeetingsService:
         return item
 
     async def add_action(self, session: AsyncSession, schedule: Schedule, user: User, *,
-                         owner: list[str], due_at: datetime, text: str) -> MeetingItem:
+                         owner: list[str], due_at: datetime,
+                         text: str) -> tuple[MeetingItem, int]:
+        """The action, and how many chats of its owners were told (0: nobody reachable yet)."""
         item = MeetingItem(schedule_id=schedule.id, occurrence=self.current_occurrence(schedule),
                            kind=ACTION, text=text, author_id=user.id, created_at=self.clock.now(),
                            owner=list(owner), due_at=due_at, status=OPEN)
         session.add(item)
         await session.flush()
-        await self._tell_owners(session, item, "new")
+        item_told = await self._tell_owners(session, item, "new")
         log.info("action recorded", extra={"fields": {"action_id": item.id,
-                                                      "schedule_id": schedule.id}})
-        return item
+                                                      "schedule_id": schedule.id,
+                                                      "told": item_told}})
+        return item, item_told
 
     async def items(self, session: AsyncSession, schedule: Schedule, kinds: tuple[str, ...],
                     occurrence: str | None = None) -> list[MeetingItem]:
