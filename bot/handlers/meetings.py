@@ -128,9 +128,12 @@ async def decision(ctx: Context):
 
 # --- actions ----------------------------------------------------------------------------------
 
-def _due(ctx: Context, text: str) -> datetime:
-    """WHEN of an action: a date alone means the end of that day."""
-    return parse_moment(text, _tz(ctx), ctx.services.clock.now(), default_time=END_OF_DAY)
+def _due(ctx: Context, text: str, schedule: Schedule | None = None) -> datetime:
+    """WHEN of an action: a date alone means the end of that day; "before the next meeting"
+    the start of the series' next meeting."""
+    found = _service(ctx).next_meeting_due(schedule, text) if schedule is not None else None
+    return found or parse_moment(text, _tz(ctx), ctx.services.clock.now(),
+                                 default_time=END_OF_DAY)
 
 
 async def action(ctx: Context):
@@ -145,7 +148,7 @@ async def action(ctx: Context):
         return problem
     try:
         owner = await audiences.read(ctx, parts[1])
-        due_at = _due(ctx, parts[2])
+        due_at = _due(ctx, parts[2], schedule)
     except WhenError as error:
         return str(error)
     except AudienceError as error:
@@ -291,7 +294,7 @@ async def new_date_step(ctx: Context, pending: PendingConversation):
 async def _postpone(ctx: Context, item: MeetingItem, text: str,
                     pending: PendingConversation | None = None):
     try:
-        due_at = _due(ctx, text)
+        due_at = _due(ctx, text, await ctx.session.get(Schedule, item.schedule_id))
     except WhenError as error:
         return str(error)  # a pending question stays: the next message tries again
     if pending is not None:

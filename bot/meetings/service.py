@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audience import AudienceResolver, Recipient, describe
+from bot.directory.text import phrase
 from bot.i18n import N_, _
 from bot.markup import escape
 from bot.meetings.models import ACTION, AGENDA, DECISION, DECLINED, DONE, OPEN, MeetingItem
@@ -36,6 +37,11 @@ LOOK_AHEAD = timedelta(days=2)
 MORNING = time(9, 0)
 BATCH = 200
 MAX_LINES = 20
+# WHEN of an action that means "by the start of the next meeting of the series".
+NEXT_MEETING = ("before the next meeting", "by the next meeting", "avant la prochaine reunion",
+                "pour la prochaine reunion", "voor de volgende vergadering",
+                "tegen de volgende vergadering", "vor der nachsten sitzung",
+                "bis zur nachsten sitzung", "до наступної наради")
 STATUS_LABELS = {OPEN: N_("still open"), DONE: N_("done"), DECLINED: N_("not theirs")}
 
 
@@ -94,6 +100,15 @@ class MeetingsService:
         start (an early reminder counts), else the next one; today for a series without any."""
         found = self.services.reminders.occurrence_to_answer(schedule)
         return self._local_date(schedule, found or self.clock.now())
+
+    def next_meeting_due(self, schedule: Schedule, text: str) -> datetime | None:
+        """"avant la prochaine réunion", "voor de volgende vergadering": the start of the
+        first meeting after the current one; None when the text does not say that."""
+        if phrase(text) not in {phrase(words) for words in NEXT_MEETING}:
+            return None
+        current = self.current_occurrence(schedule)
+        upcoming = self.services.reminders.upcoming(schedule, 3)
+        return next((o for o in upcoming if self._local_date(schedule, o) > current), None)
 
     async def is_participant(self, session: AsyncSession, schedule: Schedule, user: User,
                              chat_key: str) -> bool:

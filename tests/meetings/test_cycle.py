@@ -105,6 +105,9 @@ async def test_a_full_cycle_in_dutch(bot, inbox):
     assert "Beslissing" in await bot.ask("/decision R1; Twintig plaatsen openen")
     await confirm(bot, "/action R1; @jan; over twee weken; Verslag sturen")
     await confirm(bot, "/action R1; le CPAS de Namur; vrijdag; Woningen tellen")
+    preview = await bot.ask("/action R1; @jan; voor de volgende vergadering; Lijst nakijken")
+    assert "di 7 apr 2026, 10:00" in preview, preview
+    await bot.say("2")
     [told] = inbox.to("jan")
     assert "Actie A2" in told and "Verslag sturen" in told
     assert [c.label for c in (await _last(bot, "jan")).choices] == [
