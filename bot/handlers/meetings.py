@@ -12,7 +12,7 @@ from bot.i18n import N_, _
 from bot.markup import bold, escape
 from bot.meetings import minutes as documents
 from bot.meetings.models import ACTION, AGENDA, DECISION, DECLINED, DONE, OPEN, MeetingItem
-from bot.meetings.service import action_id, answer_choices
+from bot.meetings.service import ANSWER_KIND, action_id
 from bot.messages import Attachment, Choice, Reply
 from bot.reminders.formatting import moment
 from bot.reminders.models import Schedule
@@ -362,6 +362,50 @@ async def minutes(ctx: Context):
                                         "wordprocessingml.document"))]
 
 
+# --- answering an action message with its number or words -------------------------------------
+
+LATER = "later"
+CHOICES = (DONE, LATER, DECLINED)
+
+
+def _read_choice(text: str) -> str | None:
+    """`1` `2` `3`, or a choice's label in the reader's language ("Meer tijd nodig")."""
+    said = text.strip().rstrip(".)!").casefold()
+    if said in {"1", "2", "3"}:
+        return CHOICES[int(said) - 1]
+    labels = {DONE: _("Done"), LATER: _("Need more time"), DECLINED: _("Not mine")}
+    return next((key for key, label in labels.items() if label.casefold() == said), None)
+
+
+async def answer_reads(ctx: Context, pending: PendingConversation) -> list[tuple[str, str]]:
+    choice = _read_choice(ctx.message.text)
+    found = []
+    for item_id in (pending.payload or {}).get("actions", []) if choice else []:
+        item = await ctx.session.get(MeetingItem, int(item_id))
+        if item is not None and item.status == OPEN:
+            found.append((f"{item.id}:{choice}", _("Action {id}: {text}").format(
+                id=action_id(item.id), text=item.text[:60])))  # a choice's label: plain text
+    return found
+
+
+async def answer_step(ctx: Context, pending: PendingConversation):
+    """Answers the action the router picked (`ctx.target`); it stops waiting for it."""
+    item_id, _sep, choice = (ctx.target or "").partition(":")
+    offered = (pending.payload or {}).get("actions", [])
+    if choice not in CHOICES or not item_id.isdecimal() or int(item_id) not in offered:
+        return _("That action is closed; nothing was changed.")
+    # After "Need more time" the action is still open: it can still be answered.
+    remaining = [i for i in offered if choice == LATER or i != int(item_id)]
+    if remaining == offered:
+        pass
+    elif remaining:
+        await ctx.services.conversations.update(ctx.session, pending, {"actions": remaining})
+    else:
+        await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id, ANSWER_KIND)
+    ctx.args = action_id(int(item_id))
+    return await {DONE: done, LATER: later, DECLINED: not_mine}[choice](ctx)
+
+
 FEATURE = Feature(
     name="meetings",
     commands=[
@@ -383,5 +427,6 @@ FEATURE = Feature(
                 N_("/minutes ID [DATE]")),
     ],
     conversations=[ConversationStep(CONFIRM_KIND, confirm_step, confirms=True),
-                   ConversationStep(NEW_DATE_KIND, new_date_step)],
+                   ConversationStep(NEW_DATE_KIND, new_date_step),
+                   ConversationStep(ANSWER_KIND, answer_step, reads=answer_reads)],
 )

@@ -32,6 +32,11 @@ from bot.when.recurrence import as_utc
 log = logging.getLogger("coordbot.meetings")
 
 JOB_TICK = "meetings.tick"
+# The background prompt that lets an owner answer an action message with 1, 2, 3 (console,
+# Matrix) or the choice's words, beside whatever else they are answering (bot/prompts.py).
+ANSWER_KIND = "meetings.answer"
+ANSWER_TTL = timedelta(days=14)
+MAX_OFFERS = 10
 DAY_BEFORE = timedelta(days=1)
 LOOK_AHEAD = timedelta(days=2)
 MORNING = time(9, 0)
@@ -265,10 +270,23 @@ class MeetingsService:
             with self.catalogues.use(recipient.locale or (author.locale if author else None)
                                      or self.settings.default_locale):
                 reply = self.owner_message(item, schedule, recipient, what.partition(":")[0])
-            queued += await self.outbox.enqueue(
+            sent = await self.outbox.enqueue(
                 session, ChatRef.parse(recipient.chat_key), reply,
                 f"act:{item.id}:{what}:{_digest(recipient.chat_key)}", source=f"action:{item.id}")
+            if sent and recipient.is_direct and recipient.user_id is not None:
+                await self._offer(session, recipient, item)
+            queued += sent
         return queued
+
+    async def _offer(self, session: AsyncSession, recipient: Recipient,
+                     item: MeetingItem) -> None:
+        conversations = self.services.conversations
+        pending = await conversations.current(session, recipient.chat_key, recipient.user_id,
+                                              kind=ANSWER_KIND)
+        offered = [i for i in (pending.payload.get("actions", []) if pending else [])
+                   if i != item.id][-(MAX_OFFERS - 1):] + [item.id]
+        await conversations.start(session, recipient.chat_key, recipient.user_id, ANSWER_KIND,
+                                  {"actions": offered}, ttl=ANSWER_TTL, background=True)
 
     def owner_message(self, item: MeetingItem, schedule: Schedule, recipient: Recipient,
                       what: str) -> Reply:

@@ -132,3 +132,24 @@ async def test_action_reminders_survive_a_restart_and_arrive_once(tmp_path, data
         keys = list(await session.scalars(select(OutboxMessage.idempotency_key).where(
             OutboxMessage.idempotency_key.like("act:%:due:%"))))
     assert len(keys) == 2
+
+
+async def test_an_owner_answers_the_action_message_by_number_or_in_words(bot):
+    await everyone(bot)
+    await meeting(bot)
+    await bot.say("/lang nl", as_="bob")
+    await bot.say("/action R1; @bob; vendredi; Lijst bezorgen", as_="alice")
+    await bot.say("1", as_="alice")
+    assert "Tegen wanneer" in await bot.ask("2", as_="bob")
+    assert "vr 20 mrt 2026" in await bot.ask("vrijdag 20 maart", as_="bob")
+    await bot.say("/action R1; @bob; vendredi; Cijfers sturen", as_="alice")
+    await bot.say("1", as_="alice")
+    # Two actions wait for an answer: the bot asks which one "gedaan" is about.
+    [which] = await bot.say("Gedaan", as_="bob")
+    assert [c.label for c in which.choices] == ["Actie A1: Lijst bezorgen",
+                                                "Actie A2: Cijfers sturen"]
+    assert "actie A2 is klaar" in await bot.ask("2", as_="bob")
+    assert "actie A1 is klaar" in await bot.ask("Gedaan", as_="bob")  # one left: no question
+    async with bot.services.db.session() as session:
+        statuses = list(await session.scalars(select(MeetingItem.status)))
+    assert statuses == ["done", "done"]
