@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audience import AudienceResolver, Recipient, describe
 from bot.directory.text import phrase
-from bot.i18n import N_, _
+from bot.i18n import N_, _, current_locale
 from bot.markup import escape
 from bot.meetings.models import ACTION, AGENDA, DECISION, DECLINED, DONE, OPEN, MeetingItem
 from bot.messages import ChatRef, Choice, Reply
@@ -84,6 +84,7 @@ class MeetingsService:
         self.clock = services.clock
         self.outbox = services.outbox
         self.catalogues = services.catalogues
+        self._lines_cache: tuple[Any, dict] = (None, {})
 
     # --- meetings and their occurrences -----------------------------------------------------
 
@@ -333,6 +334,17 @@ class MeetingsService:
         agenda of this meeting and the actions still open from earlier ones."""
         if schedule.kind != "meeting":
             return []
+        # One delivery pass (one session) writes the same lines for every recipient who
+        # shares a language and time zone: built once per pass, not once per person.
+        if self._lines_cache[0] is not session:
+            self._lines_cache = (session, {})
+        key = (schedule.id, firing.occurrence, current_locale(), tz)
+        if key not in self._lines_cache[1]:
+            self._lines_cache[1][key] = await self._reminder_lines(session, schedule, firing, tz)
+        return self._lines_cache[1][key]
+
+    async def _reminder_lines(self, session: AsyncSession, schedule: Schedule, firing,
+                              tz: str) -> list[str]:
         occurrence = self._local_date(schedule, firing.occurrence)
         lines = []
         agenda = await self.items(session, schedule, (AGENDA,), occurrence)
