@@ -22,6 +22,7 @@ from bot.i18n import N_, _, current_locale
 from bot.markup import escape
 from bot.meetings.models import ACTION, AGENDA, DECISION, DECLINED, DONE, OPEN, MeetingItem
 from bot.messages import ChatRef, Choice, Reply
+from bot.outbox import OutboxMessage
 from bot.people import User
 from bot.policy import allowed
 from bot.reminders.formatting import moment
@@ -229,9 +230,47 @@ class MeetingsService:
                 query = query.with_for_update(skip_locked=True)
             for item in list(await session.scalars(query)):
                 queued += await self._follow_up(session, item, now)
+            queued += await self._digests(session, now)
         if queued:
             await self.deliver()
         return queued
+
+    async def _digests(self, session: AsyncSession, now: datetime) -> int:
+        """Once a week, from Monday 9:00, the meeting's owner gets the series' open actions
+        recorded before that Monday (the key holds the week: once per week, after restarts)."""
+        ids = list(await session.scalars(select(MeetingItem.schedule_id).where(
+            MeetingItem.kind == ACTION, MeetingItem.status == OPEN).distinct()))
+        queued = 0
+        for schedule in [await session.get(Schedule, i) for i in sorted(ids)[:BATCH]]:
+            local = now.astimezone(ZoneInfo(schedule.timezone)).date()
+            monday = self._morning(schedule, local - timedelta(days=local.weekday()))
+            actions = [a for a in await self.open_actions(session, schedule)
+                       if as_utc(a.created_at) < monday]
+            if actions and now >= monday:
+                queued += await self._digest(session, schedule, actions, local.isocalendar())
+        return queued
+
+    async def _digest(self, session: AsyncSession, schedule: Schedule,
+                      actions: list[MeetingItem], week) -> int:
+        owner = await session.get(User, schedule.owner_id)
+        target = await self._resolver(session).direct(owner) if owner else None
+        if target is None:
+            return 0
+        key = f"act-digest:{schedule.id}:{week.year}-W{week.week:02d}"
+        if await session.scalar(select(OutboxMessage.id).where(
+                OutboxMessage.idempotency_key == key)) is not None:
+            return 0
+        tz = owner.timezone or schedule.timezone
+        now = self.clock.now()
+        with self.catalogues.use(owner.locale or self.settings.default_locale):
+            lines = [_("Open actions of {title} ({id}) this week:").format(
+                title=escape(schedule.title), id=short_id(schedule.id))]
+            for item in actions[:MAX_LINES]:
+                line = await self.action_line(session, item, tz)
+                lines.append(line + (" — " + _("overdue") if as_utc(item.due_at) < now else ""))
+        return await self.outbox.enqueue(session, ChatRef.parse(target.chat_key),
+                                         Reply("\n".join(lines)), key,
+                                         source=f"meeting-digest:{schedule.id}")
 
     async def _follow_up(self, session: AsyncSession, item: MeetingItem, now: datetime) -> int:
         """In working hours, in the meeting's time zone: the reminder from 9:00 the day before

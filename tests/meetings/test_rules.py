@@ -153,3 +153,23 @@ async def test_an_owner_answers_the_action_message_by_number_or_in_words(bot):
     async with bot.services.db.session() as session:
         statuses = list(await session.scalars(select(MeetingItem.status)))
     assert statuses == ["done", "done"]
+
+
+async def test_the_meeting_owner_gets_a_weekly_digest_of_open_actions(bot, inbox):
+    await everyone(bot)
+    await meeting(bot)
+    await bot.say("/lang fr", as_="alice")
+    await bot.say("/action R1; @bob; vendredi; Envoyer le rapport", as_="alice")
+    await bot.say("1", as_="alice")
+    await bot.services.meetings.run_due()
+    assert inbox.to("alice") == []  # recorded this week: nothing to digest yet
+    bot.clock.advance(timedelta(days=7))  # Monday 9 March, 10:00
+    await bot.services.meetings.run_due()
+    await bot.services.meetings.run_due()
+    [digest] = [t for t in inbox.to("alice") if "cette semaine" in t]
+    assert "Envoyer le rapport" in digest and "en retard" in digest
+    inbox.clear()
+    await bot.say("/done A1", as_="bob")
+    bot.clock.advance(timedelta(days=7))
+    await bot.services.meetings.run_due()
+    assert inbox.to("alice") == []  # nothing open, no digest
