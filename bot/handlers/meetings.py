@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.audience import AudienceError, describe
+from bot.audience import AudienceError, describe, only_self
 from bot.conversations import PendingConversation, confirmation_answer
 from bot.handlers import audience as audiences
 from bot.i18n import N_, _
@@ -17,7 +17,7 @@ from bot.messages import Attachment, Choice, Reply
 from bot.reminders.formatting import moment
 from bot.reminders.models import Schedule
 from bot.reminders.service import short_id
-from bot.router import Command, ConversationStep, Context, Feature
+from bot.router import Command, ConversationStep, Context, Feature, role_label
 from bot.trust import audit
 from bot.when import END_OF_DAY, WhenError, parse_date, parse_moment
 from bot.when.recurrence import as_utc
@@ -26,6 +26,7 @@ CONFIRM_KIND = "meetings.confirm"
 NEW_DATE_KIND = "meetings.new_date"
 MAX_TEXT = 1000
 MAX_LISTED = 30
+MAX_AGENDA = 50  # points per meeting: a participant cannot flood the reminder
 
 
 def _service(ctx: Context):
@@ -94,6 +95,9 @@ async def agenda(ctx: Context):
     problem = _checked_text(text.strip())
     if problem:
         return problem
+    if len(await _service(ctx).items(ctx.session, schedule, (AGENDA,), occurrence)) >= MAX_AGENDA:
+        return _("The agenda of {id} is full ({limit} points).").format(
+            id=short_id(schedule.id), limit=MAX_AGENDA)
     await _service(ctx).add(ctx.session, schedule, ctx.user, AGENDA, text.strip(), occurrence)
     return _("Added to the agenda of {id} for {date}. It goes out with the meeting "
              "reminder.").format(id=short_id(schedule.id), date=documents.long_date(occurrence))
@@ -147,7 +151,7 @@ async def action(ctx: Context):
     if problem:
         return problem
     try:
-        owner = await audiences.read(ctx, parts[1])
+        owner = await _owner_tokens(ctx, parts[1])
         due_at = _due(ctx, parts[2], schedule)
     except WhenError as error:
         return str(error)
@@ -158,6 +162,8 @@ async def action(ctx: Context):
                "text": parts[3]}
     requires = ["action"] + ([] if schedule.owner_id == ctx.user.id
                              else ["meetings.record_any"])
+    if not only_self(owner, ctx.user.id, set()):
+        requires.append("reminders.address_others")
     await ctx.services.conversations.start_preview(ctx.session, ctx.chat_key, ctx.user.id,
                                                    CONFIRM_KIND, payload, requires=requires)
     lines = [bold(_("New action for {title} ({id})").format(title=escape(schedule.title),
@@ -168,6 +174,17 @@ async def action(ctx: Context):
              _("Due: {when}.").format(when=moment(due_at, _tz(ctx))),
              _("Confirm?")]
     return Reply("\n".join(lines), _confirm_choices())
+
+
+async def _owner_tokens(ctx: Context, text: str) -> list[str]:
+    """OWNER in the audience grammar. Giving an action to others messages them: it needs the
+    right to address others, as a reminder does (a meeting's owner whose role was lowered
+    keeps only their own actions)."""
+    tokens = await audiences.read(ctx, text)
+    if not only_self(tokens, ctx.user.id, set()) and not ctx.can("reminders.address_others"):
+        raise AudienceError(_("Only coordinators can give actions to others. Your role is "
+                              "{role}.").format(role=role_label(ctx.role)))
+    return tokens
 
 
 async def _owner(ctx: Context, tokens: list[str]) -> str:
@@ -319,7 +336,7 @@ async def reassign(ctx: Context):
                                 or _service(ctx).may_record(schedule, ctx.user)):
         return _("There is no action {id} that you may reassign.").format(id=escape(parts[0][:20]))
     try:
-        owner = await audiences.read(ctx, parts[1])
+        owner = await _owner_tokens(ctx, parts[1])
     except AudienceError as error:
         return await audiences.ask_back(ctx, error, lambda new: f"{parts[0]}; {new}")
     await _service(ctx).reassign(ctx.session, item, owner)

@@ -173,3 +173,28 @@ async def test_the_meeting_owner_gets_a_weekly_digest_of_open_actions(bot, inbox
     bot.clock.advance(timedelta(days=7))
     await bot.services.meetings.run_due()
     assert inbox.to("alice") == []  # nothing open, no digest
+
+
+async def test_an_owner_whose_role_was_lowered_gives_actions_only_to_themselves(bot):
+    await everyone(bot)
+    await bot.say("/role carol coordinator", as_="alice")
+    await bot.say("/meeting chaque premier mardi du mois à 10h; Coordination; @bob, @carol",
+                  as_="carol")
+    assert "R1" in await bot.ask("1", as_="carol")
+    await bot.say("/action R1; @bob; vendredi; Rapport", as_="carol")  # a preview waits
+    await bot.say("/role carol staff", as_="alice")
+    assert "role has changed" in await bot.ask("1", as_="carol")
+    assert "Only coordinators can give actions to others" in await bot.ask(
+        "/action R1; @bob; vendredi; Rapport", as_="carol")
+    assert await count(bot) == 0
+    await bot.say("/action R1; @carol; vendredi; Mon rapport", as_="carol")
+    assert "A1" in await bot.ask("1", as_="carol")
+
+
+async def test_the_agenda_has_a_limit(bot):
+    await everyone(bot)
+    await meeting(bot)
+    for number in range(50):
+        await bot.say(f"/agenda R1; point {number}", as_="bob")
+    assert "full" in await bot.ask("/agenda R1; one more", as_="bob")
+    assert await count(bot) == 50
