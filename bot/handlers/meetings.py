@@ -142,6 +142,8 @@ def _due(ctx: Context, text: str, schedule: Schedule | None = None) -> datetime:
 
 async def action(ctx: Context):
     parts = _parts(ctx.args, 4)
+    if len(parts) == 1 and parts[0]:
+        return await _start_guided(ctx, parts[0])
     if len(parts) < 4 or not all(parts[:3]):
         return ctx.usage()
     schedule = await _recordable(ctx, parts[0])
@@ -174,6 +176,65 @@ async def action(ctx: Context):
              _("Due: {when}.").format(when=moment(due_at, _tz(ctx))),
              _("Confirm?")]
     return Reply("\n".join(lines), _confirm_choices())
+
+
+# --- guided mode: `/action R5` asks OWNER, WHEN and TEXT one at a time -------------------------
+
+GUIDED_KIND = "meetings.guided"
+GUIDED_STEPS = ("owner", "when", "text")
+
+
+def _question(step: str) -> str:
+    return {"owner": _("Who does it? A person (@name), an organisation (“CPAS de Namur”) or a "
+                       "role in a place (“focal points of Hainaut”)."),
+            "when": _("By when? For example “Friday”, “in two weeks” or “before the next "
+                      "meeting”."),
+            "text": _("What is to be done?")}[step]
+
+
+async def _start_guided(ctx: Context, word: str):
+    schedule = await _recordable(ctx, word)
+    if isinstance(schedule, str):
+        return schedule
+    await ctx.services.conversations.start(ctx.session, ctx.chat_key, ctx.user.id, GUIDED_KIND,
+                                           {"meeting": word, "answers": []},
+                                           ttl=timedelta(hours=1))
+    return _question("owner")
+
+
+async def guided_step(ctx: Context, pending: PendingConversation):
+    """Each answer is checked as the full command would check it; a wrong one is explained
+    and asked again. The last one leads to the same preview as `/action R5; …`."""
+    payload = dict(pending.payload)
+    answers, text = list(payload.get("answers", [])), ctx.message.text.strip()
+    step = GUIDED_STEPS[len(answers)]
+    offered = payload.pop("readings", [])
+    if text.isdecimal() and 0 < int(text) <= len(offered):  # the number of a reading offered
+        text = offered[int(text) - 1]
+    schedule = await _service(ctx).meeting(ctx.session, payload["meeting"])
+    try:
+        if step == "owner":
+            await _owner_tokens(ctx, text)
+        elif step == "when":
+            _due(ctx, text, schedule)
+    except WhenError as error:
+        return str(error)
+    except AudienceError as error:
+        readings = [error.rewrite(r) for r in error.readings]
+        await ctx.services.conversations.update(ctx.session, pending,
+                                                dict(payload, readings=readings))
+        return Reply(escape(str(error)), [Choice(r.label, str(number)) for number, r
+                                          in enumerate(error.readings, 1)])
+    if step == "text" and _checked_text(text):
+        return _checked_text(text)
+    answers.append(text if step == "text" else text.replace(";", ","))
+    if len(answers) < len(GUIDED_STEPS):
+        await ctx.services.conversations.update(ctx.session, pending,
+                                                dict(payload, answers=answers))
+        return _question(GUIDED_STEPS[len(answers)])
+    await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
+    ctx.command, ctx.args = "action", "; ".join([payload["meeting"], *answers])
+    return await action(ctx)
 
 
 async def _owner_tokens(ctx: Context, text: str) -> list[str]:
@@ -430,8 +491,9 @@ FEATURE = Feature(
                 N_("/agenda ID[; TEXT]")),
         Command("decision", decision, N_("record a decision of a meeting"),
                 N_("/decision ID; TEXT")),
-        Command("action", action, N_("record an action: who does what by when"),
-                N_("/action ID; OWNER; WHEN; TEXT")),
+        Command("action", action, N_("record an action: who does what by when (with only "
+                                     "the ID, asked one question at a time)"),
+                N_("/action ID[; OWNER; WHEN; TEXT]")),
         Command("actions", actions, N_("your open actions, or a meeting's"),
                 N_("/actions [ID]")),
         Command("done", done, N_("an action of yours is done"), N_("/done ACTION")),
@@ -445,5 +507,6 @@ FEATURE = Feature(
     ],
     conversations=[ConversationStep(CONFIRM_KIND, confirm_step, confirms=True),
                    ConversationStep(NEW_DATE_KIND, new_date_step),
+                   ConversationStep(GUIDED_KIND, guided_step),
                    ConversationStep(ANSWER_KIND, answer_step, reads=answer_reads)],
 )

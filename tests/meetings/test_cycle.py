@@ -132,3 +132,21 @@ async def _last(bot, name: str):
         row = await session.scalar(select(OutboxMessage).where(
             OutboxMessage.chat_key == f"console:{name}").order_by(OutboxMessage.id.desc()))
     return row.reply()
+
+
+async def test_guided_mode_asks_one_question_at_a_time(bot, inbox):
+    await setup_people(bot, "fr")
+    await confirm(bot, "/meeting chaque premier mardi du mois à 10h; Coordination Namur; "
+                       "@alice, @bob et @marie")
+    assert "Qui s’en charge" in await bot.ask("/action R1")
+    [unclear] = await bot.say("le CPAS de Namr")
+    assert "CPAS de Namur" in [c.label for c in unclear.choices]
+    number = [c.label for c in unclear.choices].index("CPAS de Namur") + 1
+    assert "Pour quand" in await bot.ask(str(number))
+    assert "comprendre « bientôt »" in await bot.ask("bientôt")
+    assert "Que faut-il faire" in await bot.ask("avant la prochaine réunion")
+    preview = await bot.ask("Recenser les logements; puis appeler Fedasil")
+    assert "CPAS de Namur" in preview and "mar. 7 avr. 2026, 10:00" in preview
+    assert "Recenser les logements; puis appeler Fedasil" in preview
+    assert "A1" in await bot.ask("1")
+    assert "Recenser les logements" in inbox.to("marie")[0]
