@@ -42,7 +42,7 @@ DAY_BEFORE = timedelta(days=1)
 LOOK_AHEAD = timedelta(days=2)
 MORNING = time(9, 0)
 BATCH = 200
-MAX_LINES = 20
+MAX_LINES = 20  # open actions listed in a reminder or digest (the agenda has its own cap)
 # WHEN of an action that means "by the start of the next meeting of the series".
 NEXT_MEETING = ("before the next meeting", "by the next meeting", "avant la prochaine reunion",
                 "pour la prochaine reunion", "voor de volgende vergadering",
@@ -389,12 +389,14 @@ class MeetingsService:
         agenda = await self.items(session, schedule, (AGENDA,), occurrence)
         if agenda:
             lines.append(_("Agenda:"))
-            lines += [f"{n}. {escape(i.text)}" for n, i in enumerate(agenda[:MAX_LINES], 1)]
+            lines += [f"{n}. {escape(i.text)}" for n, i in enumerate(agenda, 1)]
         actions = await self.open_actions(session, schedule, before=occurrence)
         if actions:
             lines.append(_("Open actions from earlier meetings:"))
             for item in actions[:MAX_LINES]:
                 lines.append(await self.action_line(session, item, tz))
+            if len(actions) > MAX_LINES:
+                lines.append(_("… and {count} more.").format(count=len(actions) - MAX_LINES))
         return lines
 
     async def action_line(self, session: AsyncSession, item: MeetingItem, tz: str) -> str:
