@@ -11,7 +11,7 @@ from bot.handlers import audience as audiences
 from bot.i18n import N_, _
 from bot.markup import bold, escape
 from bot.meetings import minutes as documents
-from bot.meetings.models import ACTION, AGENDA, DECISION, DECLINED, DONE, OPEN, MeetingItem
+from bot.meetings.models import AGENDA, DECISION, DECLINED, DONE, OPEN, MeetingItem
 from bot.meetings.service import ANSWER_KIND, action_id
 from bot.messages import Attachment, Choice, Reply
 from bot.reminders.formatting import moment

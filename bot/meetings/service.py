@@ -440,13 +440,6 @@ def answer_choices(aid: str, prefix: str = "/") -> list[Choice]:
             Choice(_("Not mine"), f"{prefix}notmine {aid}")]
 
 
-def parse_occurrence_date(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 def build(services: Any) -> MeetingsService:
     """Composition: `services.meetings = build_meetings(services)` in bot/bootstrap.py."""
     from bot.meetings.privacy import register
