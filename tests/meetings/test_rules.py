@@ -198,3 +198,18 @@ async def test_the_agenda_has_a_limit(bot):
         await bot.say(f"/agenda R1; point {number}", as_="bob")
     assert "full" in await bot.ask("/agenda R1; one more", as_="bob")
     assert await count(bot) == 50
+
+
+async def test_only_its_owners_and_the_recorders_side_close_an_action(bot):
+    await everyone(bot)
+    await meeting(bot)
+    await bot.say("/action R1; @bob; vendredi; Rapport", as_="alice")
+    await bot.say("1", as_="alice")
+    for word in ("/done A1", "/notmine A1", "/later A1 lundi", "/reassign A1; @dirk"):
+        reply = await bot.ask(word, as_="dirk")
+        assert "no action A1" in reply or "not available" in reply, (word, reply)
+    assert "no action A1" in await bot.ask("/done A1", as_="carol")  # a participant, not owner
+    async with bot.services.db.session() as session:
+        [item] = list(await session.scalars(select(MeetingItem)))
+    assert (item.status, item.owner, item.due_at.day) == ("open", [item.owner[0]], 6)
+    assert "is done" in await bot.ask("/done A1", as_="bob")
