@@ -17,6 +17,7 @@ from bot.conversations import Conversations
 from bot.db import Database
 from bot.directory.service import build as build_directory
 from bot.leader import LeaderLoop, Lease
+from bot.meetings.service import build as build_meetings
 from bot.i18n import Catalogues, _, ngettext, normalize_locale
 from bot.messages import ChatRef, IncomingMessage, Reply
 from bot.outbox import Outbox
@@ -49,6 +50,7 @@ class Services:
     directory: Any = None
     reminders: Any = None
     checkins: Any = None
+    meetings: Any = None
     trust: Any = None
     web: Any = None
     startup_hooks: list[Any] = field(default_factory=list)
@@ -205,4 +207,5 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
     services.reminders = build_reminders(services)
     services.checkins = build_checkins(services)
     services.web = build_web(services)
+    services.meetings = build_meetings(services)
     return App(services)

@@ -51,6 +51,9 @@ POLICY: dict[str, Role] = {
     "remind": G, "meeting": C, "deadline": C, "reminders": G, "cancel": G, "skip": G, "edit": G,
     "acks": G, "ack": G, "broadcast": C, "calendar": G, "audience": C,
     "reminders.address_others": C, "reminders.manage_any": C,
+    # meetings: participants add agenda points; the meeting's owner or a coordinator records
+    "agenda": G, "decision": S, "action": S, "reassign": S, "actions": G, "done": G,
+    "later": G, "notmine": G, "minutes": G, "meetings.record_any": C,
     # check-ins
     "results": C, "export": C, "away": F, "checkin": F, "rounds": C, "forms": C,
     # trust

@@ -32,6 +32,7 @@ DOMAIN_SOURCES = {
     "checkins": ["bot/checkins/**/*.py", "bot/handlers/checkins.py"],
     "when": ["bot/when/**/*.py"],
     "web": ["bot/web/**/*.py", "bot/handlers/web.py"],
+    "meetings": ["bot/meetings/**/*.py", "bot/handlers/meetings.py"],
 }
 
 

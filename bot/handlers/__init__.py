@@ -1,10 +1,12 @@
 """Chat command handlers, one module per feature. This is the one place features are included."""
-from bot.handlers import audience, checkins, core, directory, reminders, trust, web
+from bot.handlers import (audience, checkins, core, directory, meetings, reminders, trust,
+                          web)
 
 FEATURES = [
     core.FEATURE,
     directory.FEATURE,
     reminders.FEATURE,
+    meetings.FEATURE,
     checkins.FEATURE,
     trust.FEATURE,
     audience.FEATURE,

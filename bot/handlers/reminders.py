@@ -466,7 +466,9 @@ async def calendar(ctx: Context):
                  if s.kind in {"meeting", "deadline"}]
     if not schedules:
         return _("You have no meetings or deadlines to put in a calendar yet.")
-    content = calendar_ics(schedules, ctx.services.clock.now())
+    todos = [item for extra in service.calendar_extras
+             for item in await extra(ctx.session, ctx.user, schedules)]
+    content = calendar_ics(schedules, ctx.services.clock.now(), todos=todos)
     return Reply(_("Your meetings and deadlines ({count}), to import in your calendar "
                    "(Outlook, Google, Apple).").format(count=len(schedules)),
                  attachment=Attachment("coordbot.ics", content, "text/calendar"))

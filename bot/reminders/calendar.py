@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vRecur
+from icalendar import Calendar, Event, Todo, vRecur
 
 from bot.reminders.models import Schedule
 from bot.when.recurrence import parse_local
@@ -14,13 +14,17 @@ MEETING_LENGTH = timedelta(hours=1)
 DEADLINE_LENGTH = timedelta(minutes=15)
 
 
-def calendar_ics(schedules: list[Schedule], now: datetime, host: str = "coordbot") -> bytes:
+def calendar_ics(schedules: list[Schedule], now: datetime, host: str = "coordbot",
+                 todos: list = ()) -> bytes:
+    """`todos`: action points (bot/meetings) with `id`, `text`, `due_at`, `status`."""
     calendar = Calendar()
     calendar.add("prodid", "-//coordbot//reminders//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "coordbot")
     for schedule in schedules:
         calendar.add_component(_event(schedule, now, host))
+    for item in todos:
+        calendar.add_component(_todo(item, now, host))
     try:
         calendar.add_missing_timezones()  # VTIMEZONE blocks, which Outlook needs
     except AttributeError:  # icalendar < 6: clients fall back to the TZID name
@@ -44,3 +48,17 @@ def _event(schedule: Schedule, now: datetime, host: str) -> Event:
         for text in schedule.exdates or []:
             event.add("exdate", parse_local(text).replace(tzinfo=zone))
     return event
+
+
+TODO_STATUS = {"open": "NEEDS-ACTION", "done": "COMPLETED", "declined": "CANCELLED"}
+
+
+def _todo(item, now: datetime, host: str) -> Todo:
+    todo = Todo()
+    todo.add("uid", f"action-{item.id}@{host}")
+    todo.add("dtstamp", now)
+    todo.add("summary", item.text)
+    todo.add("due", item.due_at if item.due_at.tzinfo else item.due_at.replace(
+        tzinfo=ZoneInfo("UTC")))
+    todo.add("status", TODO_STATUS.get(item.status, "NEEDS-ACTION"))
+    return todo

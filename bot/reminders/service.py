@@ -112,6 +112,12 @@ class RemindersService:
         self.outbox = services.outbox
         self.catalogues = services.catalogues
         self._lock = asyncio.Lock()
+        # Other features add to what reminders show, without reminders knowing them (meetings:
+        # the agenda and open actions in a meeting's reminder, actions as VTODO in /calendar).
+        # extra_lines: async (session, schedule, firing, tz) -> lines, in the current language.
+        self.extra_lines: list = []
+        # calendar_extras: async (session, user, schedules) -> items for calendar_ics `todos`.
+        self.calendar_extras: list = []
 
     # --- schedules ------------------------------------------------------------------------
 
@@ -302,6 +308,10 @@ class RemindersService:
         prefix = "!" if recipient.chat_key.startswith("matrix:") else "/"
         with self.catalogues.use(locale):
             reply = self.render(schedule, firing, tz, late=late, now=run.now, prefix=prefix)
+            for extra in self.extra_lines:
+                lines = await extra(run.session, schedule, firing, tz)
+                if lines:
+                    reply = Reply("\n".join([reply.text, *lines]), reply.choices)
         lead = int(firing.lead.total_seconds() // 60)
         key = (f"rem:{schedule.id}:{occurrence_token(firing.occurrence)}:{lead}:"
                f"{_digest(recipient.chat_key)}")
