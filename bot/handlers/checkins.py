@@ -22,7 +22,7 @@ from bot.checkins.explain import describe_condition, type_label
 from bot.checkins.service import CONVERSATION_KIND, next_question, previous_question
 from bot.conversations import confirmation_answer
 from bot.handlers import audience as audiences
-from bot.i18n import N_, _, current_locale
+from bot.i18n import N_, _, current_locale, ngettext
 from bot.markup import bold, escape
 from bot.messages import Attachment, Choice, Reply
 from bot.router import Command, Context, ConversationStep, Feature
@@ -289,7 +289,8 @@ async def list_forms(ctx: Context):
     for row in rows:
         form = svc.form_of_row(row)
         lines.append(f"• `{row.code}`: {escape(form.title(current_locale()))} ("
-                     + _("{count} questions").format(count=len(form.answerable)) + ")")
+                     + ngettext("{count} question", "{count} questions", len(form.answerable)).format(
+                         count=len(form.answerable)) + ")")
     lines.append(_("Open a round: {prefix}rounds open FORM; DEADLINE; AUDIENCE").format(
         prefix=ctx.prefix))
     return "\n".join(lines)
@@ -459,8 +460,9 @@ async def confirm_round(ctx: Context, pending):
         await audit.record(ctx.session, ctx.user.id, "checkins.round_open", f"round:{round_.id}",
                            {"form": row.code, "number": round_.number, "asked": asked},
                            at=ctx.services.clock.now())
-        return _("Round {number} of {form} is open: {count} people are being asked.").format(
-            number=round_.number, form=f"`{row.code}`", count=asked)
+        return ngettext("Round {number} of {form} is open: {count} person is being asked.",
+                        "Round {number} of {form} is open: {count} people are being asked.",
+                        asked).format(number=round_.number, form=f"`{row.code}`", count=asked)
     await audit.record(ctx.session, ctx.user.id, "checkins.round_schedule", f"round:{round_.id}",
                        {"form": row.code, "number": round_.number}, at=ctx.services.clock.now())
     return _("Round {number} of {form} is scheduled for {opens}.").format(
@@ -552,8 +554,10 @@ async def export_round(ctx: Context):
     xlsx = await asyncio.to_thread(reports.to_xlsx, header, tags, data,
                                    reports.summary_table(form, result), meta)
     name = f"{row.code}-round{round_.number}"
-    note = _("{count} responses. Questions holding personal data are left out of the rows; "
-             "the summary sheet has their totals.").format(count=len(data))
+    note = ngettext("{count} response. Questions holding personal data are left out of the "
+                    "rows; the summary sheet has their totals.", "{count} responses. Questions "
+                    "holding personal data are left out of the rows; the summary sheet has their "
+                    "totals.", len(data)).format(count=len(data))
     if round_.reduced_at:
         note = _("The answers of this round were reduced to totals after the retention "
                  "period; the summary sheet has them.")
