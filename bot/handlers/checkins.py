@@ -510,26 +510,33 @@ async def show_results(ctx: Context):
     await audit.record(ctx.session, ctx.user.id, "checkins.results", f"round:{round_.id}",
                        {"form": row.code, "number": round_.number}, at=ctx.services.clock.now())
     summary = texts.round_summary(form, round_, result, _tz(ctx))
-    series = _chart_series(svc, form, await svc.history(ctx.session, row))
+    counts, shares = _chart_series(form, await svc.history(ctx.session, row))
     png = await asyncio.to_thread(
         reports.chart_png, _("{title}: totals per round").format(
-            title=form.title(current_locale())), series, _("No figures yet"))
+            title=form.title(current_locale())), counts, _("No figures yet"), shares,
+        (_("Number"), _("Share (%)")))
     chart = Reply(_("Main figures over the last rounds."),
                   attachment=Attachment(f"{row.code}-round{round_.number}.png", png, "image/png"))
     return [summary, chart]
 
 
-def _chart_series(svc, form, history) -> dict[str, list[tuple[str, float]]]:
+Series = dict[str, list[tuple[str, float]]]
+
+
+def _chart_series(form, history) -> tuple[Series, Series]:
+    """Totals of the counts (people, places) per round, and the mean of each percentage
+    question per round: they are drawn on two axes."""
     locale = current_locale()
-    series: dict[str, list[tuple[str, float]]] = {}
+    counts: Series = {}
+    shares: Series = {}
     for q in [q for q in form.answerable if q.is_numeric][:5]:
-        label = q.label(locale, form.default_language)
-        series[label] = [(_("R{number}").format(number=r.number),
-                          float(result["questions"][q.name]["total"]))
-                         for r, result in history
-                         if q.name in result.get("questions", {})
-                         and "total" in result["questions"][q.name]]
-    return series
+        share = texts.is_share(q)
+        key = "mean" if share else "total"
+        (shares if share else counts)[q.label(locale, form.default_language)] = [
+            (_("R{number}").format(number=r.number), float(result["questions"][q.name][key]))
+            for r, result in history
+            if result.get("questions", {}).get(q.name, {}).get(key) is not None]
+    return counts, shares
 
 
 async def export_round(ctx: Context):
@@ -551,8 +558,10 @@ async def export_round(ctx: Context):
     await audit.record(ctx.session, ctx.user.id, "checkins.export", f"round:{round_.id}",
                        {"form": row.code, "number": round_.number, "rows": len(data)},
                        at=ctx.services.clock.now())
+    labels = reports.Labels(form, current_locale(), _export_words())
     xlsx = await asyncio.to_thread(reports.to_xlsx, header, tags, data,
-                                   reports.summary_table(form, result), meta)
+                                   reports.summary_table(form, result, labels), meta,
+                                   labels.codebook(header))
     name = f"{row.code}-round{round_.number}"
     note = ngettext("{count} response. Questions holding personal data are left out of the "
                     "rows; the summary sheet has their totals.", "{count} responses. Questions "
@@ -565,6 +574,16 @@ async def export_round(ctx: Context):
             Reply(name + ".xlsx", attachment=Attachment(
                 f"{name}.xlsx", xlsx,
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))]
+
+
+EXPORT_WORDS = {"round": N_("Round"), "respondent": N_("Respondent"),
+                "organisation": N_("Organisation"), "region": N_("Region"),
+                "submitted_at": N_("Submitted at"), "late": N_("Late"),
+                "answered": N_("Answers"), "total": N_("Total")}
+
+
+def _export_words() -> dict[str, str]:
+    return {code: _(word) for code, word in EXPORT_WORDS.items()}
 
 
 # ----- absences --------------------------------------------------------------------------
