@@ -161,10 +161,20 @@ def to_xlsx(header: list[str], tags: list[str], data: list[list[Any]],
 def chart_png(title: str, series: dict[str, list[tuple[str, float]]],
               no_data: str, shares: dict[str, list[tuple[str, float]]] | None = None,
               axis_labels: tuple[str, str] = ("", "%")) -> bytes:
+    """The chart as a PNG; the image grows to hold the legend, so no label is cut."""
+    figure = chart_figure(title, series, no_data, shares, axis_labels)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def chart_figure(title: str, series: dict[str, list[tuple[str, float]]],
+                 no_data: str, shares: dict[str, list[tuple[str, float]]] | None = None,
+                 axis_labels: tuple[str, str] = ("", "%")):
     """One line per figure, one point per round (x labels are round names). Counts of people
     and places share the left axis; percentages (`shares`, averages) get their own right axis,
-    so a share of 60 % never reads as 60 people. The legend sits under the plot with labels
-    wrapped, and the image grows to hold it: no label is cut."""
+    so a share of 60 % never reads as 60 people. The legend sits under the plot, labels
+    wrapped."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -191,9 +201,7 @@ def chart_png(title: str, series: dict[str, list[tuple[str, float]]],
     if lines:
         figure.legend(handles=lines, loc="upper center", bbox_to_anchor=(0.5, 0.0),
                       fontsize="small", ncol=1, frameon=False)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
-    return buffer.getvalue()
+    return figure
 
 
 def _plot(axes, series: dict[str, list[tuple[str, float]]], marker: str, style: str,
