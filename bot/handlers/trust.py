@@ -267,7 +267,8 @@ def _local(ctx: Context, moment) -> str:
         zone = ZoneInfo(ctx.user.timezone)
     except (KeyError, ValueError):
         zone = ZoneInfo("UTC")
-    return audit.aware(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    # Day first, as people in Belgium read dates.
+    return audit.aware(moment).astimezone(zone).strftime("%d/%m/%Y %H:%M")
 
 
 async def show_audit(ctx: Context):
