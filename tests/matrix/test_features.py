@@ -290,9 +290,9 @@ async def test_checkin_conversation_results_and_export(make_matrix_bot, people):
     assert question.body.startswith("Question 7 of 7"), question.body
     review = await marie.ask(inbox, bot.user_id, "!skip")
     assert review.body.startswith("Please check your answers"), review.body
-    for line in ("Which province is your CPAS/OCMW in?: Liège",
-                 "Overall situation this week?: Amber: under strain",
-                 "What is the main bottleneck?: Housing"):
+    for line in ("Which province is your CPAS/OCMW in: Liège",
+                 "Overall situation this week: Amber: under strain",
+                 "What is the main bottleneck: Housing"):
         assert line in review.body, line
     assert review.body.endswith("1. Submit\n2. Change an answer"), review.body
     thanks = await marie.ask(inbox, bot.user_id, "1")
