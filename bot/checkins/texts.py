@@ -209,7 +209,8 @@ def _question_lines(form: Form, q: Question, figures: dict[str, Any], locale: st
         return lines
     if "counts" in figures:
         def named(counts: dict[str, int]) -> str:
-            return ", ".join(f"{escape(q.display(k, locale, default)) if q.is_choice or q.type == 'date' else k} "
+            readable = q.is_choice or q.type == "date"  # labels, and dates day first
+            return ", ".join(f"{escape(q.display(k, locale, default)) if readable else k} "
                              f"({_number(v)})" for k, v in counts.items())
         lines = [_line(label, named(figures['counts']) or '—')]
         if figures.get("by_region") and len(figures["by_region"]) > 1:

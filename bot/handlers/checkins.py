@@ -289,8 +289,8 @@ async def list_forms(ctx: Context):
     for row in rows:
         form = svc.form_of_row(row)
         lines.append(f"• `{row.code}`: {escape(form.title(current_locale()))} ("
-                     + ngettext("{count} question", "{count} questions", len(form.answerable)).format(
-                         count=len(form.answerable)) + ")")
+                     + ngettext("{count} question", "{count} questions",
+                                len(form.answerable)).format(count=len(form.answerable)) + ")")
     lines.append(_("Open a round: {prefix}rounds open FORM; DEADLINE; AUDIENCE").format(
         prefix=ctx.prefix))
     return "\n".join(lines)

@@ -249,8 +249,9 @@ async def list_reminders(ctx: Context):
         upcoming = service.upcoming(schedule, 1)
         when = moment(upcoming[0], tz) if upcoming else "—"
         repeat = " ↻" if schedule.rrule else ""
-        lines.append(f"• `{short_id(schedule.id)}` {_(KIND_LABELS[schedule.kind])}: "
-                     f"{escape(schedule.title)} — {when}{repeat}")
+        entry = _("{kind}: {title}").format(kind=_(KIND_LABELS[schedule.kind]),
+                                            title=escape(schedule.title))
+        lines.append(f"• `{short_id(schedule.id)}` {entry} — {when}{repeat}")
     if len(schedules) > MAX_LISTED:
         more = len(schedules) - MAX_LISTED
         lines.append(ngettext("… and {count} more.", "… and {count} more.", more).format(
