@@ -173,6 +173,9 @@ class Router:
             hint = normalize_locale(message.language_hint)
             guessed = None if hint else self.first_words.locale_for(user, message,
                                                                     _detector(services))
+            # The platform's language is kept too, so what is pushed later (check-ins,
+            # reminders) reaches them in it and not in the default.
+            self.first_words.adopt(user, hint)
             locale = guessed or user.locale or hint or services.settings.default_locale
             with services.catalogues.use(locale):
                 ctx = Context(message, user, session, services)

@@ -27,7 +27,7 @@ SURVEY = [
         "It takes about two minutes.",
         "Point hebdomadaire sur la situation locale : chiffres de la semaine écoulée (lundi à "
         "dimanche). Cela prend environ deux minutes.",
-        "Wekelijkse check-in over de lokale situatie: cijfers van de afgelopen week (maandag "
+        "Wekelijkse bevraging over de lokale situatie: cijfers van de afgelopen week (maandag "
         "tot zondag). Het duurt ongeveer twee minuten.",
         "Wöchentliche Meldung zur lokalen Lage: Zahlen der vergangenen Woche (Montag bis "
         "Sonntag). Das dauert etwa zwei Minuten.",
@@ -148,7 +148,7 @@ CHOICES = {
 SETTINGS = {"form_id": "weekly_local", "version": "2026-03", "default_language": "English (en)",
             "form_title": "Weekly local situation check-in"}
 TITLES = t("Weekly local situation check-in", "Point hebdomadaire sur la situation locale",
-           "Wekelijkse check-in lokale situatie", "Wöchentliche Meldung zur lokalen Lage",
+           "Wekelijkse bevraging lokale situatie", "Wöchentliche Meldung zur lokalen Lage",
            "Щотижневе опитування про місцеву ситуацію")
 
 

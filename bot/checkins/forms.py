@@ -247,7 +247,7 @@ class Question:
             return ", ".join(self.option(v).label(locale, default) if self.option(v) else str(v)
                              for v in names)
         if self.is_numeric and isinstance(value, (int, float)):
-            return _number_for(value, locale)
+            return number_for(value, locale)
         if self.type == "date" and re.fullmatch(r"\d{4}-\d\d-\d\d", str(value)):
             return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
         return str(value)
@@ -265,7 +265,7 @@ class Question:
 BABEL_LOCALES = {"fr": "fr_BE", "nl": "nl_BE", "de": "de_BE", "en": "en_GB", "uk": "uk_UA"}
 
 
-def _number_for(value: float, locale: str) -> str:
+def number_for(value: float, locale: str) -> str:
     """1250 → "1 250" (fr), "1.250" (nl, de); 12.5 → "12,5": as the reader writes numbers.
     English gets no grouping: in Belgium "1,250" would read as one and a quarter."""
     from babel.numbers import format_decimal

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import textwrap
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -68,27 +69,68 @@ def to_csv(header: list[str], tags: list[str], data: list[list[Any]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def summary_table(form: Form, result: dict[str, Any]) -> list[list[Any]]:
-    """question, region, item, value: the aggregates, personal-data questions included."""
-    table: list[list[Any]] = [["question", "hxl", "region", "item", "value"]]
+def summary_table(form: Form, result: dict[str, Any],
+                  labels: Labels | None = None) -> list[list[Any]]:
+    """question, hxl, region, item, value — the aggregates, personal-data questions included —
+    then, for a person reading the sheet, the question and the item in the reader's language
+    (the first five columns stay codes for machines)."""
+    labels = labels or Labels(form, "en")
+    table: list[list[Any]] = [["question", "hxl", "region", "item", "value",
+                               "question_label", "item_label"]]
+
+    def row(q, region: str, item: str, value: Any) -> list[Any]:
+        return [q.name, q.hxl or "", region, item, value, labels.question(q),
+                labels.item(q, item)]
+
     for q in form.answerable:
         figures = result["questions"].get(q.name) or {}
-        table.append([q.name, q.hxl or "", "", "answered", figures.get("answered", 0)])
+        table.append(row(q, "", "answered", figures.get("answered", 0)))
         if "total" in figures:
-            table.append([q.name, q.hxl or "", "", "total", figures["total"]])
-            table += [[q.name, q.hxl or "", r, "total", v]
-                      for r, v in (figures.get("by_region") or {}).items()]
+            table.append(row(q, "", "total", figures["total"]))
+            table += [row(q, r, "total", v) for r, v in (figures.get("by_region") or {}).items()]
         for item, count in (figures.get("counts") or {}).items():
-            table.append([q.name, q.hxl or "", "", item, count])
+            table.append(row(q, "", item, count))
         if "counts" in figures:
-            table += [[q.name, q.hxl or "", r, item, count]
+            table += [row(q, r, item, count)
                       for r, counts in (figures.get("by_region") or {}).items()
                       for item, count in counts.items()]
     return [[safe_cell(value) for value in line] for line in table]
 
 
+class Labels:
+    """The words a coordinator reads for the export's codes: column names, answer codes, and
+    the summary's items, in one language (`words` translates the fixed ones)."""
+
+    def __init__(self, form: Form, locale: str, words: dict[str, str] | None = None):
+        self.form, self.locale, self.words = form, locale, words or {}
+
+    def question(self, q) -> str:
+        return q.label(self.locale, self.form.default_language)
+
+    def item(self, q, item: str) -> str:
+        option = q.option(item) if q.is_choice else None
+        if option is not None:
+            return option.label(self.locale, self.form.default_language)
+        return self.words.get(item, item)
+
+    def codebook(self, header: list[str]) -> list[list[Any]]:
+        """column, label, then each answer code of the choice questions with its label."""
+        questions = {q.name: q for q in self.form.answerable}
+        rows: list[list[Any]] = [["column", "label", "value", "value_label"]]
+        for name in header:
+            q = questions.get(name)
+            rows.append([name, self.question(q) if q else self.words.get(name, name), "", ""])
+            for option in (q.options if q is not None and q.is_choice else []):
+                rows.append([name, "", option.name,
+                             option.label(self.locale, self.form.default_language)])
+        return [[safe_cell(value) for value in line] for line in rows]
+
+
 def to_xlsx(header: list[str], tags: list[str], data: list[list[Any]],
-            summary: list[list[Any]], meta: dict[str, Any]) -> bytes:
+            summary: list[list[Any]], meta: dict[str, Any],
+            codebook: list[list[Any]] | None = None) -> bytes:
+    """Sheets: responses (codes and the HXL row, as in the CSV), summary, round, and labels:
+    what each column and answer code means in the coordinator's language."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -107,36 +149,70 @@ def to_xlsx(header: list[str], tags: list[str], data: list[list[Any]],
     info = workbook.create_sheet("round")
     for key, value in meta.items():
         info.append([key, safe_cell(str(value))])
+    if codebook:
+        words = workbook.create_sheet("labels")
+        for line in codebook:
+            words.append(line)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
 def chart_png(title: str, series: dict[str, list[tuple[str, float]]],
-              no_data: str) -> bytes:
-    """One line per figure, one point per round (x labels are round names)."""
+              no_data: str, shares: dict[str, list[tuple[str, float]]] | None = None,
+              axis_labels: tuple[str, str] = ("", "%")) -> bytes:
+    """The chart as a PNG; the image grows to hold the legend, so no label is cut."""
+    figure = chart_figure(title, series, no_data, shares, axis_labels)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def chart_figure(title: str, series: dict[str, list[tuple[str, float]]],
+                 no_data: str, shares: dict[str, list[tuple[str, float]]] | None = None,
+                 axis_labels: tuple[str, str] = ("", "%")):
+    """One line per figure, one point per round (x labels are round names). Counts of people
+    and places share the left axis; percentages (`shares`, averages) get their own right axis,
+    so a share of 60 % never reads as 60 people. The legend sits under the plot, labels
+    wrapped."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
+    shares = {label: points for label, points in (shares or {}).items() if points}
+    counts = {label: points for label, points in series.items() if points}
     figure = Figure(figsize=(8, 4.5), dpi=100)
     axes = figure.add_subplot(1, 1, 1)
-    if not any(series.values()):
+    axes.set_title(textwrap.fill(title, 70))
+    if not counts and not shares:
         axes.text(0.5, 0.5, no_data, ha="center", va="center")
         axes.set_axis_off()
-    for label, points in series.items():
-        if points:
-            axes.plot([x for x, _y in points], [y for _x, y in points], marker="o",
-                      label=label[:60])
-    if any(series.values()):
-        axes.legend(fontsize="small", loc="best")
+    colours = iter(matplotlib.rcParams["axes.prop_cycle"].by_key()["color"] * 4)
+    lines = _plot(axes, counts, "o", "-", colours)
+    if counts:
+        axes.set_ylabel(axis_labels[0])
         axes.grid(True, alpha=0.3)
-    axes.set_title(title[:90])
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    if shares:
+        right = axes.twinx() if counts else axes
+        lines += _plot(right, shares, "s", "--", colours)
+        right.set_ylabel(axis_labels[1])
+        right.set_ylim(0, 100)
+    if lines:
+        figure.legend(handles=lines, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                      fontsize="small", ncol=1, frameon=False)
+    return figure
+
+
+def _plot(axes, series: dict[str, list[tuple[str, float]]], marker: str, style: str,
+          colours) -> list:
+    """Both axes draw from one colour sequence, so no two lines look alike."""
+    handles = []
+    for label, points in series.items():
+        handles += axes.plot([x for x, _y in points], [y for _x, y in points], marker=marker,
+                             linestyle=style, color=next(colours),
+                             label=textwrap.fill(label, 60))
+    return handles
 
 
 def timestamp(moment: datetime, tz: ZoneInfo) -> str:

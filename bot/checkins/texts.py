@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.checkins.forms import Form, Question
+from bot.checkins.forms import Form, Question, number_for
 from bot.i18n import _, current_locale, ngettext
 from bot.markup import bold, escape
 from bot.messages import Choice, Reply
@@ -85,8 +85,8 @@ def review(form: Form, answers: dict[str, Any], relevant_indexes: list[int], *,
     lines = [_("Please check your answers to {title}:").format(title=bold(title(form)))]
     for number, index in enumerate(relevant_indexes, 1):
         q = form.questions[index]
-        lines.append(f"{number}. {escape(q.label(locale, default))}: "
-                     f"{bold(q.display(answers.get(q.name), locale, default))}")
+        lines.append(f"{number}. " + _line(escape(q.label(locale, default).rstrip(" ?\u00a0")),
+                                           bold(q.display(answers.get(q.name), locale, default))))
     lines.append(_("Deadline: {deadline}.").format(deadline=when(deadline, tz)))
     return Reply("\n".join(lines), [Choice(_("Submit"), "submit"),
                                      Choice(_("Change an answer"), "change")])
@@ -129,9 +129,21 @@ def region_label(form: Form, code: str) -> str:
 
 
 def _number(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".").replace(",", " ")
-    return f"{value:,}".replace(",", " ") if isinstance(value, int) else str(value)
+    """27.5 → "27,5", 1250 → "1 250" (fr) or "1.250" (nl): as the reader writes numbers."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    return number_for(round(value, 2) if isinstance(value, float) else value, current_locale())
+
+
+def is_share(question: Question) -> bool:
+    """A percentage (HXL `+pct`, or "%" in its label): averaged and drawn on its own axis,
+    never added up with head counts."""
+    return question.type == "decimal" and (
+        "+pct" in (question.hxl or "") or "%" in question.label("en"))
+
+
+def _line(label: str, values: str) -> str:
+    return _("{label}: {values}").format(label=label, values=values)
 
 
 def round_summary(form: Form, round_, result: dict[str, Any], tz: ZoneInfo, *,
@@ -178,8 +190,14 @@ def _non_responders(result: dict[str, Any]) -> list[str]:
 
 def _question_lines(form: Form, q: Question, figures: dict[str, Any], locale: str,
                     default: str) -> list[str]:
-    label = bold(q.label(locale, default))
+    # A question's "?" ends the label: "Situation this week: Amber (1)", not "week?: Amber 1".
+    label = bold(q.label(locale, default).rstrip(" ?\u00a0"))
     answered = figures.get("answered", 0)
+    if is_share(q):
+        mean = figures.get("mean")
+        return [_("{label}: mean {mean}% ({answers})").format(
+            label=label, mean=_number(mean) if mean is not None else "—",
+            answers=_answers(answered))]
     if q.is_numeric:
         line = _("{label}: total {total} ({answers}, mean {mean})").format(
             label=label, total=_number(figures["total"]), answers=_answers(answered),
@@ -191,15 +209,16 @@ def _question_lines(form: Form, q: Question, figures: dict[str, Any], locale: st
         return lines
     if "counts" in figures:
         def named(counts: dict[str, int]) -> str:
-            return ", ".join(f"{escape(q.display(k, locale, default)) if q.is_choice else k} "
-                             f"{v}" for k, v in counts.items())
-        lines = [f"{label}: {named(figures['counts']) or '—'}"]
+            readable = q.is_choice or q.type == "date"  # labels, and dates day first
+            return ", ".join(f"{escape(q.display(k, locale, default)) if readable else k} "
+                             f"({_number(v)})" for k, v in counts.items())
+        lines = [_line(label, named(figures['counts']) or '—')]
         if figures.get("by_region") and len(figures["by_region"]) > 1:
-            lines += [f"   {region_label(form, r)}: {named(c)}"
+            lines += ["   " + _line(region_label(form, r), named(c))
                       for r, c in figures["by_region"].items()]
         return lines
     if "texts" in figures:
-        lines = [f"{label}: {_answers(answered)}"]
+        lines = [_line(label, _answers(answered))]
         lines += [f"   • [{region_label(form, r)}] {escape(t)}"
                   for r, t in figures["texts"][:MAX_TEXTS]]
         return lines

@@ -22,7 +22,7 @@ from bot.checkins.explain import describe_condition, type_label
 from bot.checkins.service import CONVERSATION_KIND, next_question, previous_question
 from bot.conversations import confirmation_answer
 from bot.handlers import audience as audiences
-from bot.i18n import N_, _, current_locale
+from bot.i18n import N_, _, current_locale, ngettext
 from bot.markup import bold, escape
 from bot.messages import Attachment, Choice, Reply
 from bot.router import Command, Context, ConversationStep, Feature
@@ -289,7 +289,8 @@ async def list_forms(ctx: Context):
     for row in rows:
         form = svc.form_of_row(row)
         lines.append(f"• `{row.code}`: {escape(form.title(current_locale()))} ("
-                     + _("{count} questions").format(count=len(form.answerable)) + ")")
+                     + ngettext("{count} question", "{count} questions",
+                                len(form.answerable)).format(count=len(form.answerable)) + ")")
     lines.append(_("Open a round: {prefix}rounds open FORM; DEADLINE; AUDIENCE").format(
         prefix=ctx.prefix))
     return "\n".join(lines)
@@ -459,8 +460,9 @@ async def confirm_round(ctx: Context, pending):
         await audit.record(ctx.session, ctx.user.id, "checkins.round_open", f"round:{round_.id}",
                            {"form": row.code, "number": round_.number, "asked": asked},
                            at=ctx.services.clock.now())
-        return _("Round {number} of {form} is open: {count} people are being asked.").format(
-            number=round_.number, form=f"`{row.code}`", count=asked)
+        return ngettext("Round {number} of {form} is open: {count} person is being asked.",
+                        "Round {number} of {form} is open: {count} people are being asked.",
+                        asked).format(number=round_.number, form=f"`{row.code}`", count=asked)
     await audit.record(ctx.session, ctx.user.id, "checkins.round_schedule", f"round:{round_.id}",
                        {"form": row.code, "number": round_.number}, at=ctx.services.clock.now())
     return _("Round {number} of {form} is scheduled for {opens}.").format(
@@ -508,26 +510,33 @@ async def show_results(ctx: Context):
     await audit.record(ctx.session, ctx.user.id, "checkins.results", f"round:{round_.id}",
                        {"form": row.code, "number": round_.number}, at=ctx.services.clock.now())
     summary = texts.round_summary(form, round_, result, _tz(ctx))
-    series = _chart_series(svc, form, await svc.history(ctx.session, row))
+    counts, shares = _chart_series(form, await svc.history(ctx.session, row))
     png = await asyncio.to_thread(
         reports.chart_png, _("{title}: totals per round").format(
-            title=form.title(current_locale())), series, _("No figures yet"))
+            title=form.title(current_locale())), counts, _("No figures yet"), shares,
+        (_("Number"), _("Share (%)")))
     chart = Reply(_("Main figures over the last rounds."),
                   attachment=Attachment(f"{row.code}-round{round_.number}.png", png, "image/png"))
     return [summary, chart]
 
 
-def _chart_series(svc, form, history) -> dict[str, list[tuple[str, float]]]:
+Series = dict[str, list[tuple[str, float]]]
+
+
+def _chart_series(form, history) -> tuple[Series, Series]:
+    """Totals of the counts (people, places) per round, and the mean of each percentage
+    question per round: they are drawn on two axes."""
     locale = current_locale()
-    series: dict[str, list[tuple[str, float]]] = {}
+    counts: Series = {}
+    shares: Series = {}
     for q in [q for q in form.answerable if q.is_numeric][:5]:
-        label = q.label(locale, form.default_language)
-        series[label] = [(_("R{number}").format(number=r.number),
-                          float(result["questions"][q.name]["total"]))
-                         for r, result in history
-                         if q.name in result.get("questions", {})
-                         and "total" in result["questions"][q.name]]
-    return series
+        share = texts.is_share(q)
+        key = "mean" if share else "total"
+        (shares if share else counts)[q.label(locale, form.default_language)] = [
+            (_("R{number}").format(number=r.number), float(result["questions"][q.name][key]))
+            for r, result in history
+            if result.get("questions", {}).get(q.name, {}).get(key) is not None]
+    return counts, shares
 
 
 async def export_round(ctx: Context):
@@ -549,11 +558,15 @@ async def export_round(ctx: Context):
     await audit.record(ctx.session, ctx.user.id, "checkins.export", f"round:{round_.id}",
                        {"form": row.code, "number": round_.number, "rows": len(data)},
                        at=ctx.services.clock.now())
+    labels = reports.Labels(form, current_locale(), _export_words())
     xlsx = await asyncio.to_thread(reports.to_xlsx, header, tags, data,
-                                   reports.summary_table(form, result), meta)
+                                   reports.summary_table(form, result, labels), meta,
+                                   labels.codebook(header))
     name = f"{row.code}-round{round_.number}"
-    note = _("{count} responses. Questions holding personal data are left out of the rows; "
-             "the summary sheet has their totals.").format(count=len(data))
+    note = ngettext("{count} response. Questions holding personal data are left out of the "
+                    "rows; the summary sheet has their totals.", "{count} responses. Questions "
+                    "holding personal data are left out of the rows; the summary sheet has their "
+                    "totals.", len(data)).format(count=len(data))
     if round_.reduced_at:
         note = _("The answers of this round were reduced to totals after the retention "
                  "period; the summary sheet has them.")
@@ -561,6 +574,16 @@ async def export_round(ctx: Context):
             Reply(name + ".xlsx", attachment=Attachment(
                 f"{name}.xlsx", xlsx,
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))]
+
+
+EXPORT_WORDS = {"round": N_("Round"), "respondent": N_("Respondent"),
+                "organisation": N_("Organisation"), "region": N_("Region"),
+                "submitted_at": N_("Submitted at"), "late": N_("Late"),
+                "answered": N_("Answers"), "total": N_("Total")}
+
+
+def _export_words() -> dict[str, str]:
+    return {code: _(word) for code, word in EXPORT_WORDS.items()}
 
 
 # ----- absences --------------------------------------------------------------------------

@@ -337,8 +337,10 @@ async def stale(ctx: Context):
                 if entry.last_verified else _("never verified"))
         lines.append(f"• `{entry.id}` {escape(entry.organisation)} ({when})")
     if len(entries) > MAX_STALE_SHOWN:
-        lines.append(_("… and {n} more; {prefix}export_directory gives the whole list.").format(
-            n=len(entries) - MAX_STALE_SHOWN, prefix=ctx.prefix))
+        more = len(entries) - MAX_STALE_SHOWN
+        lines.append(ngettext("… and {n} more; {prefix}export_directory gives the whole list.",
+                              "… and {n} more; {prefix}export_directory gives the whole list.",
+                              more).format(n=more, prefix=ctx.prefix))
     if requested:
         lines.append(_("Their focal point says these entries need changes:"))
         for entry, when in requested[:MAX_STALE_SHOWN]:
@@ -375,8 +377,9 @@ async def incomplete(ctx: Context):
             lines.append(f"• `{entry.id}` {escape(display_name(entry))}")
             shown += 1
     if total > shown:
-        lines.append(_("… and {n} more; {prefix}incomplete AREA narrows the list.").format(
-            n=total - shown, prefix=ctx.prefix))
+        lines.append(ngettext("… and {n} more; {prefix}incomplete AREA narrows the list.",
+                              "… and {n} more; {prefix}incomplete AREA narrows the list.",
+                              total - shown).format(n=total - shown, prefix=ctx.prefix))
     return "\n".join(lines)
 
 
@@ -523,15 +526,21 @@ def _import_answer(report, filename: str) -> str:
             "again, or add \"skip-invalid\".", report.skipped).format(
                 n=report.skipped, total=report.total_rows))
     else:
-        lines.append(_("Directory updated: {created} new, {updated} updated, {removed} removed, "
-                       "{skipped} invalid rows skipped.").format(
-            created=report.created, updated=report.updated, removed=report.removed,
-            skipped=report.skipped))
+        lines.append(_("Directory updated: {created}, {updated}, {removed}, {skipped}.").format(
+            created=ngettext("{n} new entry", "{n} new entries", report.created).format(
+                n=report.created),
+            updated=ngettext("{n} updated", "{n} updated", report.updated).format(
+                n=report.updated),
+            removed=ngettext("{n} removed", "{n} removed", report.removed).format(
+                n=report.removed),
+            skipped=ngettext("{n} invalid row skipped", "{n} invalid rows skipped",
+                             report.skipped).format(n=report.skipped)))
     for problem in report.problems[:MAX_PROBLEMS_SHOWN]:
         lines.append(f"• {escape(str(problem))}")
     more = len(report.problems) + report.more_problems - MAX_PROBLEMS_SHOWN
     if more > 0:
-        lines.append(_("… and {n} more problems.").format(n=more))
+        lines.append(ngettext("… and {n} more problem.", "… and {n} more problems.",
+                              more).format(n=more))
     return "\n".join(lines)
 
 

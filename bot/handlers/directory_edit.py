@@ -486,6 +486,11 @@ async def _campaign_status(ctx: Context):
     if progress is None:
         return _("No completeness campaign yet: {prefix}complete_entries starts one.").format(
             prefix=ctx.prefix)
-    return _("Campaign {number}: {asked} focal points asked, {answered} completed their entry, "
-             "{waiting} not yet.").format(number=progress.campaign, asked=progress.asked,
-                                          answered=progress.answered, waiting=progress.waiting)
+    return _("Campaign {number}: {asked}, {answered}, {waiting}.").format(
+        number=progress.campaign,
+        asked=ngettext("{n} focal point asked", "{n} focal points asked",
+                       progress.asked).format(n=progress.asked),
+        answered=ngettext("{n} completed their entry", "{n} completed their entry",
+                          progress.answered).format(n=progress.answered),
+        waiting=ngettext("{n} not yet", "{n} not yet", progress.waiting).format(
+            n=progress.waiting))

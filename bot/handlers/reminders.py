@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.conversations import PendingConversation, confirmation_answer
-from bot.i18n import N_, _, current_locale
+from bot.i18n import N_, _, current_locale, ngettext
 from bot.markup import bold, escape
 from bot.messages import Attachment, Choice, Reply
 from bot.audience import BLOCKED, AudienceError, describe, only_self
@@ -15,8 +15,8 @@ from bot.reminders.calendar import calendar_ics
 from bot.reminders.formatting import duration, moment
 from bot.reminders.models import Schedule
 from bot.reminders.answers import read_answer
-from bot.reminders.service import (ACK_ANSWERS, ACK_KIND, ack_offers, parse_occurrence_token,
-                                   parse_short_id, short_id)
+from bot.reminders.service import (ACK_ANSWERS, ACK_KIND, ack_count, ack_offers,
+                                   parse_occurrence_token, parse_short_id, short_id)
 from bot.router import Command, ConversationStep, Context, Feature, role_label
 from bot.trust import audit
 from bot.when import When, WhenError, parse_when
@@ -225,8 +225,9 @@ async def _confirmed_broadcast(ctx: Context, payload: dict):
     await audit.record(ctx.session, ctx.user.id, "broadcast.send", f"broadcast:{broadcast.id}",
                        {"chats": count}, at=ctx.services.clock.now())
     ctx.after_commit.append(service.wake)
-    return _("Broadcast B{id} is on its way to {count} chats; I will send you a delivery "
-             "report.").format(id=broadcast.id, count=count)
+    return ngettext("Broadcast B{id} is on its way to {count} chat; I will send you a "
+                    "delivery report.", "Broadcast B{id} is on its way to {count} chats; I will "
+                    "send you a delivery report.", count).format(id=broadcast.id, count=count)
 
 
 CONFIRMED = {"create": _confirmed_create, "edit": _confirmed_edit,
@@ -248,10 +249,13 @@ async def list_reminders(ctx: Context):
         upcoming = service.upcoming(schedule, 1)
         when = moment(upcoming[0], tz) if upcoming else "—"
         repeat = " ↻" if schedule.rrule else ""
-        lines.append(f"• `{short_id(schedule.id)}` {_(KIND_LABELS[schedule.kind])}: "
-                     f"{escape(schedule.title)} — {when}{repeat}")
+        entry = _("{kind}: {title}").format(kind=_(KIND_LABELS[schedule.kind]),
+                                            title=escape(schedule.title))
+        lines.append(f"• `{short_id(schedule.id)}` {entry} — {when}{repeat}")
     if len(schedules) > MAX_LISTED:
-        lines.append(_("… and {count} more.").format(count=len(schedules) - MAX_LISTED))
+        more = len(schedules) - MAX_LISTED
+        lines.append(ngettext("… and {count} more.", "… and {count} more.", more).format(
+            count=more))
     return "\n".join(lines)
 
 
@@ -419,10 +423,10 @@ async def acks(ctx: Context):
     tz = ctx.user.timezone or schedule.timezone
     lines = [_("Answers to {id} ({title}) for {when}:").format(
         id=short_id(schedule.id), title=escape(schedule.title), when=moment(occurrence, tz))]
-    for value, label in ACK_ANSWERS.items():
+    for value in ACK_ANSWERS:
         names = [escape(name) for name, answer in answers if answer == value]
         if names:
-            lines.append(f"• {_(label)} ({len(names)}): {', '.join(names)}")
+            lines.append(f"• {ack_count(value, len(names))}: {', '.join(names)}")
     return "\n".join(lines)
 
 

@@ -55,8 +55,9 @@ async def start(ctx: Context):
                                                          ctx.args)
     if result.outcome is Outcome.THROTTLED:
         minutes = max(1, round(result.wait.total_seconds() / 60))
-        return _("Too many wrong codes. Please wait {minutes} minutes before trying "
-                 "again.").format(minutes=minutes)
+        return ngettext("Too many wrong codes. Please wait {minutes} minute before trying "
+                        "again.", "Too many wrong codes. Please wait {minutes} minutes before "
+                        "trying again.", minutes).format(minutes=minutes)
     if result.outcome is Outcome.LINK_ASKED:
         await ctx.services.conversations.start(
             ctx.session, ctx.chat_key, ctx.user.id, LINK_CONFIRM,
@@ -266,7 +267,8 @@ def _local(ctx: Context, moment) -> str:
         zone = ZoneInfo(ctx.user.timezone)
     except (KeyError, ValueError):
         zone = ZoneInfo("UTC")
-    return audit.aware(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    # Day first, as people in Belgium read dates.
+    return audit.aware(moment).astimezone(zone).strftime("%d/%m/%Y %H:%M")
 
 
 async def show_audit(ctx: Context):
@@ -280,7 +282,9 @@ async def show_audit(ctx: Context):
     entries = await audit.latest(ctx.session, max(limit, 1))
     if not entries:
         return _("The audit log is empty.")
-    lines = [_("Latest {count} audit entries (newest first):").format(count=len(entries))]
+    lines = [ngettext("Latest {count} audit entry (newest first):",
+                      "Latest {count} audit entries (newest first):", len(entries)).format(
+        count=len(entries))]
     lines += [_audit_line(ctx, entry) for entry in entries]
     return "\n".join(lines)
 

@@ -43,6 +43,15 @@ MAX_FIRINGS_PER_SCHEDULE = 500
 MISSED_LINES = 20
 OUTBOX_PASS = 500
 ACK_ANSWERS = {"yes": N_("will attend"), "no": N_("cannot attend"), "done": N_("done")}
+
+
+def ack_count(answer: str, n: int) -> str:
+    """"3 will attend", for the answers to a meeting or deadline (verbs agree with n)."""
+    if answer == "yes":
+        return ngettext("{n} will attend", "{n} will attend", n).format(n=n)
+    if answer == "no":
+        return ngettext("{n} cannot attend", "{n} cannot attend", n).format(n=n)
+    return ngettext("{n} done", "{n} done", n).format(n=n)
 ACK_KIND = "reminders.ack"
 ACK_OCCURRENCES_LOOKED_AT = 50
 MAX_ACK_OFFERS = 10
@@ -615,8 +624,10 @@ class RemindersService:
                     for key, status, error in rows if status == FAILED]
         with self.catalogues.use((sender.locale if sender else None)
                                  or self.settings.default_locale):
-            lines = [_("Broadcast B{id}: {sent} sent, {failed} failed.").format(
-                id=broadcast.id, sent=sent, failed=len(failures) + len(broadcast.unreachable or []))]
+            failed = len(failures) + len(broadcast.unreachable or [])
+            lines = [_("Broadcast B{id}: {sent}, {failed}.").format(
+                id=broadcast.id, sent=ngettext("{n} sent", "{n} sent", sent).format(n=sent),
+                failed=ngettext("{n} failed", "{n} failed", failed).format(n=failed))]
             lines += [f"• {key}: {error}" for key, error in failures[:MISSED_LINES]]
             lines += [_(UNREACHABLE_LINES.get(item.get("reason"), UNREACHABLE_LINES[
                 NO_DIRECT_CHAT])).format(name=item["name"])

@@ -17,7 +17,7 @@ def test_shipped_xlsform_parses_with_labels_in_every_language():
     form = load_form(FORMS / "weekly_local.xlsx")
     assert form.code == "weekly_local"
     assert form.languages == ["en", "fr", "nl", "de", "uk"]
-    assert form.title("nl") == "Wekelijkse check-in lokale situatie"
+    assert form.title("nl") == "Wekelijkse bevraging lokale situatie"
     assert [q.type for q in form.questions] == [
         "note", "select_one", "integer", "integer", "select_one", "select_one",
         "select_multiple", "text"]

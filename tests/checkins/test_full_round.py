@@ -24,9 +24,10 @@ STATUS_LABELS = {"green": "Green: under control", "amber": "Amber: under strain"
                  "red": "Red: cannot cope"}
 BOTTLENECKS = ["housing", "income", "health", "schooling", "staff", "other"]
 NAMES = [f"fp{i:02d}" for i in range(1, 51)]
+# As summaries and reviews show them: the question without its "?".
 ARRIVALS_LABEL = ("How many people displaced from Ukraine newly registered with your "
-                  "CPAS/OCMW this week?")
-PLACES_LABEL = "How many emergency housing places are available today?"
+                  "CPAS/OCMW this week")
+PLACES_LABEL = "How many emergency housing places are available today"
 
 
 def planned(i: int) -> dict:
@@ -70,7 +71,8 @@ def local(year, month, day, hour, minute=0) -> datetime:
 
 
 def fmt(value) -> str:
-    return f"{value:,}".replace(",", " ")
+    # English gets no thousands separator: in Belgium "1,250" would read as one and a quarter.
+    return str(value)
 
 
 async def test_full_round_for_fifty_focal_points(checkin_bot):
@@ -206,8 +208,9 @@ async def test_full_round_for_fifty_focal_points(checkin_bot):
     workbook = load_workbook(io.BytesIO(xlsx_reply.attachment.content))
     assert workbook["responses"].max_row == 43
     summary_rows = list(workbook["summary"].iter_rows(values_only=True))
+    # The first five columns are codes for machines; the labels follow for the reader.
     assert ("comment", "#description", "", "answered", 9) in [
-        tuple("" if v is None else v for v in row) for row in summary_rows]
+        tuple("" if v is None else v for v in row)[:5] for row in summary_rows]
 
 
 def check_summary(text: str, answers: dict[int, dict], *, assigned: int, late: int) -> None:
@@ -225,8 +228,8 @@ def check_summary(text: str, answers: dict[int, dict], *, assigned: int, late: i
                              for code, value in sorted(by_region.items()))
         assert "   " + expected in text
     counts = {s: sum(1 for a in answers.values() if a["status"] == s) for s in STATUSES}
-    assert "Overall situation this week?: " + ", ".join(
-        f"{STATUS_LABELS[s]} {counts[s]}" for s in STATUSES if counts[s]) in text
+    assert "Overall situation this week: " + ", ".join(
+        f"{STATUS_LABELS[s]} ({counts[s]})" for s in STATUSES if counts[s]) in text
     bottlenecks = {b: sum(1 for a in answers.values() if a.get("bottleneck") == b)
                    for b in BOTTLENECKS}
     line = next(line for line in text.split("\n") if line.startswith("What is the main"))
@@ -238,8 +241,8 @@ def check_summary(text: str, answers: dict[int, dict], *, assigned: int, late: i
         for item in a["support"] or []:
             support_counts[item] = support_counts.get(item, 0) + 1
     line = next(line for line in text.split("\n") if line.startswith("Which support"))
-    assert f"Interpreters {support_counts['interpreters']}" in line
-    assert f"Legal information {support_counts['legal']}" in line
+    assert f"Interpreters ({support_counts['interpreters']})" in line
+    assert f"Legal information ({support_counts['legal']})" in line
     comments = sum(1 for a in answers.values() if a["comment"])
     assert (f"Anything coordinators should know? (optional; do not name individuals): "
             f"{comments} answers (personal data: only the count is shown)") in text

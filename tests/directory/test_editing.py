@@ -253,7 +253,7 @@ async def test_the_completeness_campaign_nudges_only_those_who_have_not_answered
         "1", as_="marc")
     await bot.services.outbox.deliver_pending()
     [asked_fr] = bot.sent.to("luc")
-    assert "Votre fiche dans l'annuaire est incomplète" in asked_fr
+    assert "Votre fiche dans le répertoire est incomplète" in asked_fr
     [asked_nl] = bot.sent.to("jan")
     assert "OCMW Gent heeft geen telefoonnummer of e-mailadres in de gids" in asked_nl
     # Luc answers by completing his entry; Jan declares an absence.
@@ -341,5 +341,5 @@ async def test_open_re_verification_questions_come_back_after_the_editor(ebot):
     await bot.ask("/myentry", as_="luc")   # typed instead of answering the question
     back = await bot.ask("9", as_="luc")
     assert "votre fiche n'a pas été modifiée" in back
-    assert "Votre fiche dans l'annuaire est-elle toujours correcte" in back
+    assert "Votre fiche dans le répertoire est-elle toujours correcte" in back
     assert "vérifiée" in await bot.ask("1", as_="luc")  # "Toujours correcte"

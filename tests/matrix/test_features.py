@@ -234,8 +234,8 @@ async def test_meeting_reminder_in_a_room_is_answered_by_members(make_matrix_bot
 
     answers = await coordinator.ask(room, bot.user_id, "!acks R1")
     assert_element_html(answers)
-    attend = next(line for line in answers.body.splitlines() if "will attend (2)" in line)
-    absent = next(line for line in answers.body.splitlines() if "cannot attend (1)" in line)
+    attend = next(line for line in answers.body.splitlines() if "2 will attend" in line)
+    absent = next(line for line in answers.body.splitlines() if "1 cannot attend" in line)
     assert bob.account.localpart in attend and coordinator.account.localpart in attend
     assert carol.account.localpart in absent
     # the delivered reminder arrived once
@@ -258,7 +258,7 @@ async def test_checkin_conversation_results_and_export(make_matrix_bot, people):
         office, bot.user_id, "!rounds open weekly_local; 2026-03-06 17:00; role:focal_point")
     assert "1 recipient: " in preview.body, preview.body
     opened = await coordinator.ask(office, bot.user_id, "1")
-    assert "Round 1 of weekly_local is open: 1 people are being asked." in opened.body
+    assert "Round 1 of weekly_local is open: 1 person is being asked." in opened.body
     seen = len(marie.messages_from(bot.user_id, inbox))
     await bot.services.outbox.deliver_pending()
 
@@ -290,9 +290,9 @@ async def test_checkin_conversation_results_and_export(make_matrix_bot, people):
     assert question.body.startswith("Question 7 of 7"), question.body
     review = await marie.ask(inbox, bot.user_id, "!skip")
     assert review.body.startswith("Please check your answers"), review.body
-    for line in ("Which province is your CPAS/OCMW in?: Liège",
-                 "Overall situation this week?: Amber: under strain",
-                 "What is the main bottleneck?: Housing"):
+    for line in ("Which province is your CPAS/OCMW in: Liège",
+                 "Overall situation this week: Amber: under strain",
+                 "What is the main bottleneck: Housing"):
         assert line in review.body, line
     assert review.body.endswith("1. Submit\n2. Change an answer"), review.body
     thanks = await marie.ask(inbox, bot.user_id, "1")
@@ -303,7 +303,7 @@ async def test_checkin_conversation_results_and_export(make_matrix_bot, people):
     assert caption.body == "Main figures over the last rounds."
     assert_element_html(summary)
     assert "Responses: 1 of 1 (100%)" in summary.body, summary.body
-    assert "What is the main bottleneck?: Housing 1" in summary.body
+    assert "What is the main bottleneck: Housing (1)" in summary.body
     assert chart.source["content"]["msgtype"] == "m.image"
     assert chart.body == "weekly_local-round1.png" and "file" in chart.source["content"]
     assert (await coordinator.file_content(chart)).startswith(b"\x89PNG")

@@ -58,7 +58,7 @@ async def test_only_a_real_occurrence_is_answered(bot, inbox):
                   "20260512T080000Z"):   # year 9999, year 1, not a time of it, ten weeks ahead
         assert "noted" not in await bot.ask(f"/ack {schedule_word} {token} no", as_="bob")
     answers = await bot.ask("/acks R1", as_="alice")
-    assert "will attend (1): bob" in answers and "9999" not in answers
+    assert "1 will attend: bob" in answers and "9999" not in answers
     # the next time, which the reminder has not announced yet, may be answered in advance
     next_token = "20260310T090000Z"
     assert "noted" in await bot.ask(f"/ack {schedule_word} {next_token} no", as_="bob")
@@ -76,7 +76,7 @@ async def test_bad_answers_stored_before_the_fix_do_not_break_acks(bot, inbox):
                                     tzinfo=timezone.utc),
                 answered_at=bot.clock.now()))
     answers = await bot.ask("/acks R1", as_="alice")
-    assert "will attend (1): bob" in answers
+    assert "1 will attend: bob" in answers
     assert "cannot attend" not in answers and "went wrong" not in answers
 
 

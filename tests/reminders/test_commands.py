@@ -118,7 +118,7 @@ async def test_meeting_for_others_with_attendance_answers(bot, inbox):
     assert "noted" in await bot.ask("1", as_="bob")  # the console answers by number
     assert "noté" in await bot.ask(to_carol.choices[1].value, as_="carol")  # a button press
     answers = await bot.ask("/acks R1", as_="alice")
-    assert "will attend (1): bob" in answers and "cannot attend (1): carol" in answers
+    assert "1 will attend: bob" in answers and "1 cannot attend: carol" in answers
     assert "no active reminder" in await bot.ask("/acks R1", as_="bob")
     assert await bot.count(Acknowledgement) == 2
 
@@ -178,5 +178,5 @@ async def test_answers_to_a_finished_one_off_meeting_can_still_be_read(bot, inbo
     bot.clock.advance(timedelta(minutes=5))
     await bot.services.reminders.run_due()
     assert "noted" in await bot.ask("1", as_="bob")   # the meeting is over: R1 is inactive
-    assert "will attend (1): bob" in await bot.ask("/acks R1", as_="alice")
+    assert "1 will attend: bob" in await bot.ask("/acks R1", as_="alice")
     assert "no active reminder" in await bot.ask("/cancel R1", as_="alice")

@@ -59,8 +59,8 @@ async def test_a_focal_point_with_a_check_in_open_can_answer_a_meeting(bot, inbo
     assert said["noted"] in await bot.ask(said["cannot"], as_="fiona")
     assert said["noted"] in await bot.ask(f"/ack R2 {said['no']}", as_="fiona")
     answers = await bot.ask("/acks R1", as_="alice")
-    assert "will attend (1): fiona" in answers
-    assert "cannot attend (1): fiona" in await bot.ask("/acks R2", as_="alice")
+    assert "1 will attend: fiona" in answers
+    assert "1 cannot attend: fiona" in await bot.ask("/acks R2", as_="alice")
     assert await bot.count(Acknowledgement) == 2
 
 
@@ -84,7 +84,7 @@ async def test_a_preview_button_stays_bound_to_its_preview(bot, inbox):
     assert "B1" in await bot.ask(preview.choices[0].value, as_="alice")   # the Confirm button
     assert await bot.count(Broadcast) == 1
     assert "noted" in await bot.ask("1", as_="alice")                      # then the meeting
-    assert "will attend (1): alice" in await bot.ask("/acks R1", as_="alice")
+    assert "1 will attend: alice" in await bot.ask("/acks R1", as_="alice")
 
 
 async def test_a_preview_shown_after_a_reminder_takes_the_next_number(bot, inbox):
