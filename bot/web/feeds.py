@@ -85,7 +85,8 @@ def rounds_csv(code: str, form_of, history: list[tuple[Any, dict[str, Any]]],
         rows += [lead + ["_responses", "", region, item, counts.get(item, 0)]
                  for region, counts in sorted((result.get("regions") or {}).items())
                  for item in ("assigned", "submitted")]
-        for question, hxl, region, item, value in summary_table(form_of(round_), result)[1:]:
+        for question, hxl, region, item, value, *_labels in summary_table(form_of(round_),
+                                                                         result)[1:]:
             rows.append(lead + [question, hxl, region, item, value])
     return _write([n for n, _t in ROUND_COLUMNS], [t for _n, t in ROUND_COLUMNS],
                   ([safe_cell(v) for v in line] for line in rows))

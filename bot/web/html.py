@@ -51,9 +51,14 @@ def percent(part: int, whole: int) -> str:
 
 
 def number(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".").replace(",", "\u202f")
-    return f"{value:,}".replace(",", "\u202f") if isinstance(value, int) else str(value)
+    """As the reader writes numbers, exactly as `/results` shows them."""
+    from bot.checkins.forms import number_for
+    from bot.i18n import current_locale
+
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number_for(round(value, 2) if isinstance(value, float) else value,
+                          current_locale())
+    return str(value)
 
 
 def bar_chart(title: str, points: list[tuple[str, float]]) -> str:

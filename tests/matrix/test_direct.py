@@ -98,7 +98,7 @@ async def test_person_known_only_from_a_group_gets_a_new_encrypted_direct_chat(
     assert bot.transport.client.rooms[room_id].encrypted
 
     preview = await broadcast(coordinator, office, bot, pieter.user_id, "Réunion jeudi 10h")
-    assert "Broadcast to 1 chats" in preview, preview
+    assert "1 recipient: pieter" in preview, preview
     assert "never wrote" not in preview
 
     await pieter.join(room_id)
@@ -122,7 +122,7 @@ async def test_existing_silent_direct_chat_is_used(make_matrix_bot, people):
     assert not anna.client.invited_rooms, "no second chat when one exists"
 
     preview = await broadcast(coordinator, office, bot, anna.user_id, "Hello Anna")
-    assert "Broadcast to 1 chats" in preview, preview
+    assert "1 recipient: anna" in preview, preview
     message = await anna.next_from(bot.user_id, silent)
     assert message.decrypted and "Hello Anna" in message.body
 
@@ -144,7 +144,7 @@ async def test_declined_invitation_is_reported_like_a_blocked_chat(make_matrix_b
 
     preview = await coordinator.ask(office, bot.user_id,
                                     f"!broadcast {jan.user_id}, {coordinator.user_id}; Hello")
-    assert "Broadcast to 1 chats" in preview.body, preview.body
+    assert "1 recipient: coordinator" in preview.body, preview.body
     assert "Unreachable (blocked the bot): jan" in preview.body, preview.body
     await bot.transport.direct.wait_idle()
     assert set(jan.client.invited_rooms) <= {room_id}, "the bot must not invite again"
