@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import os
 import random
-import signal
 import statistics
 import sys
 import tempfile
@@ -97,6 +96,7 @@ async def prepare(database_url: str, data_dir: Path, people: int) -> None:
 
 
 async def soak(minutes: float, people: int) -> int:
+    from tests.processes import coordbot_env, start_run, stop_all
     from tests.telegram.fake_bot_api import TOKEN, FakeBotApi
 
     database_url = os.environ.get("COORDBOT_BENCH_DATABASE_URL", "")
@@ -106,16 +106,10 @@ async def soak(minutes: float, people: int) -> int:
     await prepare(database_url, tmp / "setup", people)
     fake = FakeBotApi()
     await fake.start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COORDBOT_")}
-    env.update({"COORDBOT_DATABASE_URL": database_url, "COORDBOT_TELEGRAM_TOKEN": TOKEN,
-                "COORDBOT_TELEGRAM_API_URL": fake.url, "COORDBOT_LOG_LEVEL": "WARNING",
-                "COORDBOT_RATE_LIMIT_BURST": "0", "COORDBOT_REMINDERS_TICK_SECONDS": "5"})
-    processes = []
-    for n in range(instances):
-        env["COORDBOT_DATA_DIR"] = str(tmp / f"i{n}")
-        processes.append(await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", env=dict(env),
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL))
+    processes = [await start_run(coordbot_env(
+        database_url=database_url, telegram_token=TOKEN, telegram_api_url=fake.url,
+        log_level="WARNING", rate_limit_burst=0, reminders_tick_seconds=5,
+        data_dir=tmp / f"i{n}")) for n in range(instances)]
     rng = random.Random(13)
     asked: dict[int, list[float]] = {}
     latencies: list[float] = []
@@ -145,14 +139,7 @@ async def soak(minutes: float, people: int) -> int:
             await asyncio.sleep(0.2)
         return report(minutes, people, instances, latencies, asked, memory, fake, started)
     finally:
-        for process in processes:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                await asyncio.wait_for(process.wait(), timeout=30)
-            except asyncio.TimeoutError:
-                process.kill()
+        await stop_all(processes)
         await fake.stop()
 
 

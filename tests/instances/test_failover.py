@@ -7,9 +7,7 @@ so no system can rule that out), and the test reports how many."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -22,6 +20,7 @@ from bot.messages import ChatRef, Reply
 from bot.people import Identity, User
 from bot.when import When
 from tests.harness import make_bot
+from tests.processes import coordbot_env, start_run, stop_all
 from tests.telegram.fake_bot_api import TOKEN, FakeBotApi
 
 REMINDERS, BROADCAST = 1000, 500
@@ -30,19 +29,10 @@ FIRST_CHAT = 700_000
 
 
 def _env(database_url: str, api_url: str, data_dir) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COORDBOT_")}
-    env.update({"COORDBOT_DATABASE_URL": database_url, "COORDBOT_TELEGRAM_TOKEN": TOKEN,
-                "COORDBOT_TELEGRAM_API_URL": api_url, "COORDBOT_DATA_DIR": str(data_dir),
-                "COORDBOT_LOAD_BUNDLED_DATA": "false", "COORDBOT_LOG_LEVEL": "WARNING",
-                "COORDBOT_REMINDERS_TICK_SECONDS": "1", "COORDBOT_OUTBOX_CLAIM_SECONDS": "10",
-                "COORDBOT_LEADER_RETRY_SECONDS": "2", "NO_PROXY": "127.0.0.1,localhost"})
-    return env
-
-
-async def _start(env: dict) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL)
+    return coordbot_env(database_url=database_url, telegram_token=TOKEN, telegram_api_url=api_url,
+                        data_dir=data_dir, load_bundled_data="false", log_level="WARNING",
+                        reminders_tick_seconds=1, outbox_claim_seconds=10,
+                        leader_retry_seconds=2)
 
 
 async def _prepare(tmp_path, database_url: str) -> None:
@@ -85,10 +75,10 @@ async def test_three_instances_survive_the_leader_being_killed(tmp_path, databas
     expected = {f"rappel {n}" for n in range(REMINDERS)} | {f"diffusion {n}" for n in range(BROADCAST)}
     try:
         env = _env(database_url, api_url, tmp_path / "var")
-        leader = await _start(env)
+        leader = await start_run(env)
         processes.append(leader)
         await fake.wait_for(lambda: fake.calls_of("getUpdates"), timeout=60)
-        processes += [await _start(env), await _start(env)]
+        processes += [await start_run(env), await start_run(env)]
         await fake.wait_for(lambda: len(fake.sent) >= 400, timeout=120)
 
         leader.send_signal(signal.SIGKILL)
@@ -96,7 +86,7 @@ async def test_three_instances_survive_the_leader_being_killed(tmp_path, databas
         killed_at, sent_at_kill = time.monotonic(), len(fake.sent)
         await fake.wait_for(lambda: len(fake.sent) > sent_at_kill + 5, timeout=60)
         failover = time.monotonic() - killed_at
-        processes.append(await _start(env))      # the killed instance comes back
+        processes.append(await start_run(env))      # the killed instance comes back
 
         await fake.wait_for(lambda: expected <= {s.text for s in fake.sent}, timeout=240)
         await asyncio.sleep(5)                   # anything sent twice would show up by now
@@ -110,12 +100,5 @@ async def test_three_instances_survive_the_leader_being_killed(tmp_path, databas
         for chat in (FIRST_CHAT, FIRST_CHAT + REMINDERS - 1):
             assert len(fake.texts_to(chat)) >= 1
     finally:
-        for process in processes:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                await asyncio.wait_for(process.wait(), timeout=30)
-            except asyncio.TimeoutError:
-                process.kill()
+        await stop_all(processes)
         await fake.stop()

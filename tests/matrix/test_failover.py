@@ -4,9 +4,7 @@ with SIGKILL. A standby takes over, and every reminder reaches the person."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -19,6 +17,7 @@ from bot.clock import SystemClock
 from bot.people import Identity
 from bot.when import When
 from tests.harness import make_bot
+from tests.processes import coordbot_env, start_run, stop_all
 
 pytestmark = pytest.mark.slow
 
@@ -27,21 +26,11 @@ ZONE = "Europe/Brussels"
 
 
 def _env(database_url: str, server, account, data_dir) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COORDBOT_")}
-    env.update({"COORDBOT_DATABASE_URL": database_url, "COORDBOT_DATA_DIR": str(data_dir),
-                "COORDBOT_MATRIX_HOMESERVER": server.url,
-                "COORDBOT_MATRIX_USER_ID": account.user_id,
-                "COORDBOT_MATRIX_PASSWORD": account.password,
-                "COORDBOT_LOAD_BUNDLED_DATA": "false", "COORDBOT_LOG_LEVEL": "WARNING",
-                "COORDBOT_REMINDERS_TICK_SECONDS": "1", "COORDBOT_OUTBOX_CLAIM_SECONDS": "10",
-                "COORDBOT_LEADER_RETRY_SECONDS": "2", "NO_PROXY": "127.0.0.1,localhost"})
-    return env
-
-
-async def _start(env: dict) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL)
+    return coordbot_env(database_url=database_url, data_dir=data_dir,
+                        matrix_homeserver=server.url, matrix_user_id=account.user_id,
+                        matrix_password=account.password, load_bundled_data="false",
+                        log_level="WARNING", reminders_tick_seconds=1, outbox_claim_seconds=10,
+                        leader_retry_seconds=2)
 
 
 async def _until(condition, timeout: float, what: str) -> None:
@@ -68,14 +57,14 @@ async def test_a_standby_takes_over_matrix_and_every_reminder_arrives(
     setup = await make_bot(tmp_path / "setup", database_url, clock=SystemClock())
     processes: list[asyncio.subprocess.Process] = []
     try:
-        leader = await _start(_env(database_url, synapse_up, account, tmp_path / "i0"))
+        leader = await start_run(_env(database_url, synapse_up, account, tmp_path / "i0"))
         processes.append(leader)
         await _until(lambda: _lease_held(setup.services.db), 60, "a leader")
         alice = await people("alice")
         room = await alice.direct_chat(account.user_id, encrypted=False)
         await alice.ask(room, account.user_id, "!whoami", timeout=60)
         for n in (1, 2):
-            processes.append(await _start(_env(database_url, synapse_up, account,
+            processes.append(await start_run(_env(database_url, synapse_up, account,
                                                tmp_path / f"i{n}")))
 
         async with setup.services.db.transaction() as session:
@@ -124,12 +113,5 @@ async def test_a_standby_takes_over_matrix_and_every_reminder_arrives(
         assert failover <= 30
         assert duplicates <= 50
     finally:
-        for process in processes:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                await asyncio.wait_for(process.wait(), timeout=30)
-            except asyncio.TimeoutError:
-                process.kill()
+        await stop_all(processes)
         await setup.close()
