@@ -488,7 +488,8 @@ class RemindersService:
         tokens = list(schedule.audience or [])
         if any(self._addresses(token, user, own_chats) for token in tokens):
             return True
-        unknown = [t for t in tokens if t.partition(":")[0] not in AUDIENCE_KINDS]
+        unknown = [t for t in tokens
+                   if any(p.partition(":")[0] not in AUDIENCE_KINDS for p in t.split("&"))]
         if not unknown:
             return False
         # A kind of audience this module does not know: the resolver that delivers decides.
@@ -497,13 +498,16 @@ class RemindersService:
 
     def _addresses(self, token: str, user: User, own_chats: set[str]) -> bool:
         """Whether one audience token reaches this person, by the rules the resolver
-        (bot/reminders/audience.py) delivers with, without resolving everyone it reaches."""
+        (bot/audience.py) delivers with, without resolving everyone it reaches: `a&b`
+        narrows, so every part must reach them."""
+        if "&" in token:
+            return all(self._addresses(part, user, own_chats) for part in token.split("&"))
         kind, _sep, value = token.partition(":")
         if kind == "area":
             directory = self.services.directory
             entry = directory.home_entry(user.entry_id, user.organisation_id) \
                 if directory is not None else None
-            return entry is not None and directory.entry_within(entry, value)
+            return entry is not None and directory.entry_in_place(entry, value)
         return (kind == "all" or (kind == "user" and value == str(user.id))
                 or (kind == "chat" and value in own_chats)
                 or (kind == "role" and value == user.role.code)

@@ -108,7 +108,26 @@ async def test_an_area_or_organisation_audience_answers_and_others_do_not(bot, i
     await bot.services.reminders.run_due()
     [to_liege] = [r for k, r in inbox.sent if k == "console:liege"]
     ack = to_liege.choices[0].value
-    for name in ("liege", "orgonly", "gent"):      # in Liège province, or the organisation
+    # In Liège province, covering all of it (national), or the organisation: they received it.
+    for name in ("liege", "orgonly", "fed", "gent"):
         assert "noted" in await bot.ask(ack, as_=name), name
-    for name in ("forem", "fed", "nobody"):        # Wallonia-wide, national, unplaced
+    for name in ("forem", "nobody"):        # Wallonia without the German-speaking area; unplaced
         assert "noted" not in await bot.ask(ack, as_=name), name
+
+
+async def test_a_role_in_a_place_narrows_who_may_answer(bot, inbox):
+    from sqlalchemy import update
+
+    from bot.reminders.models import Schedule
+    from tests.reminders.test_area_audience import people_in_places
+    await people_in_places(bot)
+    await create(bot, f"/meeting in 5 minutes; {SECRET}; area:BE-WLG")
+    async with bot.services.db.transaction() as session:   # "les invités de la province de Liège"
+        await session.execute(update(Schedule).values(audience=["role:guest&area:BE-WLG"]))
+    bot.clock.advance(timedelta(minutes=5))
+    await bot.services.reminders.run_due()
+    [to_liege] = [r for k, r in inbox.sent if k == "console:liege"]
+    assert not [k for k, _r in inbox.sent if k == "console:gent"]
+    ack = to_liege.choices[0].value
+    assert "noted" in await bot.ask(ack, as_="liege")
+    assert "noted" not in await bot.ask(ack, as_="gent")     # a guest, but in Ghent
