@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from bot.audience import AudienceError, describe, only_self
 from bot.conversations import PendingConversation, confirmation_answer
 from bot.handlers import audience as audiences
-from bot.i18n import N_, _
+from bot.i18n import N_, _, ngettext
 from bot.markup import bold, escape
 from bot.meetings import minutes as documents
 from bot.meetings.models import AGENDA, DECISION, DECLINED, DONE, OPEN, MeetingItem
@@ -429,9 +429,13 @@ async def minutes(ctx: Context):
     owners = {item.id: await _owner(ctx, item.owner or []) for item in record.actions}
     name = f"minutes-{short_id(schedule.id)}-{record.occurrence}"
     text = documents.markdown(record, owners, _tz(ctx))
-    summary = _("{title}: {decisions} decisions, {actions} actions.").format(
-        title=escape(documents.title(record)), decisions=len(record.decisions),
-        actions=len(record.actions))
+    counts = ", ".join([
+        ngettext("{n} decision", "{n} decisions", len(record.decisions)).format(
+            n=len(record.decisions)),
+        ngettext("{n} action", "{n} actions", len(record.actions)).format(
+            n=len(record.actions))])
+    summary = _("{title}: {counts}.").format(title=escape(documents.title(record)),
+                                             counts=counts)
     return [Reply(summary, attachment=Attachment(f"{name}.md", text.encode("utf-8"),
                                                  "text/markdown")),
             Reply(_("The same minutes as a Word document."),
