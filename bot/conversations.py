@@ -177,3 +177,19 @@ def confirmation_answer(text: str) -> bool | None:
     if word in NO_WORDS:
         return False
     return None
+
+
+def preview_answer(text: str) -> bool | None:
+    """`confirmation_answer`, or the label of a preview's Confirm / Cancel choice typed out
+    in the reader's language."""
+    from bot.i18n import _
+
+    found = confirmation_answer(text)
+    if found is not None:
+        return found
+    word = text.strip().lower()
+    if word == _("Confirm").lower():
+        return True
+    if word == _("Cancel").lower():
+        return False
+    return None

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from bot.conversations import PendingConversation, answering, confirmation_answer
+from bot.conversations import PendingConversation, answering, preview_answer
 from bot.i18n import _, ngettext
 from bot.markup import escape
 from bot.messages import Choice, Reply
@@ -171,8 +171,7 @@ async def _answer_picked(router: "Router", ctx: "Context", live: list[PendingCon
 
 
 def is_confirmation(text: str) -> bool:
-    return confirmation_answer(text) is not None or text.strip().lower() in {
-        _("Confirm").lower(), _("Cancel").lower()}
+    return preview_answer(text) is not None
 
 
 def answers_preview(router: "Router", pending: PendingConversation, text: str,

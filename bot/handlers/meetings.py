@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.audience import AudienceError, describe, only_self
-from bot.conversations import PendingConversation, confirmation_answer
+from bot.conversations import PendingConversation, preview_answer
 from bot.handlers import audience as audiences
 from bot.i18n import N_, _, ngettext
 from bot.markup import bold, escape
@@ -256,15 +256,8 @@ def _confirm_choices() -> list[Choice]:
     return [Choice(_("Confirm"), "yes"), Choice(_("Cancel"), "no")]
 
 
-def _confirmation(text: str) -> bool | None:
-    found = confirmation_answer(text)
-    if found is None and text.strip().lower() in {_("Confirm").lower(), _("Cancel").lower()}:
-        found = text.strip().lower() == _("Confirm").lower()
-    return found
-
-
 async def confirm_step(ctx: Context, pending: PendingConversation):
-    answer = _confirmation(ctx.message.text)
+    answer = preview_answer(ctx.message.text)
     if answer is None:
         return Reply(_("Please answer 1 to confirm or 2 to cancel."), _confirm_choices())
     payload = dict(pending.payload)

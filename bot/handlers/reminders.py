@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.conversations import PendingConversation, confirmation_answer
+from bot.conversations import PendingConversation, preview_answer
 from bot.i18n import N_, _, current_locale, ngettext
 from bot.markup import bold, escape
 from bot.messages import Attachment, Choice, Reply
@@ -157,20 +157,8 @@ async def _describe(ctx: Context, tokens: list[str]) -> str:
 
 # --- confirmation -----------------------------------------------------------------------------
 
-def _answer(text: str) -> bool | None:
-    found = confirmation_answer(text)
-    if found is not None:
-        return found
-    word = text.strip().lower()
-    if word == _("Confirm").lower():
-        return True
-    if word == _("Cancel").lower():
-        return False
-    return None
-
-
 async def confirm_step(ctx: Context, pending: PendingConversation):
-    answer = _answer(ctx.message.text)
+    answer = preview_answer(ctx.message.text)
     if answer is None:
         return Reply(_("Please answer 1 to confirm or 2 to cancel."), _confirm_choices())
     payload = dict(pending.payload)
