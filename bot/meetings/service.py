@@ -27,7 +27,7 @@ from bot.people import User
 from bot.policy import allowed
 from bot.reminders.formatting import moment
 from bot.reminders.models import Schedule
-from bot.reminders.service import parse_short_id, short_id
+from bot.reminders.service import parse_letter_id, parse_short_id, short_id
 from bot.when.recurrence import as_utc
 
 log = logging.getLogger("coordbot.meetings")
@@ -56,8 +56,7 @@ def action_id(item_id: int) -> str:
 
 
 def parse_action_id(text: str) -> int | None:
-    word = text.strip().lstrip("#").upper().removeprefix("A")
-    return int(word) if word.isdecimal() and len(word) < 10 else None
+    return parse_letter_id(text, "A")
 
 
 def _digest(text: str) -> str:

@@ -68,7 +68,12 @@ def short_id(schedule_id: int) -> str:
 
 def parse_short_id(text: str) -> int | None:
     """`R12`, `r12`, `#12` and `12` all name reminder 12."""
-    word = text.strip().lstrip("#").upper().removeprefix("R")
+    return parse_letter_id(text, "R")
+
+
+def parse_letter_id(text: str, letter: str) -> int | None:
+    """The number of a short id such as `R12` or `A7`, its letter and a `#` optional."""
+    word = text.strip().lstrip("#").upper().removeprefix(letter)
     return int(word) if word.isdecimal() and len(word) < 10 else None
 
 
