@@ -156,7 +156,7 @@ async def action(ctx: Context):
         owner = await _owner_tokens(ctx, parts[1])
         due_at = _due(ctx, parts[2], schedule)
     except WhenError as error:
-        return str(error)
+        return escape(str(error))
     except AudienceError as error:
         return await audiences.ask_back(ctx, error, lambda new: "; ".join(
             [parts[0], new, *parts[2:]]))
@@ -218,7 +218,7 @@ async def guided_step(ctx: Context, pending: PendingConversation):
         elif step == "when":
             _due(ctx, text, schedule)
     except WhenError as error:
-        return str(error)
+        return escape(str(error))
     except AudienceError as error:
         readings = [error.rewrite(r) for r in error.readings]
         await ctx.services.conversations.update(ctx.session, pending,
@@ -367,7 +367,7 @@ async def _postpone(ctx: Context, item: MeetingItem, text: str,
     try:
         due_at = _due(ctx, text, await ctx.session.get(Schedule, item.schedule_id))
     except WhenError as error:
-        return str(error)  # a pending question stays: the next message tries again
+        return escape(str(error))  # a pending question stays: the next message tries again
     if pending is not None:
         await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
     old = item.due_at
@@ -417,7 +417,7 @@ async def minutes(ctx: Context):
             today = ctx.services.clock.now().date()
             occurrence = parse_date(date_text.strip(), today, future=False).isoformat()
         except WhenError as error:
-            return str(error)
+            return escape(str(error))
     record = await _service(ctx).minutes(ctx.session, schedule, occurrence)
     owners = {item.id: await _owner(ctx, item.owner or []) for item in record.actions}
     name = f"minutes-{short_id(schedule.id)}-{record.occurrence}"

@@ -69,7 +69,7 @@ async def _new_schedule(ctx: Context, kind: str):
         when = _parse_when(ctx, parts[0])
         tokens = await _audience(ctx, audience_text)
     except WhenError as problem:
-        return str(problem)
+        return escape(str(problem))
     except AudienceError as problem:
         return await audiences.ask_back(ctx, problem,
                                         lambda new: "; ".join([parts[0], parts[1], new]))
@@ -308,7 +308,7 @@ async def edit(ctx: Context):
         when = _parse_when(ctx, when_text) if when_text else None
         tokens = await _audience(ctx, audience_text) if audience_text else None
     except WhenError as problem:
-        return str(problem)
+        return escape(str(problem))
     except AudienceError as problem:
         return await audiences.ask_back(ctx, problem,
                                         lambda new: "; ".join([*parts[:3], new]))
