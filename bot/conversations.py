@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base
+from bot.i18n import _
+from bot.messages import Choice
 from bot.people import utcnow
 
 YES_WORDS = {"1", "yes", "y", "ok", "oui", "o", "ja", "j", "так", "confirm", "confirmer",
@@ -179,11 +181,15 @@ def confirmation_answer(text: str) -> bool | None:
     return None
 
 
+def confirm_choices() -> list[Choice]:
+    """The two buttons under every preview; `preview_answer` reads what they send back, and
+    also "yes"/"oui"/"1" or the label typed out."""
+    return [Choice(_("Confirm"), "yes"), Choice(_("Cancel"), "no")]
+
+
 def preview_answer(text: str) -> bool | None:
     """`confirmation_answer`, or the label of a preview's Confirm / Cancel choice typed out
     in the reader's language."""
-    from bot.i18n import _
-
     found = confirmation_answer(text)
     if found is not None:
         return found

@@ -4,6 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 PLATFORMS = ("console", "telegram", "matrix")
+# Element reads a leading "/" as its own command, so commands are written "!help" there.
+_COMMAND_PREFIXES = {"matrix": "!"}
+
+
+def command_prefix(platform_or_chat_key: str | None) -> str:
+    """The character commands start with on a platform: `command_prefix("matrix")` or
+    `command_prefix("matrix:!room:server")` is "!", everything else "/"."""
+    platform = (platform_or_chat_key or "").partition(":")[0]
+    return _COMMAND_PREFIXES.get(platform, "/")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _, normalize_locale
 from bot.language import FirstWords, command_word, guess_language, small_talk
-from bot.messages import IncomingMessage, Reply
+from bot.messages import IncomingMessage, Reply, command_prefix
 from bot.policy import POLICY, ROLE_LABELS, Role, allowed
 from bot.prompts import answer_pending
 from bot.trust.ratelimit import Verdict
@@ -49,10 +49,24 @@ class Command:
     usage: str = ""
     policy: str | None = None  # policy key when it differs from the name
     takes_file: bool = False  # the console sends a file only with these (`/import < FILE`)
+    # Refused in groups: the command shows or takes something personal (codes, answers).
+    direct_only: bool = False
+    # Why, in English source text marked with `N_`; a general sentence when empty.
+    direct_reason: str = ""
 
     @property
     def action(self) -> str:
         return self.policy or self.name
+
+
+class UserError(Exception):
+    """A request the bot cannot carry out, raised anywhere below a handler with the translated
+    answer for the person. The router replies with it and rolls back everything the message
+    changed, so a handler needs no "return a string or the object" paths."""
+
+    def __init__(self, answer: "Reply | str"):
+        super().__init__("user error")  # never the text: logs must not hold message content
+        self.answer = answer
 
 
 @dataclass(frozen=True)
@@ -101,7 +115,7 @@ class Context:
 
     @property
     def prefix(self) -> str:
-        return "!" if self.message.chat.platform == "matrix" else "/"
+        return command_prefix(self.message.chat.platform)
 
     @property
     def chat_key(self) -> str:
@@ -183,8 +197,7 @@ class Router:
                 if problem is not None:
                     return [problem]
                 try:
-                    async with session.begin_nested():
-                        replies = as_replies(await self._dispatch(ctx))
+                    replies = await self._dispatch_in_savepoint(ctx)
                 except Exception:  # noqa: BLE001 - nothing a user sends may crash the bot
                     log.exception("handler failed", extra={"fields": {
                         "command": ctx.command or "-", "platform": message.chat.platform}})
@@ -193,6 +206,13 @@ class Router:
         for hook in ctx.after_commit:
             await hook()
         return replies
+
+    async def _dispatch_in_savepoint(self, ctx: Context) -> list[Reply]:
+        try:
+            async with ctx.session.begin_nested():
+                return as_replies(await self._dispatch(ctx))
+        except UserError as refused:  # the savepoint is rolled back: nothing changed
+            return as_replies(refused.answer)
 
     def _input_problem(self, message: IncomingMessage, limit: int) -> Reply | None:
         text = message.text or ""
@@ -236,6 +256,8 @@ class Router:
             return _("Sorry, {prefix}{command} is not available to you: your role is "
                      "{role}. Ask a coordinator if you need it.").format(
                          prefix=ctx.prefix, command=ctx.command, role=role_label(ctx.role))
+        if command.direct_only and not ctx.message.is_direct:
+            return direct_only_refusal(ctx, command)
         return await command.handler(ctx)
 
     def _own_command(self, word: str) -> Command | None:
@@ -261,6 +283,13 @@ async def _flood_warning(services: "Services", message: IncomingMessage) -> list
     with services.catalogues.use(await services.trust.locale_for(message, guess)):
         return [Reply(_("You are sending messages faster than I can answer. I will read your "
                         "messages again in a few seconds."))]
+
+
+def direct_only_refusal(ctx: Context, command: Command) -> str:
+    if command.direct_reason:
+        return _(command.direct_reason).format(prefix=ctx.prefix, command=ctx.command)
+    return _("For your safety, {prefix}{command} works only in a direct chat with me.").format(
+        prefix=ctx.prefix, command=ctx.command)
 
 
 def role_label(role: Role) -> str:

@@ -81,3 +81,45 @@ async def test_a_failing_handler_answers_politely_and_rolls_back(bot, monkeypatc
     assert "something went wrong" in await bot.ask("/whoami", as_="bob")
     monkeypatch.undo()
     assert "Name: bob" in await bot.ask("/whoami", as_="bob")
+
+
+async def test_a_user_error_is_the_answer_and_everything_the_message_changed_is_undone(
+        bot, monkeypatch):
+    from bot.router import UserError
+
+    async def refuses_after_a_change(ctx):
+        ctx.user.display_name = "changed"
+        raise UserError("That date is in the past.")
+
+    command = bot.services.router.commands["whoami"]
+    monkeypatch.setitem(bot.services.router.commands, "whoami",
+                        type(command)("whoami", refuses_after_a_change, command.summary))
+    assert await bot.ask("/whoami", as_="bob") == "That date is in the past."
+    monkeypatch.undo()
+    assert "Name: bob" in await bot.ask("/whoami", as_="bob")
+
+
+async def test_a_direct_only_command_is_refused_in_a_group_before_its_handler_runs(
+        bot, monkeypatch):
+    ran = []
+
+    async def personal(ctx):
+        ran.append(ctx.command)
+        return "your code"
+
+    command = bot.services.router.commands["whoami"]
+    monkeypatch.setitem(bot.services.router.commands, "whoami", type(command)(
+        "whoami", personal, command.summary, direct_only=True))
+    refusal = await bot.ask("/whoami", as_="bob", chat="group1")
+    assert "only in a direct chat" in refusal and "/whoami" in refusal and ran == []
+    assert await bot.ask("/whoami", as_="bob") == "your code" and ran == ["whoami"]
+    matrix = await bot.ask("!whoami", as_="@bob:localhost", platform="matrix", chat="!g:localhost")
+    assert "!whoami" in matrix and ran == ["whoami"]
+
+
+def test_the_command_prefix_is_the_platforms():
+    from bot.messages import command_prefix
+
+    assert command_prefix("matrix") == command_prefix("matrix:!room:server") == "!"
+    assert command_prefix("telegram:42") == command_prefix("console") == "/"
+    assert command_prefix(None) == "/"

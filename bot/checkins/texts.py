@@ -10,14 +10,14 @@ from zoneinfo import ZoneInfo
 from bot.checkins.forms import Form, Question, number_for
 from bot.i18n import _, current_locale, ngettext
 from bot.markup import bold, escape
-from bot.messages import Choice, Reply
+from bot.messages import Choice, Reply, command_prefix
 
 MAX_NAMES = 30
 MAX_TEXTS = 40
 
 
 def prefix_for(chat_key: str | None) -> str:
-    return "!" if (chat_key or "").startswith("matrix:") else "/"
+    return command_prefix(chat_key)
 
 
 def when(moment: datetime, tz: ZoneInfo) -> str:

@@ -27,7 +27,7 @@ from bot.directory.changes import DirectoryChange
 from bot.directory.models import DirectoryEntry, utcnow
 from bot.i18n import _
 from bot.markup import bold
-from bot.messages import ChatRef, Choice, Reply
+from bot.messages import ChatRef, Choice, Reply, command_prefix
 from bot.people import User
 
 log = logging.getLogger("coordbot.directory")
@@ -216,7 +216,7 @@ class Campaign:
     def _message(self, request: CompletionRequest, user: User, nudge: bool) -> Reply:
         record = self.directory.index.get(request.entry_id)
         chat = ChatRef.parse(request.chat_key)
-        prefix = "!" if chat.platform == "matrix" else "/"
+        prefix = command_prefix(chat.platform)
         with self.services.catalogues.use(user.locale or self.services.settings.default_locale):
             lines = [_("A reminder: your directory entry is still incomplete.") if nudge
                      else _("Your directory entry is incomplete.")]

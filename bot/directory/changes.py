@@ -26,7 +26,7 @@ from bot.directory.models import DirectoryEntry, utcnow
 from bot.directory.records import EntryRecord, SERVICE_LANGUAGES
 from bot.i18n import _, ngettext
 from bot.markup import bold, escape
-from bot.messages import ChatRef, Reply
+from bot.messages import ChatRef, Reply, command_prefix
 from bot.people import Identity, User
 from bot.policy import Role
 
@@ -327,7 +327,7 @@ class ChangeLog:
     def render_digest(self, changes: list[DirectoryChange], names: dict[int, str],
                       platform: str) -> Reply:
         """The digest in the current language (the caller chose the coordinator's)."""
-        prefix = "!" if platform == "matrix" else "/"
+        prefix = command_prefix(platform)
         index = self.directory.index
         lines = [ngettext("{n} change to the directory by focal points since the last summary:",
                           "{n} changes to the directory by focal points since the last summary:",

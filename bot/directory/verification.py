@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.directory.models import DirectoryEntry
 from bot.i18n import _
 from bot.markup import bold, escape
-from bot.messages import ChatRef, Choice, Reply
+from bot.messages import ChatRef, Choice, Reply, command_prefix
 from bot.outbox import OutboxMessage
 from bot.people import Identity, User
 
@@ -133,7 +133,7 @@ class Verification:
     async def _ask(self, session: AsyncSession, entry: DirectoryEntry, focal: FocalPoint) -> bool:
         services = self.services
         chat = ChatRef.parse(focal.chat_key)
-        prefix = "!" if chat.platform == "matrix" else "/"
+        prefix = command_prefix(chat.platform)
         locale = focal.user.locale or services.settings.default_locale
         with services.catalogues.use(locale):
             reply = question(entry.to_record(), prefix)

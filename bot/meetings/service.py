@@ -21,7 +21,7 @@ from bot.directory.text import phrase
 from bot.i18n import N_, _, current_locale
 from bot.markup import escape
 from bot.meetings.models import ACTION, AGENDA, DECISION, DECLINED, DONE, OPEN, MeetingItem
-from bot.messages import ChatRef, Choice, Reply
+from bot.messages import ChatRef, Choice, Reply, command_prefix
 from bot.outbox import OutboxMessage
 from bot.people import User
 from bot.policy import allowed
@@ -336,7 +336,7 @@ class MeetingsService:
             "due": _("Reminder: action {id} from the meeting “{title}” is due soon:"),
             "late": _("Action {id} from the meeting “{title}” is overdue:"),
         }[what]
-        prefix = "!" if recipient.chat_key.startswith("matrix:") else "/"
+        prefix = command_prefix(recipient.chat_key)
         aid = action_id(item.id)
         lines = [heading.format(id=aid, title=escape(schedule.title)), escape(item.text),
                  _("Due: {when}.").format(when=moment(as_utc(item.due_at), tz)),
@@ -354,7 +354,7 @@ class MeetingsService:
         chat_key = target.chat_key if target else schedule.origin_chat
         if not chat_key:
             return
-        prefix = "!" if chat_key.startswith("matrix:") else "/"
+        prefix = command_prefix(chat_key)
         with self.catalogues.use(recorder.locale or self.settings.default_locale):
             text = _("{name} says action {id} (“{text}”) is not theirs. Give it to someone else "
                      "with {prefix}reassign {id}; OWNER.").format(

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audience import BLOCKED, NO_DIRECT_CHAT, AudienceResolver, Recipient
 from bot.i18n import N_, _, ngettext
-from bot.messages import ChatRef, Choice, Reply
+from bot.messages import ChatRef, Choice, Reply, command_prefix
 from bot.outbox import FAILED, PENDING, SENT, OutboxMessage
 from bot.people import Identity, User
 from bot.policy import allowed
@@ -319,7 +319,7 @@ class RemindersService:
                               recipient: Recipient, late: bool, owner_locale: str) -> None:
         locale = recipient.locale or owner_locale
         tz = recipient.timezone or schedule.timezone
-        prefix = "!" if recipient.chat_key.startswith("matrix:") else "/"
+        prefix = command_prefix(recipient.chat_key)
         with self.catalogues.use(locale):
             reply = self.render(schedule, firing, tz, late=late, now=run.now, prefix=prefix)
             for extra in self.extra_lines:
