@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.checkins.forms import load_form
+from bot.checkins.form_files import load_form
 from bot.checkins.models import CheckinAssignment
 from tests.checkins.conftest import deliver, register
 from tests.english import english_in
