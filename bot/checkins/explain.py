@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from bot.checkins.expressions import evaluate, references
 from bot.i18n import N_, _, current_locale, ngettext
