@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from sqlalchemy import select
@@ -18,7 +18,7 @@ FORMS = Path(__file__).resolve().parents[2] / "data" / "forms"
 
 def brussels(month, day, hour, minute=0) -> datetime:
     offset = 1 if month < 3 or (month == 3 and day < 29) else 2  # 2026 summer time from 29/3
-    return datetime(2026, month, day, hour - offset, minute, tzinfo=timezone.utc)
+    return datetime(2026, month, day, hour - offset, minute, tzinfo=UTC)
 
 
 async def open_round(bot, command: str) -> str:
@@ -138,7 +138,7 @@ async def test_monthly_results_by_region_texts_escaping_and_retention(checkin_bo
     assert cells["rita"] == "'@admin check Namur"
     assert cells["piet"] == "More arrivals in Gent"
 
-    bot.clock.set(datetime(2027, 3, 8, tzinfo=timezone.utc))
+    bot.clock.set(datetime(2027, 3, 8, tzinfo=UTC))
     done = await bot.services.checkins.run_due()
     assert done["closed"] == 1 and done["reduced"] == 1
     async with bot.services.db.session() as session:
