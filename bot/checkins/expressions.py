@@ -84,29 +84,29 @@ class _Parser:
             raise ExpressionError(f"unexpected {left_over[1]!r}")
         return node
 
-    def or_(self):
+    def or_(self) -> Any:
         return self.binary({"or"}, self.and_)
 
-    def and_(self):
+    def and_(self) -> Any:
         return self.binary({"and"}, self.comparison)
 
-    def comparison(self):
+    def comparison(self) -> Any:
         return self.binary({"=", "!=", "<", "<=", ">", ">="}, self.additive)
 
-    def additive(self):
+    def additive(self) -> Any:
         return self.binary({"+", "-"}, self.multiplicative)
 
-    def multiplicative(self):
+    def multiplicative(self) -> Any:
         return self.binary({"*", "div", "mod"}, self.unary)
 
-    def unary(self):
+    def unary(self) -> Any:
         token = self.peek()
         if token == ("op", "-"):
             self.pos += 1
             return ("neg", self.unary())
         return self.primary()
 
-    def primary(self):
+    def primary(self) -> Any:
         kind, value = self.take()
         if kind == "number":
             return ("const", float(value))

@@ -133,7 +133,8 @@ def _question(row: dict[str, Any], number: int, default: str,
         raise FormError(f"survey row {number} ({name}): {exc}") from None
 
 
-def _options(row: dict[str, Any], list_name: str, choice_lists, default: str,
+def _options(row: dict[str, Any], list_name: str,
+             choice_lists: dict[str, list[dict[str, Any]]], default: str,
              number: int) -> list[Option]:
     items = row.get("choices") if isinstance(row.get("choices"), list) else None
     if items is None:

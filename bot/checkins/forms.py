@@ -106,7 +106,8 @@ class Question:
             return None, self._refusal(answers, locale, default, number_of or (lambda _n: None))
         return value, None
 
-    def _refusal(self, answers: dict[str, Any], locale: str, default: str, number_of) -> str:
+    def _refusal(self, answers: dict[str, Any], locale: str, default: str,
+                 number_of: Callable[[str], int | None]) -> str:
         """The form's own message, unless the bound comes from another answer: then the real
         bound, which the form's author could not write down."""
         message = pick(self.constraint_messages, locale, default)
@@ -116,13 +117,13 @@ class Question:
         return message or _("This answer is not accepted here. Please check it and send it "
                             "again.")
 
-    def _read_integer(self, text: str, *_args) -> tuple[Any, str | None]:
+    def _read_integer(self, text: str, *_args: Any) -> tuple[Any, str | None]:
         value = reading.read_integer(text)
         if value is None:
             return None, _("Please answer with a whole number, for example 12.")
         return value, None
 
-    def _read_decimal(self, text: str, *_args) -> tuple[Any, str | None]:
+    def _read_decimal(self, text: str, *_args: Any) -> tuple[Any, str | None]:
         value = reading.read_decimal(text)
         if value is None:
             return None, _("Please answer with a number, for example 12 or 3.5.")
@@ -150,7 +151,7 @@ class Question:
         return None
 
     def _read_select_one(self, text: str, locale: str, default: str,
-                         _today=None) -> tuple[Any, str | None]:
+                         _today: date | None = None) -> tuple[Any, str | None]:
         option = self._match_option(text, locale, default)
         if isinstance(option, str):
             return None, option
@@ -159,7 +160,7 @@ class Question:
         return option.name, None
 
     def _read_select_multiple(self, text: str, locale: str, default: str,
-                              _today=None) -> tuple[Any, str | None]:
+                              _today: date | None = None) -> tuple[Any, str | None]:
         whole = self._match_option(text, locale, default)
         parts = [text] if isinstance(whole, Option) else reading.split_choices(text)
         chosen: list[str] = []
@@ -178,7 +179,7 @@ class Question:
         order = [o.name for o in self.options]
         return sorted(chosen, key=order.index), None
 
-    def _read_text(self, text: str, *_args) -> tuple[Any, str | None]:
+    def _read_text(self, text: str, *_args: Any) -> tuple[Any, str | None]:
         if not text:
             return None, _("Please write an answer.")
         if len(text) > MAX_TEXT_ANSWER:
@@ -186,7 +187,7 @@ class Question:
                 limit=MAX_TEXT_ANSWER)
         return text, None
 
-    def _read_date(self, text: str, _locale=None, _default=None,
+    def _read_date(self, text: str, _locale: str | None = None, _default: str | None = None,
                    today: date | None = None) -> tuple[Any, str | None]:
         parsed = reading.read_date(text, today)
         if parsed is None:
@@ -194,7 +195,7 @@ class Question:
                            "March 2026.")
         return parsed.isoformat(), None
 
-    def _read_note(self, text: str, *_args) -> tuple[Any, str | None]:
+    def _read_note(self, text: str, *_args: Any) -> tuple[Any, str | None]:
         return None, None
 
     def display(self, value: Any, locale: str, default: str = "en") -> str:
