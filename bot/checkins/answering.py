@@ -172,22 +172,25 @@ class Answering:
         due. Raises `CheckinError` saying why there is none."""
         mine = [(a, r) for a, r, c in await self.assignments_of(session, user_id)
                 if not code or c.lower() == code.lower()]
-        if editing:
-            candidates = [(a, r) for a, r in mine if a.status == SUBMITTED and self.editable(r)]
-            if not candidates and any(a.status == SUBMITTED for a, _r in mine):
-                raise CheckinError(_("The deadline has passed: submitted answers can no longer "
-                                     "be changed."))
-            if not candidates:
-                raise CheckinError(_("You have no submitted check-in that can still be "
-                                     "changed."))
-        else:
-            candidates = [(a, r) for a, r in mine
-                          if a.status != SUBMITTED and self.answerable(r)]
-            if not candidates:
-                raise CheckinError(_("No check-in is waiting for you. To change submitted "
-                                     "answers before the deadline, send {prefix}checkin edit "
-                                     "FORM.").format(prefix=prefix))
-        return candidates[0]
+        return self._to_edit(mine) if editing else self._to_answer(mine, prefix)
+
+    def _to_edit(self, mine: list[Assigned]) -> Assigned:
+        submitted = [(a, r) for a, r in mine if a.status == SUBMITTED]
+        candidates = [(a, r) for a, r in submitted if self.editable(r)]
+        if candidates:
+            return candidates[0]
+        if submitted:
+            raise CheckinError(_("The deadline has passed: submitted answers can no longer "
+                                 "be changed."))
+        raise CheckinError(_("You have no submitted check-in that can still be changed."))
+
+    def _to_answer(self, mine: list[Assigned], prefix: str) -> Assigned:
+        candidates = [(a, r) for a, r in mine if a.status != SUBMITTED and self.answerable(r)]
+        if candidates:
+            return candidates[0]
+        raise CheckinError(_("No check-in is waiting for you. To change submitted answers "
+                             "before the deadline, send {prefix}checkin edit FORM.").format(
+                                 prefix=prefix))
 
     async def begin(self, session: AsyncSession, assignment: CheckinAssignment,
                     round_: CheckinRound, chat_key: str, user_id: int, *,
