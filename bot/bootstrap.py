@@ -10,7 +10,8 @@ from typing import Any, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.checkins.service import build as build_checkins
+from bot.checkins.privacy import register as register_checkins_privacy
+from bot.checkins.service import CheckinsService
 from bot.clock import clock_from_settings
 from bot.config import Settings
 from bot.conversations import Conversations
@@ -205,7 +206,29 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
     services.trust = build_trust(services)
     services.directory = build_directory(services)
     services.reminders = build_reminders(services)
-    services.checkins = build_checkins(services)
+    services.checkins = _wire_checkins(services)
     services.web = build_web(services)
     services.meetings = build_meetings(services)
     return App(services)
+
+
+# ---- checkins ----
+def _wire_checkins(services: Services) -> CheckinsService:
+    """The check-in service; at start-up it loads the shipped forms and schedules its work
+    every minute; its personal data and raw-answer retention go to trust."""
+    service = CheckinsService(
+        db=services.db, outbox=services.outbox, clock=services.clock,
+        settings=services.settings, catalogues=services.catalogues, people=services.people,
+        conversations=services.conversations, directory=services.directory)
+
+    async def start(_services: Services) -> None:
+        await service.on_start(services.settings.checkins_forms_dir)
+        services.scheduler.add_job(service.run_due, "interval", minutes=1,
+                                   id="checkins.run_due", replace_existing=True,
+                                   max_instances=1, coalesce=True)
+
+    services.startup_hooks.append(start)
+    if services.trust is not None:
+        register_checkins_privacy(services.trust.privacy, service)
+        services.trust.retention.register("checkins.raw_answers", service.purge_raw_answers)
+    return service

@@ -29,7 +29,7 @@ DOMAIN_SOURCES = {
     "directory": ["bot/directory/**/*.py", "bot/handlers/directory.py",
                   "bot/handlers/directory_edit.py"],
     "reminders": ["bot/reminders/**/*.py", "bot/handlers/reminders.py"],
-    "checkins": ["bot/checkins/**/*.py", "bot/handlers/checkins.py"],
+    "checkins": ["bot/checkins/**/*.py", "bot/handlers/checkin_*.py"],
     "when": ["bot/when/**/*.py"],
     "web": ["bot/web/**/*.py", "bot/handlers/web.py"],
     "meetings": ["bot/meetings/**/*.py", "bot/handlers/meetings.py"],
