@@ -20,28 +20,38 @@ def find_organisation(directory: Any, text: str) -> tuple[str, str | None]:
     words = text.split()
     if words and words[0].lower().startswith("org:"):
         words[0] = words[0][4:]
-    known = directory is not None and words and directory.index.get(words[0]) is not None
-    ids = 0 < len(words) <= 2 and all(ORG_ID_WORDS.fullmatch(w) and "+" not in w for w in words)
+    ids = (words[0], words[1] if len(words) > 1 else None) if _are_ids(words) else None
+    known = directory is not None and ids is not None and directory.index.get(words[0]) is not None
     if ids and (known or text.lower().startswith("org:")):
-        return words[0], words[1] if len(words) > 1 else None
+        return ids
     found = directory.organisations_named(text) if directory is not None else {}
     entries = [entry for group in found.values() for entry in group]
     if len(entries) == 1:
         return entries[0].id, None
     if entries:
-        readings = [Reading(_entry_label(entry), f"org:{entry.id}") for entry in entries]
-        message = _("\"{item}\" names several organisations or services. Which one?")
-        if len(entries) > MAX_READINGS:
-            message = _("\"{item}\" names {count} organisations; here are the first {shown}. "
-                        "If yours is not among them, write its name in full.")
-        raise AudienceError(message.format(item=text, count=len(entries), shown=MAX_READINGS),
-                            source=text, span=(0, len(text)), readings=readings[:MAX_READINGS])
+        raise _several_organisations(text, entries)
     if ids:
-        return words[0], words[1] if len(words) > 1 else None
+        return ids
     readings = [r for r in Grammar(directory)._closest(text, organisations=True)
                 if r.text.count("+") == 0]
     raise AudienceError(_("I cannot find the organisation \"{item}\" in the directory.").format(
         item=text[:80]), source=text, span=(0, len(text)), readings=readings)
+
+
+def _are_ids(words: list[str]) -> bool:
+    """One or two words shaped like an organisation id and an entry id."""
+    return 0 < len(words) <= 2 and all(bool(ORG_ID_WORDS.fullmatch(w)) and "+" not in w
+                                       for w in words)
+
+
+def _several_organisations(text: str, entries: list[Any]) -> AudienceError:
+    readings = [Reading(_entry_label(entry), f"org:{entry.id}") for entry in entries]
+    message = _("\"{item}\" names several organisations or services. Which one?")
+    if len(entries) > MAX_READINGS:
+        message = _("\"{item}\" names {count} organisations; here are the first {shown}. "
+                    "If yours is not among them, write its name in full.")
+    return AudienceError(message.format(item=text, count=len(entries), shown=MAX_READINGS),
+                         source=text, span=(0, len(text)), readings=readings[:MAX_READINGS])
 
 
 def _entry_label(entry) -> str:
