@@ -6,29 +6,39 @@ under a key built from the action, what is said and the due date it is about, so
 second pass never sends it twice and a new due date gets its own reminders."""
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audience import AudienceResolver, Recipient, describe
+from bot.config import Settings
+from bot.conversations import Conversations
+from bot.db import Database
 from bot.directory.text import phrase
-from bot.i18n import N_, _, current_locale
+from bot.i18n import Catalogues, _, current_locale
 from bot.markup import escape
-from bot.meetings.models import ACTION, AGENDA, DECISION, DECLINED, DONE, OPEN, MeetingItem
-from bot.messages import ChatRef, Choice, Reply, command_prefix
-from bot.outbox import OutboxMessage
+from bot.meetings.models import ACTION, AGENDA, DECISION, DECLINED, OPEN, MeetingItem
+from bot.messages import ChatRef, Reply, command_prefix
+from bot.outbox import Outbox, OutboxMessage
 from bot.people import User
 from bot.policy import allowed
 from bot.reminders.formatting import moment
+from bot.meetings.texts import STATUS_LABELS, action_id, owner_message, parse_action_id
+from bot.reminders.ids import digest, parse_short_id, short_id
 from bot.reminders.models import Schedule
-from bot.reminders.service import parse_letter_id, parse_short_id, short_id
-from bot.when.recurrence import as_utc
+from bot.reminders.service import RemindersService
+from bot.when.recurrence import Firing, as_utc
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.directory.service import DirectoryService
 
 log = logging.getLogger("coordbot.meetings")
 
@@ -48,19 +58,6 @@ NEXT_MEETING = ("before the next meeting", "by the next meeting", "avant la proc
                 "pour la prochaine reunion", "voor de volgende vergadering",
                 "tegen de volgende vergadering", "vor der nachsten sitzung",
                 "bis zur nachsten sitzung", "до наступної наради")
-STATUS_LABELS = {OPEN: N_("still open"), DONE: N_("done"), DECLINED: N_("not theirs")}
-
-
-def action_id(item_id: int) -> str:
-    return f"A{item_id}"
-
-
-def parse_action_id(text: str) -> int | None:
-    return parse_letter_id(text, "A")
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _token(instant: datetime | None) -> str:
@@ -77,14 +74,20 @@ class Minutes:
 
 
 class MeetingsService:
-    def __init__(self, services: Any):
-        self.services = services
-        self.settings = services.settings
-        self.db = services.db
-        self.clock = services.clock
-        self.outbox = services.outbox
-        self.catalogues = services.catalogues
-        self._lines_cache: tuple[Any, dict] = (None, {})
+    def __init__(self, *, settings: Settings, db: Database, clock: Clock, outbox: Outbox,
+                 catalogues: Catalogues, conversations: Conversations,
+                 reminders: RemindersService, scheduler: AsyncIOScheduler | None,
+                 directory: DirectoryService | None) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.outbox = outbox
+        self.catalogues = catalogues
+        self.conversations = conversations
+        self.reminders = reminders
+        self.scheduler = scheduler
+        self.directory = directory
+        self._lines_cache: tuple[AsyncSession | None, dict[Any, list[str]]] = (None, {})
 
     # --- meetings and their occurrences -----------------------------------------------------
 
@@ -98,13 +101,13 @@ class MeetingsService:
 
     def next_occurrence(self, schedule: Schedule) -> str | None:
         """The meeting the agenda is for: the next one."""
-        upcoming = self.services.reminders.upcoming(schedule, 1)
+        upcoming = self.reminders.upcoming(schedule, 1)
         return self._local_date(schedule, upcoming[0]) if upcoming else None
 
     def current_occurrence(self, schedule: Schedule) -> str:
         """The meeting decisions and actions are recorded for: the one just held or about to
         start (an early reminder counts), else the next one; today for a series without any."""
-        found = self.services.reminders.occurrence_to_answer(schedule)
+        found = self.reminders.occurrence_to_answer(schedule)
         return self._local_date(schedule, found or self.clock.now())
 
     def next_meeting_due(self, schedule: Schedule, text: str) -> datetime | None:
@@ -113,12 +116,12 @@ class MeetingsService:
         if phrase(text) not in {phrase(words) for words in NEXT_MEETING}:
             return None
         current = self.current_occurrence(schedule)
-        upcoming = self.services.reminders.upcoming(schedule, 3)
+        upcoming = self.reminders.upcoming(schedule, 3)
         return next((o for o in upcoming if self._local_date(schedule, o) > current), None)
 
     async def is_participant(self, session: AsyncSession, schedule: Schedule, user: User,
                              chat_key: str) -> bool:
-        return await self.services.reminders.may_answer(session, schedule, user, chat_key)
+        return await self.reminders.may_answer(session, schedule, user, chat_key)
 
     @staticmethod
     def may_record(schedule: Schedule, user: User) -> bool:
@@ -186,7 +189,7 @@ class MeetingsService:
         return await self._owns(self._resolver(session), item, user)
 
     def _resolver(self, session: AsyncSession) -> AudienceResolver:
-        return AudienceResolver(session, self.services.directory)
+        return AudienceResolver(session, self.directory)
 
     @staticmethod
     async def _owns(resolver: AudienceResolver, item: MeetingItem, user: User) -> bool:
@@ -210,7 +213,7 @@ class MeetingsService:
         item.owner, item.status, item.closed_by, item.closed_at = list(owner), OPEN, None, None
         item.reminded_at = item.overdue_at = None
         await session.flush()
-        await self._tell_owners(session, item, f"reassigned:{_digest('|'.join(owner))}")
+        await self._tell_owners(session, item, f"reassigned:{digest('|'.join(owner))}")
 
     # --- follow-up ------------------------------------------------------------------------
 
@@ -288,15 +291,17 @@ class MeetingsService:
     @staticmethod
     def _morning(schedule: Schedule, day: date) -> datetime:
         zone = ZoneInfo(schedule.timezone)
-        return datetime.combine(day, MORNING, tzinfo=zone).astimezone(timezone.utc)
+        return datetime.combine(day, MORNING, tzinfo=zone).astimezone(UTC)
 
     async def deliver(self) -> None:
         for _pass in range(20):
             if await self.outbox.deliver_pending(limit=500) < 500:
                 return
 
-    async def start_jobs(self, services: Any = None) -> None:
-        self.services.scheduler.add_job(
+    async def start_jobs(self, _services: object = None) -> None:
+        if self.scheduler is None:
+            return
+        self.scheduler.add_job(
             self.run_due, "interval", seconds=self.settings.reminders_tick_seconds, id=JOB_TICK,
             replace_existing=True, max_instances=1, coalesce=True)
 
@@ -308,10 +313,10 @@ class MeetingsService:
         for recipient in recipients:
             with self.catalogues.use(recipient.locale or (author.locale if author else None)
                                      or self.settings.default_locale):
-                reply = self.owner_message(item, schedule, recipient, what.partition(":")[0])
+                reply = owner_message(item, schedule, recipient, what.partition(":")[0])
             sent = await self.outbox.enqueue(
                 session, ChatRef.parse(recipient.chat_key), reply,
-                f"act:{item.id}:{what}:{_digest(recipient.chat_key)}", source=f"action:{item.id}")
+                f"act:{item.id}:{what}:{digest(recipient.chat_key)}", source=f"action:{item.id}")
             if sent and recipient.is_direct and recipient.user_id is not None:
                 await self._offer(session, recipient, item)
             queued += sent
@@ -319,30 +324,13 @@ class MeetingsService:
 
     async def _offer(self, session: AsyncSession, recipient: Recipient,
                      item: MeetingItem) -> None:
-        conversations = self.services.conversations
+        conversations = self.conversations
         pending = await conversations.current(session, recipient.chat_key, recipient.user_id,
                                               kind=ANSWER_KIND)
         offered = [i for i in (pending.payload.get("actions", []) if pending else [])
                    if i != item.id][-(MAX_OFFERS - 1):] + [item.id]
         await conversations.start(session, recipient.chat_key, recipient.user_id, ANSWER_KIND,
                                   {"actions": offered}, ttl=ANSWER_TTL, background=True)
-
-    def owner_message(self, item: MeetingItem, schedule: Schedule, recipient: Recipient,
-                      what: str) -> Reply:
-        tz = recipient.timezone or schedule.timezone
-        heading = {
-            "new": _("Action {id} for you, from the meeting “{title}”:"),
-            "reassigned": _("Action {id} for you, from the meeting “{title}”:"),
-            "due": _("Reminder: action {id} from the meeting “{title}” is due soon:"),
-            "late": _("Action {id} from the meeting “{title}” is overdue:"),
-        }[what]
-        prefix = command_prefix(recipient.chat_key)
-        aid = action_id(item.id)
-        lines = [heading.format(id=aid, title=escape(schedule.title)), escape(item.text),
-                 _("Due: {when}.").format(when=moment(as_utc(item.due_at), tz)),
-                 _("Answer with {prefix}done {id}, {prefix}later {id} DATE or "
-                   "{prefix}notmine {id}.").format(prefix=prefix, id=aid)]
-        return Reply("\n".join(lines), answer_choices(aid, prefix))
 
     async def _tell_recorder(self, session: AsyncSession, item: MeetingItem, user: User) -> None:
         """"Not mine": the recorder (else the meeting's owner) hears it, to reassign it."""
@@ -366,7 +354,7 @@ class MeetingsService:
 
     # --- what other features show -----------------------------------------------------------
 
-    async def reminder_lines(self, session: AsyncSession, schedule: Schedule, firing,
+    async def reminder_lines(self, session: AsyncSession, schedule: Schedule, firing: Firing,
                              tz: str) -> list[str]:
         """Added to a delivered meeting reminder (bot/reminders/service.py `extra_lines`): the
         agenda of this meeting and the actions still open from earlier ones."""
@@ -381,7 +369,7 @@ class MeetingsService:
             self._lines_cache[1][key] = await self._reminder_lines(session, schedule, firing, tz)
         return self._lines_cache[1][key]
 
-    async def _reminder_lines(self, session: AsyncSession, schedule: Schedule, firing,
+    async def _reminder_lines(self, session: AsyncSession, schedule: Schedule, firing: Firing,
                               tz: str) -> list[str]:
         occurrence = self._local_date(schedule, firing.occurrence)
         lines = []
@@ -399,7 +387,7 @@ class MeetingsService:
         return lines
 
     async def action_line(self, session: AsyncSession, item: MeetingItem, tz: str) -> str:
-        owner = await describe(session, self.services.directory, item.owner or [], "")
+        owner = await describe(session, self.directory, item.owner or [], "")
         line = _("{id} {text} — {owner}, due {when}").format(
             id=action_id(item.id), text=escape(item.text), owner=escape(owner),
             when=moment(as_utc(item.due_at), tz))
@@ -431,22 +419,3 @@ class MeetingsService:
         for item in await self.my_actions(session, user):
             found.setdefault(item.id, item)
         return [found[key] for key in sorted(found)]
-
-
-def answer_choices(aid: str, prefix: str = "/") -> list[Choice]:
-    return [Choice(_("Done"), f"{prefix}done {aid}"),
-            Choice(_("Need more time"), f"{prefix}later {aid}"),
-            Choice(_("Not mine"), f"{prefix}notmine {aid}")]
-
-
-def build(services: Any) -> MeetingsService:
-    """Composition: `services.meetings = build_meetings(services)` in bot/bootstrap.py."""
-    from bot.meetings.privacy import register
-
-    service = MeetingsService(services)
-    services.startup_hooks.append(service.start_jobs)
-    services.reminders.extra_lines.append(service.reminder_lines)
-    services.reminders.calendar_extras.append(service.calendar_todos)
-    if services.trust is not None:
-        register(services.trust.privacy)
-    return service

@@ -10,7 +10,7 @@ in the outbox go too: their reminders and broadcasts still queued for others are
 or chat, and others' schedules stop addressing them."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,7 +59,7 @@ async def erase(session: AsyncSession, user: User, service=None) -> None:
     # No delivery report is due to a sender who is gone.
     await session.execute(update(Broadcast).where(
         Broadcast.sender_id == user.id, Broadcast.reported_at.is_(None)).values(
-        reported_at=datetime.now(timezone.utc)))
+        reported_at=datetime.now(UTC)))
     await _withdraw_messages(session, user.id, mine, sent_by_me)
     await _drop_from_audiences(session, user.id)
     await _redact_reports(session, user, service, set(sent_by_me))
