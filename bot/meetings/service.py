@@ -96,6 +96,17 @@ class MeetingsService:
         schedule = await session.get(Schedule, schedule_id) if schedule_id else None
         return schedule if schedule is not None and schedule.kind == "meeting" else None
 
+    async def meeting_by_id(self, session: AsyncSession, schedule_id: int) -> Schedule | None:
+        schedule = await session.get(Schedule, schedule_id)
+        return schedule if schedule is not None and schedule.kind == "meeting" else None
+
+    async def meeting_of(self, session: AsyncSession, item: MeetingItem) -> Schedule | None:
+        return await session.get(Schedule, item.schedule_id)
+
+    async def action_by_id(self, session: AsyncSession, item_id: int) -> MeetingItem | None:
+        item = await session.get(MeetingItem, item_id)
+        return item if item is not None and item.kind == ACTION else None
+
     def _local_date(self, schedule: Schedule, instant: datetime) -> str:
         return instant.astimezone(ZoneInfo(schedule.timezone)).date().isoformat()
 
