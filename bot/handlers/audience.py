@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot.audience import AudienceError, describe, parse_audience, recipients_line
 from bot.directory.text import phrase
@@ -32,8 +33,9 @@ async def ask_back(ctx: Context, problem: AudienceError, rebuild: Callable[[str]
     turns a corrected audience text into the command's full arguments."""
     if not problem.readings:
         return escape(str(problem))
-    payload = {"command": ctx.command, "labels": [r.label for r in problem.readings],
-               "args": [rebuild(problem.rewrite(r)) for r in problem.readings]}
+    payload: dict[str, Any] = {
+        "command": ctx.command, "labels": [r.label for r in problem.readings],
+        "args": [rebuild(problem.rewrite(r)) for r in problem.readings]}
     await ctx.services.conversations.start(ctx.session, ctx.chat_key, ctx.user.id, CHOOSE_KIND,
                                            payload, ttl=timedelta(hours=1))
     return Reply(escape(str(problem)), _choices(payload["labels"]))

@@ -313,7 +313,7 @@ async def reassign(ctx: Context):
         return ctx.usage()
     item = await _service(ctx).action(ctx.session, parts[0])
     schedule = await _service(ctx).meeting_of(ctx.session, item) if item else None
-    if schedule is None or not (item.author_id == ctx.user.id
+    if item is None or schedule is None or not (item.author_id == ctx.user.id
                                 or _service(ctx).may_record(schedule, ctx.user)):
         return _("There is no action {id} that you may reassign.").format(id=escape(parts[0][:20]))
     try:

@@ -258,7 +258,7 @@ async def cancel(ctx: Context):
     schedule = await _managed(ctx, ctx.args.split(";")[0].strip())
     await _service(ctx).cancel(ctx.session, schedule)
     await _audit(ctx, "reminders.cancel", schedule)
-    ctx.after_commit.append(_service(ctx).plan_next_job)
+    ctx.after_commit.append(_service(ctx).replan)
     return _("Reminder {id} ({title}) is cancelled.").format(id=short_id(schedule.id),
                                                             title=escape(schedule.title))
 
@@ -268,7 +268,7 @@ async def skip(ctx: Context):
     skipped, following = await _service(ctx).skip_next(ctx.session, schedule)
     if skipped is not None:
         await _audit(ctx, "reminders.skip", schedule, occurrence=skipped.isoformat())
-    ctx.after_commit.append(_service(ctx).plan_next_job)
+    ctx.after_commit.append(_service(ctx).replan)
     tz = ctx.user.timezone or schedule.timezone
     if skipped is None:
         return _("Reminder {id} has no upcoming time to skip.").format(id=short_id(schedule.id))

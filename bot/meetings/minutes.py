@@ -10,9 +10,8 @@ from babel.dates import format_date
 from bot.i18n import _, current_locale
 from bot.meetings.models import OPEN, MeetingItem
 from bot.meetings.service import Minutes
-from bot.meetings.texts import STATUS_LABELS, action_id
+from bot.meetings.texts import STATUS_LABELS, action_id, due_of
 from bot.reminders.formatting import BABEL_LOCALES, moment
-from bot.when.recurrence import as_utc
 
 
 def long_date(occurrence: str) -> str:
@@ -36,7 +35,7 @@ def title(minutes: Minutes) -> str:
 
 def rows(minutes: Minutes, owners: dict[int, str], tz: str) -> list[list[str]]:
     return [[action_id(item.id), _plain(item.text), owners.get(item.id, ""),
-             moment(as_utc(item.due_at), tz), _status(item)] for item in minutes.actions]
+             moment(due_of(item), tz), _status(item)] for item in minutes.actions]
 
 
 def headers() -> list[str]:

@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.audience import AudienceResolver, Recipient, describe
+from bot.audience import AudienceResolver, describe
 from bot.config import Settings
 from bot.conversations import Conversations
 from bot.db import Database
@@ -30,7 +30,8 @@ from bot.outbox import Outbox, OutboxMessage
 from bot.people import User
 from bot.policy import allowed
 from bot.reminders.formatting import moment
-from bot.meetings.texts import STATUS_LABELS, action_id, owner_message, parse_action_id
+from bot.meetings.texts import (STATUS_LABELS, action_id, due_of, owner_message,
+                                parse_action_id)
 from bot.reminders.ids import digest, parse_short_id, short_id
 from bot.reminders.models import Schedule
 from bot.reminders.service import RemindersService
@@ -99,6 +100,13 @@ class MeetingsService:
     async def meeting_by_id(self, session: AsyncSession, schedule_id: int) -> Schedule | None:
         schedule = await session.get(Schedule, schedule_id)
         return schedule if schedule is not None and schedule.kind == "meeting" else None
+
+    async def _series(self, session: AsyncSession, schedule_id: int) -> Schedule:
+        """The series of an item: a foreign key, so it exists while the item does."""
+        schedule = await session.get(Schedule, schedule_id)
+        if schedule is None:
+            raise LookupError(f"schedule {schedule_id} of a meeting item is gone")
+        return schedule
 
     async def meeting_of(self, session: AsyncSession, item: MeetingItem) -> Schedule | None:
         return await session.get(Schedule, item.schedule_id)
@@ -254,22 +262,24 @@ class MeetingsService:
         ids = list(await session.scalars(select(MeetingItem.schedule_id).where(
             MeetingItem.kind == ACTION, MeetingItem.status == OPEN).distinct()))
         queued = 0
-        for schedule in [await session.get(Schedule, i) for i in sorted(ids)[:BATCH]]:
+        for schedule in [await self._series(session, i) for i in sorted(ids)[:BATCH]]:
             local = now.astimezone(ZoneInfo(schedule.timezone)).date()
             monday = self._morning(schedule, local - timedelta(days=local.weekday()))
             actions = [a for a in await self.open_actions(session, schedule)
                        if as_utc(a.created_at) < monday]
             if actions and now >= monday:
-                queued += await self._digest(session, schedule, actions, local.isocalendar())
+                week = local.isocalendar()
+                queued += await self._digest(session, schedule, actions,
+                                             f"{week.year}-W{week.week:02d}")
         return queued
 
     async def _digest(self, session: AsyncSession, schedule: Schedule,
-                      actions: list[MeetingItem], week) -> int:
+                      actions: list[MeetingItem], week: str) -> int:
         owner = await session.get(User, schedule.owner_id)
         target = await self._resolver(session).direct(owner) if owner else None
-        if target is None:
+        if owner is None or target is None:
             return 0
-        key = f"act-digest:{schedule.id}:{week.year}-W{week.week:02d}"
+        key = f"act-digest:{schedule.id}:{week}"
         if await session.scalar(select(OutboxMessage.id).where(
                 OutboxMessage.idempotency_key == key)) is not None:
             return 0
@@ -280,7 +290,7 @@ class MeetingsService:
                 title=escape(schedule.title), id=short_id(schedule.id))]
             for item in actions[:MAX_LINES]:
                 line = await self.action_line(session, item, tz)
-                lines.append(line + (" — " + _("overdue") if as_utc(item.due_at) < now else ""))
+                lines.append(line + (" — " + _("overdue") if due_of(item) < now else ""))
         return await self.outbox.enqueue(session, ChatRef.parse(target.chat_key),
                                          Reply("\n".join(lines)), key,
                                          source=f"meeting-digest:{schedule.id}")
@@ -288,8 +298,8 @@ class MeetingsService:
     async def _follow_up(self, session: AsyncSession, item: MeetingItem, now: datetime) -> int:
         """In working hours, in the meeting's time zone: the reminder from 9:00 the day before
         the due date, the overdue notice from 9:00 the day after."""
-        schedule = await session.get(Schedule, item.schedule_id)
-        due = as_utc(item.due_at)
+        schedule = await self._series(session, item.schedule_id)
+        due = due_of(item)
         day = due.astimezone(ZoneInfo(schedule.timezone)).date()
         if item.overdue_at is None and now >= self._morning(schedule, day + timedelta(days=1)):
             item.overdue_at = item.reminded_at = now
@@ -318,7 +328,7 @@ class MeetingsService:
 
     async def _tell_owners(self, session: AsyncSession, item: MeetingItem, what: str) -> int:
         recipients, _unreachable = await self._resolver(session).resolve(item.owner or [])
-        schedule = await session.get(Schedule, item.schedule_id)
+        schedule = await self._series(session, item.schedule_id)
         author = await session.get(User, item.author_id) if item.author_id else None
         queued = 0
         for recipient in recipients:
@@ -329,23 +339,22 @@ class MeetingsService:
                 session, ChatRef.parse(recipient.chat_key), reply,
                 f"act:{item.id}:{what}:{digest(recipient.chat_key)}", source=f"action:{item.id}")
             if sent and recipient.is_direct and recipient.user_id is not None:
-                await self._offer(session, recipient, item)
+                await self._offer(session, recipient.chat_key, recipient.user_id, item)
             queued += sent
         return queued
 
-    async def _offer(self, session: AsyncSession, recipient: Recipient,
+    async def _offer(self, session: AsyncSession, chat_key: str, user_id: int,
                      item: MeetingItem) -> None:
         conversations = self.conversations
-        pending = await conversations.current(session, recipient.chat_key, recipient.user_id,
-                                              kind=ANSWER_KIND)
+        pending = await conversations.current(session, chat_key, user_id, kind=ANSWER_KIND)
         offered = [i for i in (pending.payload.get("actions", []) if pending else [])
                    if i != item.id][-(MAX_OFFERS - 1):] + [item.id]
-        await conversations.start(session, recipient.chat_key, recipient.user_id, ANSWER_KIND,
+        await conversations.start(session, chat_key, user_id, ANSWER_KIND,
                                   {"actions": offered}, ttl=ANSWER_TTL, background=True)
 
     async def _tell_recorder(self, session: AsyncSession, item: MeetingItem, user: User) -> None:
         """"Not mine": the recorder (else the meeting's owner) hears it, to reassign it."""
-        schedule = await session.get(Schedule, item.schedule_id)
+        schedule = await self._series(session, item.schedule_id)
         recorder = await session.get(User, item.author_id or schedule.owner_id)
         if recorder is None:
             return
@@ -401,9 +410,9 @@ class MeetingsService:
         owner = await describe(session, self.directory, item.owner or [], "")
         line = _("{id} {text} — {owner}, due {when}").format(
             id=action_id(item.id), text=escape(item.text), owner=escape(owner),
-            when=moment(as_utc(item.due_at), tz))
+            when=moment(due_of(item), tz))
         if item.status != OPEN:
-            line += f" ({_(STATUS_LABELS[item.status])})"
+            line += f" ({_(STATUS_LABELS[item.status or OPEN])})"
         return "• " + line
 
     async def minutes(self, session: AsyncSession, schedule: Schedule,

@@ -3,6 +3,8 @@ message to an action's owner with its choices. Rendering only, in the current la
 from __future__ import annotations
 
 from bot.audience import Recipient
+from datetime import datetime
+
 from bot.i18n import N_, _
 from bot.markup import escape
 from bot.meetings.models import DECLINED, DONE, OPEN, MeetingItem
@@ -35,10 +37,17 @@ def owner_message(item: MeetingItem, schedule: Schedule, recipient: Recipient,
     prefix = command_prefix(recipient.chat_key)
     aid = action_id(item.id)
     lines = [heading.format(id=aid, title=escape(schedule.title)), escape(item.text),
-             _("Due: {when}.").format(when=moment(as_utc(item.due_at), tz)),
+             _("Due: {when}.").format(when=moment(due_of(item), tz)),
              _("Answer with {prefix}done {id}, {prefix}later {id} DATE or "
                "{prefix}notmine {id}.").format(prefix=prefix, id=aid)]
     return Reply("\n".join(lines), answer_choices(aid, prefix))
+
+
+def due_of(item: MeetingItem) -> datetime:
+    """An action's due date, in UTC (actions have one; agenda points and decisions none)."""
+    if item.due_at is None:
+        raise ValueError(f"item {item.id} is not an action")
+    return as_utc(item.due_at)
 
 
 def answer_choices(aid: str, prefix: str = "/") -> list[Choice]:

@@ -90,9 +90,9 @@ async def _drop_from_audiences(session: AsyncSession, user_id: int) -> None:
     # Previews awaiting confirmation (a broadcast, a schedule for others) hold tokens too.
     for pending in list(await session.scalars(select(PendingConversation).where(
             PendingConversation.user_id != user_id))):
-        audience = (pending.payload or {}).get("audience")
-        if isinstance(audience, list) and token in audience:
-            pending.payload = dict(pending.payload, audience=[t for t in audience if t != token])
+        held = (pending.payload or {}).get("audience")
+        if isinstance(held, list) and token in held:
+            pending.payload = dict(pending.payload, audience=[t for t in held if t != token])
 
 
 async def _redact_reports(session: AsyncSession, user: User, service,
@@ -103,7 +103,7 @@ async def _redact_reports(session: AsyncSession, user: User, service,
     chats = frozenset(await direct_chat_keys(session, user.id))
     failed_to_me = set()
     if chats:
-        failed_to_me = {int(source.split(":", 1)[1]) for source in await session.scalars(
+        failed_to_me = {int(str(source).split(":", 1)[1]) for source in await session.scalars(
             select(OutboxMessage.source).where(OutboxMessage.chat_key.in_(chats),
                                                OutboxMessage.source.like("broadcast:%")))}
     for broadcast in list(await session.scalars(select(Broadcast))):

@@ -219,6 +219,10 @@ class RemindersService:
                           max_instances=5)
         return due
 
+    async def replan(self) -> None:
+        """After a schedule was cancelled or skipped: the date job moves to the new earliest."""
+        await self.plan_next_job()
+
     async def wake(self) -> None:
         """After a change (a new schedule, a confirmed broadcast): run the due work right
         after the current reply went out, and move the date job if needed."""
