@@ -18,12 +18,16 @@ from bot.conversations import Conversations
 from bot.db import Database
 from bot.directory.service import build as build_directory
 from bot.leader import LeaderLoop, Lease
-from bot.meetings.service import build as build_meetings
+from bot.meetings.privacy import register as register_meetings_privacy
+from bot.meetings.service import MeetingsService
 from bot.i18n import Catalogues, _, ngettext, normalize_locale
 from bot.messages import ChatRef, IncomingMessage, Reply
 from bot.outbox import Outbox
 from bot.people import People
-from bot.reminders.service import build as build_reminders
+from bot.reminders.broadcasts import Broadcasts
+from bot.reminders.delivery import Delivery
+from bot.reminders.privacy import register as register_reminders_privacy
+from bot.reminders.service import RemindersService
 from bot.router import Router
 from bot.transports.base import Transport, Transports
 from bot.trust.service import build as build_trust
@@ -205,10 +209,10 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
     services.router = Router(FEATURES)
     services.trust = build_trust(services)
     services.directory = build_directory(services)
-    services.reminders = build_reminders(services)
+    services.reminders = _wire_reminders(services)
     services.checkins = _wire_checkins(services)
     services.web = build_web(services)
-    services.meetings = build_meetings(services)
+    services.meetings = _wire_meetings(services)
     return App(services)
 
 
@@ -232,3 +236,40 @@ def _wire_checkins(services: Services) -> CheckinsService:
         register_checkins_privacy(services.trust.privacy, service)
         services.trust.retention.register("checkins.raw_answers", service.purge_raw_answers)
     return service
+
+
+# ---- reminders ----
+def _wire_reminders(services: Services) -> RemindersService:
+    settings, db, clock, outbox = (services.settings, services.db, services.clock,
+                                   services.outbox)
+    catalogues, directory = services.catalogues, services.directory
+    delivery = Delivery(settings=settings, db=db, clock=clock, outbox=outbox,
+                        catalogues=catalogues, conversations=services.conversations,
+                        directory=directory)
+    broadcasts = Broadcasts(settings=settings, db=db, clock=clock, outbox=outbox,
+                            catalogues=catalogues, directory=directory)
+    reminders = RemindersService(settings=settings, db=db, clock=clock, outbox=outbox,
+                                 scheduler=services.scheduler, delivery=delivery,
+                                 broadcasts=broadcasts, directory=directory)
+    services.startup_hooks.append(reminders.start_jobs)
+    if services.trust is not None:
+        register_reminders_privacy(services.trust.privacy, reminders.broadcasts)
+    # The date job is re-placed after every change; APScheduler would log each at INFO.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    return reminders
+
+
+# ---- meetings ----
+def _wire_meetings(services: Services) -> MeetingsService:
+    meetings = MeetingsService(
+        settings=services.settings, db=services.db, clock=services.clock,
+        outbox=services.outbox, catalogues=services.catalogues,
+        conversations=services.conversations, reminders=services.reminders,
+        scheduler=services.scheduler, directory=services.directory)
+    services.startup_hooks.append(meetings.start_jobs)
+    # A meeting's reminder carries its agenda and open actions; /calendar its actions.
+    services.reminders.add_reminder_lines(meetings.reminder_lines)
+    services.reminders.add_calendar_items(meetings.calendar_todos)
+    if services.trust is not None:
+        register_meetings_privacy(services.trust.privacy)
+    return meetings
