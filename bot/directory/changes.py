@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func, select
@@ -358,7 +358,7 @@ def describe_change(change: DirectoryChange, organisation: str, who: str) -> str
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def build(services: Any, directory) -> ChangeLog:

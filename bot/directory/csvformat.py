@@ -11,7 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
+from collections.abc import Iterator
 
 from bot.directory.gazetteer import Gazetteer
 from bot.directory.records import (NAME_LANGUAGES, ORG_TYPES, SERVICE_LANGUAGES, STATUSES,

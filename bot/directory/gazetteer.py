@@ -83,7 +83,7 @@ class Gazetteer:
 
     # ---- loading -------------------------------------------------------------------------
     @classmethod
-    def load(cls, data_dir: Path) -> "Gazetteer":
+    def load(cls, data_dir: Path) -> Gazetteer:
         data_dir = Path(data_dir)
         gaz = cls()
         munis = _read(data_dir / "geo" / "be_municipalities.csv")
@@ -229,7 +229,8 @@ class Gazetteer:
         else:
             found = [code]
         ranked = sorted(((c, self.areas[c].rank) for c in found),
-                        key=lambda item: (item[1], len(self.areas[item[0]].municipalities), item[0]))
+                        key=lambda item: (item[1], len(self.areas[item[0]].municipalities),
+                                          item[0]))
         return tuple(ranked)
 
     def overlaps(self, first: str, second: str) -> bool:

@@ -7,7 +7,7 @@ import gc
 import io
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 from pathlib import Path
 
 from sqlalchemy import and_, delete, func, or_, select
@@ -292,7 +292,7 @@ class DirectoryService:
 
     # ---- freshness -----------------------------------------------------------------------
     def _now(self) -> datetime:
-        return self.clock.now() if self.clock else datetime.now(timezone.utc)
+        return self.clock.now() if self.clock else datetime.now(UTC)
 
     def today(self) -> date:
         return self._now().date()
@@ -379,7 +379,7 @@ class DirectoryService:
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def build(services) -> DirectoryService:

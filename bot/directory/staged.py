@@ -22,7 +22,7 @@ import asyncio
 import logging
 import time
 from datetime import datetime
-from typing import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 from sqlalchemy import (JSON, Column, Date, DateTime, Integer, MetaData, String, Table, Text,
                         delete, func, insert, literal, select, update)
