@@ -87,9 +87,7 @@ def lacks_contact(entry: DirectoryEntry) -> bool:
     return not (entry.phone and entry.email)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
+def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -191,7 +189,7 @@ class Campaign:
         return False
 
     def _due(self, request: CompletionRequest) -> datetime:
-        if request.steps_sent == 0:
+        if request.steps_sent == 0 or request.asked_at is None:
             return _aware(request.created_at)
         return _aware(request.asked_at) + timedelta(
             days=NUDGE_AFTER_DAYS[request.steps_sent - 1])

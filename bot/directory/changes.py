@@ -238,7 +238,7 @@ class ChangeLog:
             identity = await session.scalar(select(Identity).where(
                 Identity.user_id == user_id, Identity.direct_chat_id.is_not(None))
                 .order_by(Identity.id).limit(1))
-            if user is None or identity is None:
+            if user is None or identity is None or identity.direct_chat_id is None:
                 continue
             with self.catalogues.use(user.locale or self.settings.default_locale):
                 text = (_("A coordinator approved your changes to {name}: they are live.")
@@ -329,8 +329,9 @@ class ChangeLog:
             User.role_code.in_(roles), Identity.direct_chat_id.is_not(None))
             .order_by(Identity.id))
         for identity in rows:
-            found.setdefault(identity.user_id, (identity.user, ChatRef(
-                identity.platform, identity.direct_chat_id)))
+            if identity.direct_chat_id is not None:  # the query asks for it; for the types
+                found.setdefault(identity.user_id, (identity.user, ChatRef(
+                    identity.platform, identity.direct_chat_id)))
         return list(found.values())
 
     def render_digest(self, changes: list[DirectoryChange], names: dict[int, str],
@@ -344,7 +345,7 @@ class ChangeLog:
         for change in changes:
             record = index.get(change.entry_id)
             lines.append(describe_change(change, record.organisation if record else "",
-                                         names.get(change.changed_by, "")))
+                                         names.get(change.changed_by or 0, "")))
         if any(c.status == LIVE for c in changes):
             lines.append(_("To undo one: {prefix}revert NUMBER.").format(prefix=prefix))
         if any(c.status == PENDING for c in changes):

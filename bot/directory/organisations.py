@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Sequence
 
 from bot.directory.entry_table import EntryTable, names_of
 from bot.directory.phrases import PhraseReader
@@ -120,11 +121,9 @@ class OrganisationMatcher:
         spans = [s for s in self.reader.spans(words, set()) if s.place]
         placed = {i for s in spans for i in range(s.start, s.end)}
         others = {w for i, w in enumerate(words) if i not in placed}
-        postings = [self.table.name_postings.get(w) for w in others]
-        if not others or any(p is None for p in postings):
-            return []
+        rarest = self._rarest_posting(others)
         found, exact = [], []
-        for idx in min((p for p in postings if p is not None), key=len):
+        for idx in rarest:
             names = self._name_words(idx)
             if others <= names and all(self._place_fits(idx, names, words[s.start:s.end], s)
                                        for s in spans):
@@ -133,6 +132,16 @@ class OrganisationMatcher:
                     exact.append(self.table.entries[idx])
         # "CPAS de Liège" is the CPAS named so, not also "CPAS Saint-Nicolas (Liège)".
         return exact or found
+
+    def _rarest_posting(self, words: set[str]) -> Sequence[int]:
+        """The entries of the rarest of these name words; none when a word names nothing."""
+        postings = []
+        for word in words:
+            posting = self.table.name_postings.get(word)
+            if posting is None:
+                return ()
+            postings.append(posting)
+        return min(postings, key=len) if postings else ()
 
     def exact_name(self, entry: EntryRecord, text: str) -> str | None:
         """The entry's name that `text` writes in full ("Fedasil" for both Fedasil entries,

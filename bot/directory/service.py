@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, UTC
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -227,7 +227,8 @@ class DirectoryService:
     def entry_within(self, entry_id: str, area: str) -> bool:
         code = self.area_code(area)
         covered = self.index.municipalities_of(entry_id)
-        return bool(code and covered) and covered <= self.gazetteer.area(code).municipalities
+        return code is not None and bool(covered) \
+            and covered <= self.gazetteer.area(code).municipalities
 
     def entry_in_place(self, entry_id: str, area: str) -> bool:
         """Whether an entry is *in* a place as audiences mean it (commands.md): it lies in the
@@ -289,7 +290,8 @@ class DirectoryService:
         answering, then switches the directory in one transaction, in which `on_applied`
         (session, report) records the audit entry."""
         report = ImportReport(applied=False, replace=replace)
-        stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else open(source, "rb")
+        stream: BinaryIO = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) \
+            else await asyncio.to_thread(Path(source).open, "rb")
         try:
             rows = scan_directory(stream, self.gazetteer, self.vocabulary)
             job = StagedImport(report, rows, replace=replace, skip_invalid=skip_invalid,
@@ -434,6 +436,8 @@ class DirectoryService:
         found = []
         for row in rows:
             requested = _aware(row.changes_requested_at)
+            if requested is None:
+                continue
             if row.last_verified is None or row.last_verified < requested.date():
                 found.append((row.to_record(), requested))
         return found

@@ -115,7 +115,8 @@ class Verification:
         linked: dict[str, list[User]] = {}
         for user in await session.scalars(select(User).where(User.entry_id.is_not(None))
                                           .order_by(User.id)):
-            linked.setdefault(user.entry_id, []).append(user)
+            if user.entry_id is not None:
+                linked.setdefault(user.entry_id, []).append(user)
         return linked
 
     async def focal_point(self, session: AsyncSession, entry: DirectoryEntry,
@@ -124,7 +125,7 @@ class Verification:
             identity = await session.scalar(select(Identity).where(
                 Identity.user_id == user.id, Identity.direct_chat_id.is_not(None))
                 .order_by(Identity.id).limit(1))
-            if identity is not None:
+            if identity is not None and identity.direct_chat_id is not None:
                 return FocalPoint(user, ChatRef(identity.platform, identity.direct_chat_id).key())
         for identity in await self._handle_identities(session, entry):
             if identity.direct_chat_id:

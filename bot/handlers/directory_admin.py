@@ -43,9 +43,9 @@ async def stale(ctx: Context) -> str:
                               more).format(n=more, prefix=ctx.prefix))
     if requested:
         lines.append(_("Their focal point says these entries need changes:"))
-        for entry, when in requested[:MAX_STALE_SHOWN]:
+        for entry, asked in requested[:MAX_STALE_SHOWN]:
             lines.append(f"• `{entry.id}` {escape(entry.organisation)} (" + _(
-                "asked on {date}").format(date=when.date().isoformat()) + ")")
+                "asked on {date}").format(date=asked.date().isoformat()) + ")")
     return "\n".join(lines)
 
 
@@ -57,8 +57,9 @@ async def incomplete(ctx: Context) -> str:
     if ctx.args.strip():
         area = _area_argument(directory, ctx.args.strip())
         if area is None:
-            raise UserError(_("I do not know the area {area!r}: write a municipality, a postal code, a "
-                     "province or a region.").format(area=escape(ctx.args.strip()[:60])))
+            raise UserError(_("I do not know the area {area!r}: write a municipality, a postal "
+                              "code, a province or a region.").format(
+                                  area=escape(ctx.args.strip()[:60])))
     groups = incomplete_entries(directory.index, directory.gazetteer, area)
     total = sum(len(entries) for _code, entries in groups)
     if not total:

@@ -18,7 +18,7 @@ from bot.handlers.directory_entries import directory_of, display_name, known_ent
 from bot.i18n import _, current_locale, ngettext
 from bot.markup import bold, escape
 from bot.messages import Choice, Reply
-from bot.router import Context, HandlerResult, UserError
+from bot.router import Context, HandlerResult
 from bot.trust import audit
 
 EDIT_KIND = "directory.edit"
@@ -135,7 +135,8 @@ def _menu_choice(text: str, entry_fields: tuple[str, ...] = MENU) -> str | None:
     return labels.get(word)
 
 
-async def _menu_answer(ctx: Context, pending: PendingConversation, payload: Payload, text: str) -> HandlerResult:
+async def _menu_answer(ctx: Context, pending: PendingConversation, payload: Payload,
+                       text: str) -> HandlerResult:
     choice = _menu_choice(text)
     if choice is None:
         return menu(ctx, payload, _("Please answer with a number from 1 to 9."))
@@ -156,13 +157,15 @@ def _prompt(ctx: Context, field: str) -> Reply:
     return Reply(text)
 
 
-async def _back_to_menu(ctx: Context, pending: PendingConversation, payload: Payload) -> HandlerResult:
+async def _back_to_menu(ctx: Context, pending: PendingConversation,
+                        payload: Payload) -> HandlerResult:
     payload["step"] = "menu"
     await ctx.services.conversations.update(ctx.session, pending, payload)
     return menu(ctx, payload)
 
 
-async def _field_answer(ctx: Context, pending: PendingConversation, payload: Payload, field: str, text: str) -> HandlerResult:
+async def _field_answer(ctx: Context, pending: PendingConversation, payload: Payload,
+                        field: str, text: str) -> HandlerResult:
     try:
         value, note = _validated(ctx, field, text)
     except fields.InvalidValue as problem:
@@ -201,7 +204,8 @@ def _validated(ctx: Context, field: str, text: str) -> tuple[str, str | None]:
     return kind, None
 
 
-async def _until_answer(ctx: Context, pending: PendingConversation, payload: Payload, text: str) -> HandlerResult:
+async def _until_answer(ctx: Context, pending: PendingConversation, payload: Payload,
+                        text: str) -> HandlerResult:
     try:
         until = fields.availability_until(text, directory_of(ctx).today())
     except fields.InvalidValue as problem:
@@ -212,7 +216,8 @@ async def _until_answer(ctx: Context, pending: PendingConversation, payload: Pay
     return await _keep(ctx, pending, payload, fields.AVAILABILITY, value, None)
 
 
-async def _keep(ctx: Context, pending: PendingConversation, payload: Payload, field: str, value: str, note: str | None) -> HandlerResult:
+async def _keep(ctx: Context, pending: PendingConversation, payload: Payload, field: str,
+                value: str, note: str | None) -> HandlerResult:
     """Remembers the value in the conversation (nothing is written before Confirm)."""
     values = dict(payload["values"])
     values[field] = value
@@ -268,8 +273,8 @@ async def _confirm_answer(ctx: Context, payload: Payload, text: str) -> HandlerR
         done = ngettext("Saved: {n} change to {name} waits for a coordinator's approval.",
                         "Saved: {n} changes to {name} wait for a coordinator's approval.",
                         len(outcome.changes))
-    return await _finish(ctx, payload, [done.format(n=len(outcome.changes),
-                                                    name=bold(display_name(outcome.record)))])
+    name = display_name(outcome.record) if outcome.record else entry_id
+    return await _finish(ctx, payload, [done.format(n=len(outcome.changes), name=bold(name))])
 
 
 async def _finish(ctx: Context, payload: Payload,

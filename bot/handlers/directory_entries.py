@@ -12,6 +12,7 @@ from bot.directory.routes import contact_route
 from bot.directory.service import WARN_AFTER_DAYS, DirectoryService
 from bot.i18n import _, current_locale
 from bot.markup import bold, escape
+from bot.messages import Reply
 from bot.router import Context, UserError
 
 
@@ -133,7 +134,7 @@ def known_entry(ctx: Context, entry_id: str) -> EntryRecord:
     return entry
 
 
-async def show_entry(ctx: Context) -> str:
+async def show_entry(ctx: Context) -> str | Reply:
     entry_id = ctx.args.strip()
     directory = directory_of(ctx)
     if not entry_id or directory is None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from bot.conversations import PendingConversation, confirm_choices, preview_answer
 from bot.directory import fields
-from bot.directory.changes import LIVE, PENDING, describe_change
+from bot.directory.changes import LIVE, PENDING, DirectoryChange, describe_change
 from bot.handlers.directory_edit import index_update
 from bot.handlers.directory_entries import directory_of, display_name
 from bot.i18n import _, ngettext
@@ -20,7 +20,7 @@ MAX_CHANGES_SHOWN = 30
 CAMPAIGN_KIND = "directory.campaign"
 
 
-async def changes(ctx: Context) -> str:
+async def changes(ctx: Context) -> str | Reply:
     directory = directory_of(ctx)
     entry_id = ctx.args.strip() or None
     found = await directory.changes.recent(ctx.session, entry_id=entry_id)
@@ -31,7 +31,7 @@ async def changes(ctx: Context) -> str:
     for change in found[:MAX_CHANGES_SHOWN]:
         record = directory.index.get(change.entry_id)
         lines.append(describe_change(change, display_name(record) if record else "",
-                                     names.get(change.changed_by, "")))
+                                     names.get(change.changed_by or 0, "")))
     if any(c.status == LIVE for c in found):
         lines.append(_("To undo one: {prefix}revert NUMBER.").format(prefix=ctx.prefix))
     if any(c.status == PENDING for c in found):
@@ -40,41 +40,47 @@ async def changes(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-async def revert(ctx: Context) -> str:
+async def revert(ctx: Context) -> str | Reply:
     number = ctx.args.strip().lstrip("#")
     if not number.isdecimal() or len(number) > 9:
         return ctx.usage()
     directory = directory_of(ctx)
     result, outcome, change = await directory.changes.revert(ctx.session, ctx.user, int(number))
-    if result == "unknown":
-        return _("There is no change #{number}.").format(number=number)
-    if result == "not_live":
-        return _("Change #{number} is not live (it was reverted, rejected or still waits for "
-                 "approval).").format(number=number)
-    if result == "superseded":
-        return _("A later change of the same field came after #{number}: revert that one "
-                 "first ({prefix}changes {id}).").format(number=number, prefix=ctx.prefix,
-                                                          id=change.entry_id)
-    if result == "no_entry":
-        return _("The entry of change #{number} no longer exists.").format(number=number)
+    if result != "ok" or outcome is None or outcome.record is None or change is None:
+        return _revert_refusal(ctx, result, number, change)
     await audit.record(ctx.session, ctx.user.id, "directory.revert", f"entry:{change.entry_id}",
                        {"change": change.id, "field": change.field},
                        at=ctx.services.clock.now())
     ctx.after_commit.append(index_update(ctx, outcome))
     return _("Reverted #{number}: {field} of {name} is back to {value}.").format(
-        number=number, field=fields.field_label(change.field), name=bold(display_name(outcome.record)),
+        number=number, field=fields.field_label(change.field),
+        name=bold(display_name(outcome.record)),
         value=escape(fields.value_text(change.field, change.old_value)))
 
 
-async def approve(ctx: Context) -> str:
+def _revert_refusal(ctx: Context, result: str, number: str,
+                    change: DirectoryChange | None) -> str:
+    if result == "not_live":
+        return _("Change #{number} is not live (it was reverted, rejected or still waits for "
+                 "approval).").format(number=number)
+    if result == "superseded" and change is not None:
+        return _("A later change of the same field came after #{number}: revert that one "
+                 "first ({prefix}changes {id}).").format(number=number, prefix=ctx.prefix,
+                                                          id=change.entry_id)
+    if result == "no_entry":
+        return _("The entry of change #{number} no longer exists.").format(number=number)
+    return _("There is no change #{number}.").format(number=number)
+
+
+async def approve(ctx: Context) -> str | Reply:
     return await _decide(ctx, True)
 
 
-async def reject(ctx: Context) -> str:
+async def reject(ctx: Context) -> str | Reply:
     return await _decide(ctx, False)
 
 
-async def _decide(ctx: Context, approving: bool) -> str:
+async def _decide(ctx: Context, approving: bool) -> str | Reply:
     entry_id = ctx.args.strip()
     if not entry_id:
         return ctx.usage()
@@ -94,7 +100,8 @@ async def _decide(ctx: Context, approving: bool) -> str:
         text = ngettext("Rejected: {n} change to {name}; the entry is unchanged.",
                         "Rejected: {n} changes to {name}; the entry is unchanged.",
                         len(outcome.changes))
-    return text.format(n=len(outcome.changes), name=bold(display_name(outcome.record)))
+    name = display_name(outcome.record) if outcome.record else entry_id
+    return text.format(n=len(outcome.changes), name=bold(name))
 
 
 

@@ -135,7 +135,8 @@ def _chosen(ctx: Context, text: str, codes: list[str]) -> str | None:
     gaz = directory_of(ctx).gazetteer
     lowered = text.casefold()
     for code in codes:
-        if lowered in {_place_label(gaz, code).casefold(), gaz.label(code, reader_lang()).casefold()}:
+        labels = {_place_label(gaz, code), gaz.label(code, reader_lang())}
+        if lowered in {label.casefold() for label in labels}:
             return code
     return None
 
