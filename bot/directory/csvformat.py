@@ -106,25 +106,8 @@ def scan_directory(source: bytes | BinaryIO, gazetteer: Gazetteer,
     FileError when the file cannot be read at all."""
     lines = _text_lines(source)
     first = next(lines, "")
-    delimiter = _delimiter(first)
-    rows = _CsvRows(itertools.chain([first], lines), delimiter)
-    header_row = rows.next()
-    if header_row is not None and header_row[2] is not None:
-        raise FileError(str(header_row[2]))
-    if header_row is None or not any(cell.strip() for cell in header_row[1]):
-        raise FileError(_("the file is empty: it needs a header row and at least one entry"))
-    header = [unescape(cell.strip()) for cell in header_row[1]]
-    if any(NUL in cell for cell in header):
-        raise FileError(str(Problem(1, None, nul_problem())))
-    second = rows.next()
-    hashtags: list[str] = []
-    if second is not None and _is_hashtag_row(second[1]):
-        hashtags, second = [cell.strip() for cell in second[1]], None
-    mapping = _map_columns(header, hashtags)
-    missing = [name for name in REQUIRED if name not in mapping.values()]
-    if missing:
-        raise FileError(_("line 1: missing required column(s): {columns}").format(
-            columns=", ".join(missing)))
+    rows = _CsvRows(itertools.chain([first], lines), _delimiter(first))
+    header, mapping, second = _read_header(rows)
     seen_ids: dict[str, int] = {}
     found = False
     pending = [second] if second is not None else []
@@ -149,6 +132,29 @@ def scan_directory(source: bytes | BinaryIO, gazetteer: Gazetteer,
         yield Row(line, None if problems else record, problems)
     if not found:
         raise FileError(_("the file has a header but no entries"))
+
+
+def _read_header(rows: _CsvRows) -> tuple[list[str], dict[int, str], _CsvRow | None]:
+    """The header, its columns' names by position, and the first row after it unless that
+    is the HXL hashtag row."""
+    header_row = rows.next()
+    if header_row is not None and header_row[2] is not None:
+        raise FileError(str(header_row[2]))
+    if header_row is None or not any(cell.strip() for cell in header_row[1]):
+        raise FileError(_("the file is empty: it needs a header row and at least one entry"))
+    header = [unescape(cell.strip()) for cell in header_row[1]]
+    if any(NUL in cell for cell in header):
+        raise FileError(str(Problem(1, None, nul_problem())))
+    second = rows.next()
+    hashtags: list[str] = []
+    if second is not None and _is_hashtag_row(second[1]):
+        hashtags, second = [cell.strip() for cell in second[1]], None
+    mapping = _map_columns(header, hashtags)
+    missing = [name for name in REQUIRED if name not in mapping.values()]
+    if missing:
+        raise FileError(_("line 1: missing required column(s): {columns}").format(
+            columns=", ".join(missing)))
+    return header, mapping, second
 
 
 def _text_lines(source: bytes | BinaryIO) -> Iterator[str]:
@@ -185,16 +191,20 @@ def _delimiter(header_line: str) -> str:
     return best
 
 
+# A row as read: its first line, its cells, the problem that kept it from being read.
+_CsvRow = tuple[int, list[str], Problem | None]
+
+
 class _CsvRows:
     """csv.reader with the physical line each row starts on. A row the csv module refuses
     (a cell over its 131,072-character limit) becomes a problem on that line, and reading
     goes on with the next line."""
 
-    def __init__(self, lines: Iterator[str], delimiter: str):
+    def __init__(self, lines: Iterator[str], delimiter: str) -> None:
         self.reader = csv.reader(lines, delimiter=delimiter)
         self.previous_end = 0
 
-    def next(self) -> tuple[int, list[str], Problem | None] | None:
+    def next(self) -> _CsvRow | None:
         line = self.previous_end + 1
         try:
             cells = next(self.reader)
