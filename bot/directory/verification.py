@@ -49,6 +49,15 @@ class FocalPoint:
     chat_key: str
 
 
+@dataclass(frozen=True)
+class Answered:
+    """An answer recorded: the entry as it now is, and whether its focal point gave it (a
+    coordinator answering for them is audited)."""
+
+    record: EntryRecord
+    by_focal_point: bool
+
+
 def period_of(day: date, every_days: int) -> int:
     """The number of the verification period `day` falls in: part of the outbox key, so an
     entry is asked at most once per period whatever happens."""
@@ -173,6 +182,20 @@ class Verification:
                                   {"entries": entries}, ttl=timedelta(days=14))
 
     # ---- answers ---------------------------------------------------------------------------
+    async def record_answer(self, session: AsyncSession, user: User, entry_id: str,
+                            answer: str, *, coordinator: bool) -> Answered | None:
+        """`CONFIRM`: the entry is verified today; `CHANGES`: the request is kept until it is
+        confirmed. Only its focal point or a coordinator answers for an entry: None for
+        anyone else, or when there is no such entry."""
+        mine = await self.may_answer(session, user, entry_id)
+        if not (mine or coordinator):
+            return None
+        if answer == CONFIRM:
+            record = await self.directory.confirm(session, entry_id)
+        else:
+            record = await self.directory.request_changes(session, entry_id)
+        return Answered(record, mine) if record is not None else None
+
     async def may_answer(self, session: AsyncSession, user: User, entry_id: str) -> bool:
         """The entry's focal point, known by ids only: linked to the entry (an invitation set
         it), the owner of the entry's Matrix id (Matrix ids never change hands), or the person

@@ -52,31 +52,28 @@ def _verification_choice(text: str) -> str | None:
 async def _verification_answer(ctx: Context, entry_id: str, answer: str) -> HandlerResult:
     directory = directory_of(ctx)
     known_entry(ctx, entry_id)
-    mine = await directory.verification.may_answer(ctx.session, ctx.user, entry_id)
-    if not (mine or ctx.can("stale")):
+    answered = await directory.verification.record_answer(
+        ctx.session, ctx.user, entry_id, answer, coordinator=ctx.can("stale"))
+    if answered is None:
         raise UserError(_("Only the focal point of {id} or a coordinator can answer for it.")
                         .format(id=escape(entry_id[:100])))
     remaining = await _drop_question(ctx, entry_id)
-    if not mine:
+    if not answered.by_focal_point:
         await audit.record(ctx.session, ctx.user.id, "directory.verify", f"entry:{entry_id}",
                            {"answer": answer}, at=ctx.services.clock.now())
+    record = answered.record
     replies: list[str | Reply]
     if answer == CONFIRM:
-        record = await directory.confirm(ctx.session, entry_id)
-        if record is None or record.last_verified is None:
-            return None  # unreachable: the entry exists and was verified just now
         ctx.after_commit.append(_note_verified(directory, record))
         replies = [_("Thank you: {name} is verified as of {date}.").format(
-            name=bold(record.organisation), date=record.last_verified.isoformat())]
+            name=bold(record.organisation),
+            date=record.last_verified.isoformat() if record.last_verified else "")]
+    elif ctx.message.is_direct and await directory.changes.may_edit(ctx.session, ctx.user,
+                                                                    entry_id):
+        # "Needs changes" opens the editor; the other open questions come back after it.
+        return [_("Thank you. Correct your entry here, one field at a time:"),
+                await editor.start_editor(ctx, entry_id, after=remaining)]
     else:
-        record = await directory.request_changes(ctx.session, entry_id)
-        if record is None:
-            return None  # unreachable: the entry exists
-        if ctx.message.is_direct and await directory.changes.may_edit(ctx.session, ctx.user,
-                                                                      entry_id):
-            # "Needs changes" opens the editor; the other open questions come back after it.
-            return [_("Thank you. Correct your entry here, one field at a time:"),
-                    await editor.start_editor(ctx, entry_id, after=remaining)]
         replies = [_("Thank you. Please send the corrections for {name} (`{id}`) to your "
                      "coordinator: what is wrong and the right details. Until the entry is "
                      "corrected, coordinators see it in {prefix}stale.").format(
