@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkins.privacy import register as register_checkins_privacy
 from bot.checkins.service import CheckinsService
@@ -16,7 +17,13 @@ from bot.clock import clock_from_settings
 from bot.config import Settings
 from bot.conversations import Conversations
 from bot.db import Database
-from bot.directory.service import build as build_directory
+from bot.directory.campaign import JOB_ID as CAMPAIGN_JOB_ID
+from bot.directory.campaign import Campaign
+from bot.directory.changes import DIGEST_HOUR, DIGEST_JOB_ID, ChangeLog
+from bot.directory.privacy import register as register_directory_privacy
+from bot.directory.service import DirectoryService
+from bot.directory.verification import JOB_ID as VERIFICATION_JOB_ID
+from bot.directory.verification import Verification
 from bot.leader import LeaderLoop, Lease
 from bot.meetings.privacy import register as register_meetings_privacy
 from bot.meetings.service import MeetingsService
@@ -208,7 +215,7 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
     services.scheduler = AsyncIOScheduler(timezone="UTC")
     services.router = Router(FEATURES)
     services.trust = build_trust(services)
-    services.directory = build_directory(services)
+    services.directory = _wire_directory(services)
     services.reminders = _wire_reminders(services)
     services.checkins = _wire_checkins(services)
     services.web = build_web(services)
@@ -273,3 +280,43 @@ def _wire_meetings(services: Services) -> MeetingsService:
     if services.trust is not None:
         register_meetings_privacy(services.trust.privacy)
     return meetings
+
+
+# ---- directory ----
+def _wire_directory(services: Services) -> DirectoryService:
+    """The directory and its parts; at start-up the bundled data is loaded into an empty
+    database and the index built, then the re-verification, digest and campaign jobs run."""
+    settings, db, clock = services.settings, services.db, services.clock
+    sending = {"db": db, "clock": clock, "outbox": services.outbox,
+               "catalogues": services.catalogues, "settings": settings}
+    directory = DirectoryService(settings.bundled_data_dir, clock)
+    directory.verification = Verification(directory, conversations=services.conversations,
+                                          **sending)
+    directory.changes = ChangeLog(directory, **sending)
+
+    async def paused_on(session: AsyncSession, user_id: int, day: date) -> bool:
+        # The check-ins' calendar (public holidays, /away days); check-ins are wired later.
+        checkins = services.checkins
+        if checkins is None:
+            return False
+        absences = [(a.starts_on, a.ends_on) for a in await checkins.absences_of(session, user_id)]
+        return bool(checkins.paused_on(day, absences))
+
+    directory.campaign = Campaign(directory, directory.verification, paused_on=paused_on,
+                                  **sending)
+
+    async def start(services_: Services) -> None:
+        await directory.on_start(db, load_bundled_data=settings.load_bundled_data)
+        scheduler = services_.scheduler
+        every = {"replace_existing": True, "max_instances": 1, "coalesce": True}
+        scheduler.add_job(directory.verification.run_due, "interval", hours=1,
+                          id=VERIFICATION_JOB_ID, **every)
+        scheduler.add_job(directory.changes.run_digest, "cron", hour=DIGEST_HOUR,
+                          timezone=settings.timezone, id=DIGEST_JOB_ID, **every)
+        scheduler.add_job(directory.campaign.run_due, "interval", hours=1,
+                          id=CAMPAIGN_JOB_ID, **every)
+
+    services.startup_hooks.append(start)
+    if services.trust is not None:
+        register_directory_privacy(services.trust.privacy, directory)
+    return directory
