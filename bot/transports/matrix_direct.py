@@ -168,7 +168,7 @@ class DirectChats:
     async def _record(self, changed: dict[str, tuple[str, list[str]]]) -> list[str]:
         """Creates the people the bot meets for the first time and points each one's
         `direct_chat_id` at an existing direct chat. Returns who still needs one opened."""
-        from bot.transports.matrix import is_allowed
+        from bot.transports.matrix_format import is_allowed
 
         to_open = []
         settings = self.transport.settings
