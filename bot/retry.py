@@ -48,6 +48,10 @@ class RetryPolicy:
         ceiling = min(self.cap, self.first * 2 ** max(0, min(failures, 30) - 1))
         return (rng or random).uniform(ceiling / 2, ceiling)
 
+    def due_in(self, failures: int) -> float:
+        """The backoff in real seconds, for what stores a due time instead of sleeping."""
+        return self.delay(failures) / self.speed
+
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds) / self.speed)
 
