@@ -125,8 +125,9 @@ class Outbox:
                 OutboxMessage.chat_key == chat_key, OutboxMessage.status == PENDING)) or 0
 
     async def deliver_pending(self, limit: int = 500) -> int:
-        """Sends what is due, oldest first; returns how many were confirmed sent. One delivery pass at a time per process, so two triggers (the
-        interval job, a feature that just queued something) never send a row twice."""
+        """Sends what is due, oldest first; returns how many were confirmed sent. One delivery
+        pass at a time per process, so two triggers (the interval job, a feature that just
+        queued something) never send a row twice."""
         async with self._lock:
             return await self._deliver_pending(limit)
 

@@ -12,10 +12,11 @@ import asyncio
 import dataclasses
 import random
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
 
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, stop_any, stop_never
-from tenacity.stop import StopBaseT
+from tenacity.stop import stop_base
 
 T = TypeVar("T")
 
@@ -66,9 +67,9 @@ class RetryPolicy:
                   stopping: Callable[[], bool] | None = None) -> T:
         """`call` until it succeeds, `classify` says stop, the attempts are used up or
         `stopping()` is true; then its last result is returned or its last exception raised."""
-        stop: StopBaseT = stop_after_attempt(self.attempts) if self.attempts else stop_never
+        stop: stop_base = stop_after_attempt(self.attempts) if self.attempts else stop_never
         if stopping is not None:
-            stop = stop_any(stop, lambda _state: stopping())
+            stop = stop_any(stop, _StopWhen(stopping))
         retrying = AsyncRetrying(
             stop=stop, wait=lambda state: self._wait(state, classify),
             retry=lambda state: self._retries(state, classify), sleep=self.sleep,
@@ -89,6 +90,14 @@ class RetryPolicy:
         if verdict is not None and verdict.after is not None:
             return verdict.after
         return self.delay(state.attempt_number)
+
+
+class _StopWhen(stop_base):
+    def __init__(self, condition: Callable[[], bool]):
+        self.condition = condition
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.condition()
 
 
 def _verdict(state: RetryCallState, classify: Classifier) -> Retry | None:

@@ -17,7 +17,8 @@ import inspect
 import logging
 import random
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from bot.config import Settings
 from bot.db import Database
@@ -131,12 +132,13 @@ class MatrixTransport:
         if self._own_db:
             await self.db.dispose()
 
-    async def wait_ready(self, timeout: float = 30.0) -> bool:
-        """True once the first sync arrived (rooms known)."""
+    async def wait_ready(self, within: float = 30.0) -> bool:
+        """True once the first sync arrived (rooms known), waiting at most `within` s."""
         try:
-            await asyncio.wait_for(self._ready.wait(), timeout)
+            async with asyncio.timeout(within):
+                await self._ready.wait()
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
     async def _login(self) -> None:
@@ -401,7 +403,7 @@ class MatrixTransport:
     async def send(self, chat: ChatRef, reply: Reply, *,
                    idempotency_key: str | None = None) -> SendResult:
         room_id = chat.chat_id
-        if not self._ready.is_set() and not await self.wait_ready(timeout=10):
+        if not self._ready.is_set() and not await self.wait_ready(within=10):
             # Not connected yet (homeserver down at start-up): the outbox tries again later.
             return SendResult(False, error="not connected to the Matrix homeserver yet")
         if room_id in self.direct.opening and not await self._opened_room(room_id):
@@ -418,13 +420,14 @@ class MatrixTransport:
                               retry_after=failure.retry_after)
         return SendResult(True, message_id=first_id)
 
-    async def _opened_room(self, room_id: str, timeout: float = OPENING_WAIT) -> bool:
+    async def _opened_room(self, room_id: str, within: float = OPENING_WAIT) -> bool:
         """A direct chat the bot just created appears, with its invitation, in a later sync:
         encrypting before that would leave the person out. Not awaited while the sync loop
         is busy handling messages (the sync that would end the wait could not come)."""
         if self.handling.locked():
             return False
-        deadline = asyncio.get_running_loop().time() + timeout
-        while room_id in self.direct.opening and asyncio.get_running_loop().time() < deadline:
+        deadline = asyncio.get_running_loop().time() + within
+        # The sync loop removes the room from `opening`; polled, as nio gives no event for it.
+        while room_id in self.direct.opening and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         return room_id not in self.direct.opening

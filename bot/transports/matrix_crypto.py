@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from bot.i18n import Catalogues, _
 from bot.messages import ChatRef, Reply
-from bot.retry import MATRIX_KEYS
 from bot.transports.matrix_state import bounded
 
 if TYPE_CHECKING:
@@ -68,13 +67,14 @@ class RoomKeys:
                 and not client.olm.should_share_group_session(room_id):
             return True  # the usual case: nothing changed since the last message
         missing: set[str] = set()
-        for attempt in range(1, self.policy.attempts + 1):
+        attempts = self.policy.attempts or 1
+        for attempt in range(1, attempts + 1):
             await self._share_with_members(room, first=attempt == 1)
             missing = self._without_session(room)
             if not missing:
                 self.ready.add(room_id)
                 return True
-            if attempt < self.policy.attempts:
+            if attempt < attempts:
                 # A new session next time, shared with everyone including the late devices.
                 client.invalidate_outbound_session(room_id)
                 await self.policy.pause(attempt)

@@ -118,7 +118,7 @@ class EventReader:
         from nio.crypto.attachments import decrypt_attachment
 
         downloaded = await self.transport.client.download(mxc=event.url)
-        data = getattr(downloaded, "body", None)
+        data: Any = getattr(downloaded, "body", None)
         if not isinstance(data, (bytes, bytearray)):
             log.warning("matrix file download failed", extra={"fields": {"room": room.room_id}})
             return None

@@ -11,7 +11,8 @@ import contextvars
 import io
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Iterator
 
 from bot.messages import Attachment, Reply
 from bot.retry import Retry

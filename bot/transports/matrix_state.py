@@ -59,7 +59,7 @@ class MatrixState:
     MAX_SENT = 2000
 
     @classmethod
-    def load(cls, path: Path) -> "MatrixState":
+    def load(cls, path: Path) -> MatrixState:
         state = cls(path)
         if not path.exists():
             return state

@@ -31,11 +31,13 @@ import logging
 import re
 import secrets
 from collections import OrderedDict, defaultdict
-from typing import Any, Awaitable, Callable
+from functools import partial
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from telegram import (Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message,
-                      Update)
+from telegram import (Bot, BotCommand, CallbackQuery, ChatMemberUpdated, InlineKeyboardButton,
+                      InlineKeyboardMarkup, Message, Update)
 from telegram.constants import ChatType
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
@@ -48,6 +50,9 @@ from bot.transports.base import Receiver, SendResult
 from bot.transports.telegram_limits import RateLimiter
 from bot.transports.telegram_send import CHOSEN, TelegramSender, Undeliverable
 from bot.transports.telegram_state import Claim, UpdateLog
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger("coordbot.telegram")
 
@@ -94,7 +99,7 @@ class TelegramTransport:
         self._task: asyncio.Task | None = None
         self._handling = False
         self._stopping = False
-        self._webhook_runner = None
+        self._webhook_runner: web.AppRunner | None = None
         self._chat_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._recent: OrderedDict[object, None] = OrderedDict()  # handled ids, pressed keyboards
         self.username = ""
@@ -132,7 +137,7 @@ class TelegramTransport:
                 self._task.cancel()   # waiting for updates: nothing fetched is confirmed
             try:
                 await asyncio.wait_for(self._task, STOP_GRACE)
-            except (asyncio.CancelledError, asyncio.TimeoutError):
+            except (TimeoutError, asyncio.CancelledError):
                 pass
             except Exception:  # noqa: BLE001 - already logged by the loop
                 pass
@@ -150,8 +155,9 @@ class TelegramTransport:
             menu = [BotCommand(name, summary[:256]) for name, summary in commands
                     if _VALID_MENU_COMMAND.fullmatch(name) and summary.strip()][:100]
             try:
-                await self.sender.call(lambda: self.bot.set_my_commands(
-                    menu, language_code=None if language == "en" else language))
+                await self.sender.call(partial(self.bot.set_my_commands, menu,
+                                               language_code=None if language == "en"
+                                               else language))
             except TelegramError as exc:
                 log.warning("command menu not published", extra={"fields": {
                     "language": language, "error": type(exc).__name__}})
@@ -248,7 +254,7 @@ class TelegramTransport:
             self._remember(update.update_id)
             await self.updates.finish(update.update_id)
         if len(self._chat_locks) > 1000:
-            for chat_id in [c for c, l in self._chat_locks.items() if not l.locked()]:
+            for chat_id in [c for c, lock in self._chat_locks.items() if not lock.locked()]:
                 del self._chat_locks[chat_id]
         return web.Response(text="ok")
 
@@ -258,11 +264,11 @@ class TelegramTransport:
             if update.message is not None:
                 incoming = await self.incoming(update.message)
                 if incoming is not None:
-                    await self._receive(incoming)
+                    await self._hand_over(incoming)
             elif update.callback_query is not None:
-                await self._on_button(update)
+                await self._on_button(update.callback_query)
             elif update.my_chat_member is not None:
-                await self._on_membership(update)
+                await self._on_membership(update.my_chat_member)
         except Exception:  # noqa: BLE001 - one bad update must not stop the others
             log.exception("telegram update not handled", extra={"fields": {
                 "update_id": update.update_id}})
@@ -322,15 +328,19 @@ class TelegramTransport:
         content = await self.sender.call(telegram_file.download_as_bytearray)
         return Attachment(name, bytes(content), mime_type)
 
-    async def _on_button(self, update: Update) -> None:
-        query = update.callback_query
+    async def _hand_over(self, incoming: IncomingMessage) -> None:
+        if self._receive is not None:
+            await self._receive(incoming)
+
+    async def _on_button(self, query: CallbackQuery) -> None:
         message = query.message
-        if message is None or query.data in (None, CHOSEN):
+        if message is None or query.data is None or query.data == CHOSEN:
             await self._quietly(query.answer())
             return
         user = query.from_user
         is_direct = message.chat.type == ChatType.PRIVATE
-        label = _label_of(message, query.data) if message.is_accessible else query.data
+        label = _label_of(message, query.data) \
+            if isinstance(message, Message) else query.data
         # A button whose value is a whole command (`/ack R3 … yes`) carries everything the
         # core needs, so in a group each member may press it (attendance answers): the
         # keyboard stays, the presser sees their choice in a notice. Any other button
@@ -343,18 +353,17 @@ class TelegramTransport:
         if key in self._recent:
             return   # a second press before the keyboard changed: one answer per question
         self._remember(key)
-        if message.is_accessible and not shared:
+        if isinstance(message, Message) and not shared:
             await self._quietly(self.bot.edit_message_reply_markup(
                 message.chat.id, message.message_id, reply_markup=InlineKeyboardMarkup(
                     [[InlineKeyboardButton(f"✓ {label}", callback_data=CHOSEN)]])))
-        await self._receive(IncomingMessage(
+        await self._hand_over(IncomingMessage(
             chat=ChatRef(self.platform, str(message.chat.id)), sender_id=str(user.id),
             text=query.data, is_direct=is_direct, sender_name=user.full_name,
             sender_username=user.username, language_hint=user.language_code,
             reply_to=str(message.message_id), addressed=not is_direct))
 
-    async def _on_membership(self, update: Update) -> None:
-        change = update.my_chat_member
+    async def _on_membership(self, change: ChatMemberUpdated) -> None:
         if change.new_chat_member.status in ("kicked", "left"):
             await self._record_unreachable(ChatRef(self.platform, str(change.chat.id)))
 

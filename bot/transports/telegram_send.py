@@ -8,7 +8,8 @@ pauses the platform. A chat that blocked the bot (403) is a permanent failure.""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Awaitable, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
 
 from telegram import (Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
                       LinkPreviewOptions, Message)
