@@ -20,9 +20,11 @@ message and the recording of its id (milliseconds): that update is handled again
 
 Sending. HTML rendered from the light markup (escaped), split over 4,096 characters,
 choices as an inline keyboard. A rate limiter keeps ~30 messages/s overall and 20/min per
-group; a 429 pauses that chat for `retry_after` and the message is retried; network errors
-are retried with a bounded backoff; a chat that blocked the bot (403) is a permanent failure
-and is reported unreachable."""
+group; a 429 pauses that chat for `retry_after` and the message is retried, and a longer
+wait than the `telegram.request` policy allows is handed back as `SendResult.retry_after`
+(the outbox then pauses Telegram); network errors are retried with the policy's backoff; a
+chat that blocked the bot (403) is a permanent failure and is reported unreachable
+(`bot.transports.telegram_send`)."""
 from __future__ import annotations
 
 import asyncio
