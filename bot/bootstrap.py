@@ -15,6 +15,7 @@ from bot.clock import clock_from_settings
 from bot.config import Settings
 from bot.conversations import Conversations
 from bot.db import Database
+from bot.devices import DeviceVerifications
 from bot.directory.service import build as build_directory
 from bot.leader import LeaderLoop, Lease
 from bot.meetings.service import build as build_meetings
@@ -53,6 +54,7 @@ class Services:
     meetings: Any = None
     trust: Any = None
     web: Any = None
+    devices: Any = None
     startup_hooks: list[Any] = field(default_factory=list)
     shutdown_hooks: list[Any] = field(default_factory=list)
 
@@ -208,4 +210,13 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
     services.checkins = build_checkins(services)
     services.web = build_web(services)
     services.meetings = build_meetings(services)
+    services.devices = _wire_devices(services)
     return App(services)
+
+
+# ---- devices ----
+
+def _wire_devices(services: Services) -> DeviceVerifications:
+    """Matrix device verifications and admins' approvals, shared by the Matrix transport and
+    the `!verify-device` command."""
+    return DeviceVerifications(services.db, services.people)

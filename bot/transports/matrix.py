@@ -25,7 +25,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from bot.config import Settings
 from bot.db import Database
@@ -35,6 +35,9 @@ from bot.markup import to_html, to_plain
 from bot.messages import Attachment, ChatRef, IncomingMessage, Reply
 from bot.transports.base import Receiver, SendResult
 from bot.transports.matrix_direct import DirectChats, membership_changed_rooms
+
+if TYPE_CHECKING:
+    from bot.devices import DeviceVerifications
 
 log = logging.getLogger("coordbot.matrix")
 
@@ -241,7 +244,8 @@ class MatrixTransport:
     platform = "matrix"
 
     def __init__(self, settings: Settings, *, sync_timeout_ms: int = 30_000,
-                 request_timeout: float = 60.0, db: Database | None = None):
+                 request_timeout: float = 60.0, db: Database | None = None,
+                 verifications: DeviceVerifications | None = None):
         from nio import AsyncClient, AsyncClientConfig
 
         self.settings = settings
@@ -280,6 +284,9 @@ class MatrixTransport:
         # Held while messages are handled: the direct-chat pass writes people's identities
         # only in between, so that it never races the core creating the same person.
         self.handling = asyncio.Lock()
+        # Emoji verification started by people (answered only when approvals are wired).
+        from bot.transports.matrix_verification import DeviceVerifier
+        self.verification = DeviceVerifier(self.client, verifications)
 
     @property
     def stopping(self) -> bool:
@@ -309,6 +316,7 @@ class MatrixTransport:
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
         await self.direct.stop()
+        await self.verification.stop()
         await self.state.save_async()
         await self.client.close()
         if self._own_db:

@@ -1,0 +1,147 @@
+"""Device verification requests and admins' approvals, shared by the Matrix transport (which runs
+the emoji verification, bot/transports/matrix_verification.py) and the `!verify-device` handler
+(bot/handlers/devices.py), which never reach each other directly.
+
+The registry lives in memory on purpose: a verification in progress is a live exchange of keys
+held by the transport's encryption machine (it cannot survive a restart or move to another
+instance), and Element gives up on it within minutes. What must last — who approved which device
+— goes to the audit log. The admin's role comes from the database, through `People`."""
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from bot.db import Database
+from bot.people import People
+from bot.policy import Role
+
+APPROVAL_SECONDS = 600.0    # an approval given before the person starts is good this long
+KEEP_FINISHED_SECONDS = 3600.0
+MAX_KEPT = 50
+
+
+class VerificationState(enum.Enum):
+    WAITING = "waiting"        # emoji shown, waiting for an admin's approval
+    ACCEPTED = "accepted"      # the bot confirmed its emoji; the person's app must confirm too
+    VERIFIED = "verified"
+    CANCELLED = "cancelled"
+
+
+@dataclass
+class Verification:
+    """One emoji verification of a person's device, as an admin sees it."""
+
+    user_id: str
+    device_id: str
+    emoji: list[str]
+    state: VerificationState
+    reason: str = ""       # why it was cancelled (the Matrix cancel code's reason)
+    started: float = field(default_factory=time.monotonic)
+    updated: float = field(default_factory=time.monotonic)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.user_id, self.device_id
+
+
+# Called with (user id, device id, approved) when an admin decides on a waiting verification.
+DecisionListener = Callable[[str, str, bool], None]
+
+
+class DeviceVerifications:
+    """Waiting verifications with their emoji, and admins' approvals of a device."""
+
+    def __init__(self, db: Database, people: People, *,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 approval_seconds: float = APPROVAL_SECONDS) -> None:
+        self.db = db
+        self.people = people
+        self.monotonic = monotonic
+        self.approval_seconds = approval_seconds
+        self._verifications: dict[tuple[str, str], Verification] = {}
+        self._approved_until: dict[tuple[str, str], float] = {}
+        self._listeners: list[DecisionListener] = []
+
+    # ---- the transport's side --------------------------------------------------------------
+
+    def listen(self, listener: DecisionListener) -> None:
+        self._listeners.append(listener)
+
+    async def is_admin(self, platform: str, user_id: str) -> bool:
+        """An admin in the database, or named by `COORDBOT_ADMINS` (before their first word)."""
+        if f"{platform}:{user_id}" in self.people.admins:
+            return True
+        async with self.db.session() as session:
+            identity = await self.people.identity(session, platform, user_id)
+            return identity is not None and identity.user.role == Role.ADMIN
+
+    async def accepts_at_once(self, platform: str, user_id: str, device_id: str) -> bool:
+        """True for an admin's own device and for a device an admin approved beforehand (the
+        approval is used up)."""
+        until = self._approved_until.pop((user_id, device_id), None)
+        if until is not None and until >= self.monotonic():
+            return True
+        return await self.is_admin(platform, user_id)
+
+    def shown(self, user_id: str, device_id: str, emoji: list[str], *,
+              accepted: bool) -> Verification:
+        state = VerificationState.ACCEPTED if accepted else VerificationState.WAITING
+        verification = Verification(user_id, device_id, list(emoji), state,
+                                    started=self.monotonic(), updated=self.monotonic())
+        self._verifications[verification.key] = verification
+        self._forget_old()
+        return verification
+
+    def finished(self, user_id: str, device_id: str, *, verified: bool,
+                 reason: str = "") -> None:
+        verification = self._verifications.get((user_id, device_id))
+        if verification is None or verification.state in (VerificationState.VERIFIED,
+                                                          VerificationState.CANCELLED):
+            return
+        verification.state = VerificationState.VERIFIED if verified \
+            else VerificationState.CANCELLED
+        verification.reason = reason
+        verification.updated = self.monotonic()
+
+    # ---- the handler's side ----------------------------------------------------------------
+
+    def get(self, user_id: str, device_id: str) -> Verification | None:
+        return self._verifications.get((user_id, device_id))
+
+    def recent(self) -> list[Verification]:
+        """Waiting ones first, then the latest."""
+        self._forget_old()
+        return sorted(self._verifications.values(),
+                      key=lambda v: (v.state is not VerificationState.WAITING, -v.updated))
+
+    def decide(self, user_id: str, device_id: str, approved: bool) -> bool:
+        """An admin's answer to a waiting verification; False when none is waiting (any
+        more): the person cancelled it or their app gave up meanwhile."""
+        verification = self._verifications.get((user_id, device_id))
+        if verification is None or verification.state is not VerificationState.WAITING:
+            return False
+        verification.state = VerificationState.ACCEPTED if approved \
+            else VerificationState.CANCELLED
+        verification.updated = self.monotonic()
+        for listener in self._listeners:
+            listener(user_id, device_id, approved)
+        return True
+
+    def approve_ahead(self, user_id: str, device_id: str) -> None:
+        """The person has not started yet: accept their device when they do, for a while."""
+        self._approved_until[(user_id, device_id)] = self.monotonic() + self.approval_seconds
+
+    def _forget_old(self) -> None:
+        now = self.monotonic()
+        for key, verification in list(self._verifications.items()):
+            if verification.state in (VerificationState.VERIFIED, VerificationState.CANCELLED) \
+                    and now - verification.updated > KEEP_FINISHED_SECONDS:
+                del self._verifications[key]
+        for key in sorted(self._verifications, key=lambda k: self._verifications[k].updated)[
+                :max(0, len(self._verifications) - MAX_KEPT)]:
+            del self._verifications[key]
+        for key, until in list(self._approved_until.items()):
+            if until < now:
+                del self._approved_until[key]
