@@ -219,4 +219,4 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
 def _wire_devices(services: Services) -> DeviceVerifications:
     """Matrix device verifications and admins' approvals, shared by the Matrix transport and
     the `!verify-device` command."""
-    return DeviceVerifications(services.db, services.people)
+    return DeviceVerifications(services.db, services.people, services.clock)

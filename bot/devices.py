@@ -11,7 +11,11 @@ from __future__ import annotations
 import enum
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
 from bot.people import People
@@ -50,14 +54,19 @@ class Verification:
 DecisionListener = Callable[[str, str, bool], None]
 
 
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
 class DeviceVerifications:
     """Waiting verifications with their emoji, and admins' approvals of a device."""
 
-    def __init__(self, db: Database, people: People, *,
+    def __init__(self, db: Database, people: People, clock: Clock, *,
                  monotonic: Callable[[], float] = time.monotonic,
                  approval_seconds: float = APPROVAL_SECONDS) -> None:
         self.db = db
         self.people = people
+        self.clock = clock
         self.monotonic = monotonic
         self.approval_seconds = approval_seconds
         self._verifications: dict[tuple[str, str], Verification] = {}
@@ -116,9 +125,12 @@ class DeviceVerifications:
         return sorted(self._verifications.values(),
                       key=lambda v: (v.state is not VerificationState.WAITING, -v.updated))
 
-    def decide(self, user_id: str, device_id: str, approved: bool) -> bool:
-        """An admin's answer to a waiting verification; False when none is waiting (any
-        more): the person cancelled it or their app gave up meanwhile."""
+    async def decide(self, session: AsyncSession, admin_id: int, user_id: str, device_id: str,
+                     approved: bool) -> bool:
+        """An admin's answer to a waiting verification, recorded in the audit log; False when
+        none is waiting (any more): the person cancelled it or their app gave up meanwhile."""
+        from bot.trust import audit  # bot.trust's tables import bot.people, as this module does
+
         verification = self._verifications.get((user_id, device_id))
         if verification is None or verification.state is not VerificationState.WAITING:
             return False
@@ -127,11 +139,18 @@ class DeviceVerifications:
         verification.updated = self.monotonic()
         for listener in self._listeners:
             listener(user_id, device_id, approved)
+        await audit.record(session, admin_id, "device.approve" if approved else "device.reject",
+                           f"matrix:{user_id}", {"device": device_id}, at=self.clock.now())
         return True
 
-    def approve_ahead(self, user_id: str, device_id: str) -> None:
+    async def approve_ahead(self, session: AsyncSession, admin_id: int, user_id: str,
+                            device_id: str) -> None:
         """The person has not started yet: accept their device when they do, for a while."""
+        from bot.trust import audit
+
         self._approved_until[(user_id, device_id)] = self.monotonic() + self.approval_seconds
+        await audit.record(session, admin_id, "device.approve", f"matrix:{user_id}",
+                           {"device": device_id, "ahead": True}, at=self.clock.now())
 
     def _forget_old(self) -> None:
         now = self.monotonic()

@@ -1,6 +1,6 @@
 """Chat command handlers, one module per feature. This is the one place features are included."""
-from bot.handlers import (audience, checkins, core, directory, meetings, reminders, trust,
-                          web)
+from bot.handlers import (audience, checkins, core, devices, directory, meetings, reminders,
+                          trust, web)
 
 FEATURES = [
     core.FEATURE,
@@ -11,4 +11,5 @@ FEATURES = [
     trust.FEATURE,
     audience.FEATURE,
     web.FEATURE,
+    devices.FEATURE,
 ]
