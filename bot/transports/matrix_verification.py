@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from bot.devices import DeviceVerifications
 
+# Logs name devices, never people (their ids are personal data; the audit log has approvals).
 log = logging.getLogger("coordbot.matrix.verification")
 
 SAS_METHOD = "m.sas.v1"
@@ -110,7 +111,7 @@ class DeviceVerifier:
             "transaction_id": transaction, "from_device": self.client.device_id,
             "methods": [SAS_METHOD]})
         log.info("matrix verification request answered", extra={"fields": {
-            "user": sender, "device": device_id}})
+            "device": device_id}})
 
     async def _device(self, user_id: str, device_id: str) -> Any:
         """The person's device, its keys fetched first when the bot does not know it yet."""
@@ -156,7 +157,7 @@ class DeviceVerifier:
                                                           flow.device_id)
         self.verifications.shown(flow.user_id, flow.device_id, emoji, accepted=accept)
         log.info("matrix verification emoji shown", extra={"fields": {
-            "user": flow.user_id, "device": flow.device_id, "accepted": accept}})
+            "device": flow.device_id, "accepted": accept}})
         if accept:
             await self._confirm(transaction)
 
@@ -216,7 +217,7 @@ class DeviceVerifier:
         assert self.verifications is not None
         self.verifications.finished(flow.user_id, flow.device_id, verified=True)
         log.info("matrix device verified", extra={"fields": {
-            "user": flow.user_id, "device": flow.device_id}})
+            "device": flow.device_id}})
 
     def _on_cancel(self, transaction: str, reason: str) -> None:
         flow = self._flows.pop(transaction, None)
@@ -226,7 +227,7 @@ class DeviceVerifier:
         self.verifications.finished(flow.user_id, flow.device_id, verified=False,
                                     reason=reason)
         log.info("matrix verification cancelled", extra={"fields": {
-            "user": flow.user_id, "device": flow.device_id, "reason": reason}})
+            "device": flow.device_id, "reason": reason}})
 
     # ---- helpers ---------------------------------------------------------------------------
 
