@@ -44,7 +44,7 @@ class ElementVerification:
             self.received.append((event.source.get("type", ""), content))
             self._arrived.notify_all()
 
-    async def next(self, event_type: str, timeout: float = 20) -> dict[str, Any]:
+    async def next(self, event_type: str, within: float = 20) -> dict[str, Any]:
         async def arrived() -> dict[str, Any]:
             async with self._arrived:
                 while True:
@@ -52,7 +52,7 @@ class ElementVerification:
                     if found:
                         return found[0]
                     await self._arrived.wait()
-        return await asyncio.wait_for(arrived(), timeout)
+        return await asyncio.wait_for(arrived(), within)
 
     def got(self, event_type: str) -> bool:
         return any(t == event_type for t, _c in self.received)
@@ -73,8 +73,8 @@ class ElementVerification:
         self.client.olm.key_verifications[self.transaction] = self.sas
         await self.client.to_device(self.sas.start_verification())
 
-    async def emoji(self, timeout: float = 20) -> list[str]:
-        deadline = time.monotonic() + timeout
+    async def emoji(self, within: float = 20) -> list[str]:
+        deadline = time.monotonic() + within
         # The bot's MAC may come in the same sync as its key (an accepted device).
         while self.sas is None or self.sas.state not in (SasState.key_received,
                                                          SasState.mac_received):
@@ -107,8 +107,8 @@ def bot_trusts(bot, person: MatrixPerson) -> bool:
 
 
 async def state_of(bot, person: MatrixPerson, wanted: VerificationState,
-                   timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
+                   within: float = 20) -> Any:
+    deadline = time.monotonic() + within
     while True:
         verification = bot.services.devices.get(person.user_id, person.client.device_id)
         if verification is not None and verification.state is wanted:
@@ -232,7 +232,7 @@ async def test_an_approval_given_ahead_accepts_the_device_and_a_silent_one_times
     await silent.next("m.key.verification.ready")
     await silent.start()
     await silent.emoji()
-    cancel = await silent.next("m.key.verification.cancel", timeout=20)
+    cancel = await silent.next("m.key.verification.cancel", within=20)
     assert cancel["code"] == "m.timeout"
     assert (await state_of(bot, mark, VerificationState.CANCELLED)).reason == "Timed out"
     assert not bot_trusts(bot, mark)
