@@ -78,6 +78,11 @@ class DeviceVerifications:
     def listen(self, listener: DecisionListener) -> None:
         self._listeners.append(listener)
 
+    def unlisten(self, listener: DecisionListener) -> None:
+        """A stopped transport (restart, another instance took over) decides nothing more."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     async def is_admin(self, platform: str, user_id: str) -> bool:
         """An admin in the database, or named by `COORDBOT_ADMINS` (before their first word)."""
         if f"{platform}:{user_id}" in self.people.admins:

@@ -111,3 +111,21 @@ async def test_an_approval_ahead_expires_and_is_used_once(bot):
     assert not await devices.accepts_at_once("matrix", PERSON, DEVICE)   # used up
     now[0] += 601
     assert not await devices.accepts_at_once("matrix", PERSON, "LATE")
+
+
+async def test_coordbot_run_gives_the_matrix_transport_the_shared_verifications(
+        tmp_path, database_url):
+    from bot.transports.registry import transport_plans
+    from tests.harness import make_bot
+
+    bot = await make_bot(tmp_path, database_url, matrix_homeserver="http://127.0.0.1:9",
+                         matrix_user_id="@coordbot:example.org", matrix_password="secret",
+                         matrix_store_path=str(tmp_path / "store"))
+    try:
+        [plan] = [p for p in transport_plans(bot.services.settings, bot.services)
+                  if p.platform == "matrix"]
+        transport = plan.build()
+        assert transport.verification.verifications is bot.services.devices
+        await transport.stop()
+    finally:
+        await bot.close()

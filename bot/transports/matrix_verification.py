@@ -244,6 +244,8 @@ class DeviceVerifier:
             del self._flows[next(iter(self._flows))]
 
     async def stop(self) -> None:
+        if self.verifications is not None:
+            self.verifications.unlisten(self._on_decision)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
