@@ -256,7 +256,10 @@ class MatrixTransport:
         self.sync_timeout_ms = sync_timeout_ms
         self.sync_filter = SYNC_FILTER
         config = AsyncClientConfig(
-            encryption_enabled=True, store_sync_tokens=True,
+            # The sync position lives in coordbot-state.json: nio's own copy would cost a
+            # SQLite write (an fsync) before every message is handled (benchmarks/
+            # matrix_reply_profile.py: 19-32 ms of a reply under load).
+            encryption_enabled=True, store_sync_tokens=False,
             # Our own loop does the retrying, with backoff and jitter, and honours
             # M_LIMIT_EXCEEDED: nio must hand every failure back at once.
             max_timeouts=0, max_limit_exceeded=0, request_timeout=request_timeout)
