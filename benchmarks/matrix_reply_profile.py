@@ -179,7 +179,20 @@ def count_statements(db: Any, marks: Marks) -> None:
     event.listen(db.engine.sync_engine, "before_cursor_execute", counted)
 
 
-async def main(messages: int, profile: bool = False, light_store: str = "") -> None:
+async def relax_sqlite(db: Any) -> None:
+    """The experiment of --sqlite-normal: `synchronous=NORMAL` (WAL): commits no longer wait
+    for an fsync; a power cut (not a crash of the bot) can lose the last transactions."""
+    from sqlalchemy import event
+
+    def normal(connection: Any, _record: Any) -> None:
+        connection.cursor().execute("PRAGMA synchronous=NORMAL")
+
+    event.listen(db.engine.sync_engine, "connect", normal)
+    await db.engine.dispose()   # pooled connections were opened before
+
+
+async def main(messages: int, profile: bool = False, light_store: str = "",
+               sqlite_normal: bool = False) -> None:
     from bot.transports.matrix import MatrixTransport
 
     base = Path(tempfile.mkdtemp(prefix="coordbot-profile-"))
@@ -200,6 +213,8 @@ async def main(messages: int, profile: bool = False, light_store: str = "") -> N
         if light_store:
             lighten_nio_store(transport.client, light_store)
         count_statements(harness.services.db, marks)
+        if sqlite_normal:
+            await relax_sqlite(harness.services.db)
         person = MatrixPerson(server.url, server.register("alice"), base / "alice")
         await person.start()
         room = await person.direct_chat(account.user_id, encrypted=True)
@@ -230,5 +245,8 @@ if __name__ == "__main__":
                         help="also print where the bot's CPU time goes (slows it down)")
     parser.add_argument("--light-store", choices=["token", "rooms", "both"], default="",
                         help="measure without nio's SQLite writes on every sync")
+    parser.add_argument("--sqlite-normal", action="store_true",
+                        help="measure the core with SQLite's synchronous=NORMAL")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.messages, arguments.cprofile, arguments.light_store))
+    asyncio.run(main(arguments.messages, arguments.cprofile, arguments.light_store,
+                     arguments.sqlite_normal))
