@@ -129,3 +129,4 @@ async def test_coordbot_run_gives_the_matrix_transport_the_shared_verifications(
         await transport.stop()
     finally:
         await bot.close()
+

@@ -244,8 +244,12 @@ class DeviceVerifier:
             del self._flows[next(iter(self._flows))]
 
     async def stop(self) -> None:
+        """Verifications in progress end with the transport (their keys live in its client):
+        an admin asked afterwards is told they are over, not shown emoji nobody can confirm."""
         if self.verifications is not None:
             self.verifications.unlisten(self._on_decision)
+            for transaction in list(self._flows):
+                self._on_cancel(transaction, "The bot stopped")
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

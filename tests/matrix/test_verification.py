@@ -57,10 +57,10 @@ class ElementVerification:
     def got(self, event_type: str) -> bool:
         return any(t == event_type for t, _c in self.received)
 
-    async def request(self) -> None:
+    async def request(self, age: float = 0) -> None:
         await self._send("m.key.verification.request", {
             "from_device": self.client.device_id, "methods": ["m.sas.v1"],
-            "timestamp": int(time.time() * 1000), "transaction_id": self.transaction})
+            "timestamp": int((time.time() - age) * 1000), "transaction_id": self.transaction})
 
     async def start(self) -> None:
         """After `ready`: the person picks "Verify with emoji"."""
@@ -236,3 +236,23 @@ async def test_an_approval_given_ahead_accepts_the_device_and_a_silent_one_times
     assert cancel["code"] == "m.timeout"
     assert (await state_of(bot, mark, VerificationState.CANCELLED)).reason == "Timed out"
     assert not bot_trusts(bot, mark)
+
+
+async def test_a_stale_request_is_ignored_and_a_stopped_bot_ends_its_verifications(
+        make_matrix_bot, people):
+    nina = await people("nina")
+    bot = await verifying_bot(make_matrix_bot, admins=["console:alice"])
+    stale = ElementVerification(nina, bot.user_id, bot.transport.client.device_id)
+    await stale.request(age=3600)   # an hour old: the person's app gave up long ago
+    element = ElementVerification(nina, bot.user_id, bot.transport.client.device_id)
+    await element.request()
+    await element.next("m.key.verification.ready")
+    assert not stale.got("m.key.verification.ready")
+    await element.start()
+    await element.emoji()
+    await state_of(bot, nina, VerificationState.WAITING)
+    devices = bot.services.devices
+    await bot.stop()
+    verification = devices.get(nina.user_id, nina.client.device_id)
+    assert verification.state is VerificationState.CANCELLED
+    assert verification.reason == "The bot stopped"
