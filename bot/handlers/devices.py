@@ -57,12 +57,13 @@ async def verify_device(ctx: Context) -> Reply | str:
         await ctx.services.conversations.start_preview(
             ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND,
             {"user": user_id, "device": device_id}, requires=["verify_device"])
-        return Reply("\n".join([
+        question = "\n".join([
             _("{user} wants the bot to trust their device {device}. I see these emoji:").format(
                 user=code(user_id), device=code(device_id)),
             emoji_lines(verification),
             _("Ask the person which emoji their app shows. Confirm only if they are the same, "
-              "in the same order.")]), confirm_choices())
+              "in the same order, and within a minute: Element gives up after that.")])
+        return Reply(question, confirm_choices())
     if verification is not None and verification.state is not VerificationState.CANCELLED:
         return "\n".join([_state_line(verification), emoji_lines(verification)])
     await _devices(ctx).approve_ahead(ctx.session, ctx.user.id, user_id, device_id)
