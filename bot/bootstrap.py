@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.conversations import Conversations
 from bot.db import Database
 from bot.devices import DeviceVerifications
+from bot.devices.notices import AdminNotices
 from bot.directory.service import build as build_directory
 from bot.leader import LeaderLoop, Lease
 from bot.meetings.service import build as build_meetings
@@ -219,4 +220,7 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
 def _wire_devices(services: Services) -> DeviceVerifications:
     """Matrix device verifications and admins' approvals, shared by the Matrix transport and
     the `!verify-device` command."""
-    return DeviceVerifications(services.db, services.people, services.clock)
+    notices = AdminNotices(services.db, services.outbox, services.catalogues,
+                           services.settings.default_locale)
+    return DeviceVerifications(services.db, services.people, services.clock,
+                               on_waiting=notices.verification_waiting)

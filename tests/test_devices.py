@@ -1,4 +1,4 @@
-"""`!verify-device` and the registry of device verifications (bot/devices.py) without a
+"""`!verify-device` and the registry of device verifications (bot/devices/) without a
 homeserver: the Matrix side of the registry is played through its own methods, as the
 transport calls them (tests/matrix/test_verification.py runs the real exchange)."""
 from __future__ import annotations
@@ -130,3 +130,32 @@ async def test_coordbot_run_gives_the_matrix_transport_the_shared_verifications(
     finally:
         await bot.close()
 
+
+
+async def queued_for(bot, chat_key: str, within: float = 5) -> list[str]:
+    import asyncio
+    import time
+
+    from bot.outbox import OutboxMessage
+
+    deadline = time.monotonic() + within
+    while True:
+        async with bot.services.db.session() as session:
+            texts = list(await session.scalars(select(OutboxMessage.text).where(
+                OutboxMessage.chat_key == chat_key)))
+        if texts or time.monotonic() > deadline:
+            return texts
+        await asyncio.sleep(0.05)
+
+
+async def test_admins_are_told_at_once_that_a_verification_waits_in_their_language(bot):
+    await bot.say("/lang fr", as_="alice")
+    await bot.say("/whoami", as_="bob")      # not an admin: told nothing
+    bot.services.devices.shown("@ana:example.org", "TABLET", EMOJI, accepted=True)
+    waiting(bot)
+    [notice] = await queued_for(bot, "console:alice")
+    assert "@sofia:example.org" in notice and "PHONE1" in notice
+    assert "🐶  Chien" in notice and "🔧  Clé à molette" in notice and "attend un admin" in notice
+    assert "/verify_device @sofia:example.org PHONE1" in notice
+    assert await queued_for(bot, "console:bob", within=0.5) == []
+    assert "TABLET" not in notice    # an accepted verification waits for nobody

@@ -33,7 +33,7 @@ DOMAIN_SOURCES = {
     "when": ["bot/when/**/*.py"],
     "web": ["bot/web/**/*.py", "bot/handlers/web.py"],
     "meetings": ["bot/meetings/**/*.py", "bot/handlers/meetings.py"],
-    "devices": ["bot/handlers/devices.py"],
+    "devices": ["bot/devices/**/*.py", "bot/handlers/devices.py"],
 }
 
 

@@ -1,5 +1,5 @@
 """`!verify-device`: an admin approves the emoji verification of someone's Matrix device, after
-comparing the emoji the bot shows with the ones the person sees (bot/devices.py holds the
+comparing the emoji the bot shows with the ones the person sees (bot/devices/ holds the
 verifications; the Matrix transport carries them out)."""
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import re
 
 from bot.conversations import PendingConversation, confirm_choices, preview_answer
 from bot.devices import DeviceVerifications, Verification, VerificationState
-from bot.i18n import N_, _, current_locale
-from bot.markup import bold, escape
+from bot.devices.notices import code, emoji_lines
+from bot.i18n import N_, _
+from bot.markup import bold
 from bot.messages import Reply
 from bot.router import Command, ConversationStep, Context, Feature
-from bot.sas_emoji import emoji_name
 
 CONFIRM_KIND = "devices.verify"
 _MATRIX_ID = re.compile(r"@[^\s:]+:\S+")
@@ -20,16 +20,6 @@ _DEVICE_ID = re.compile(r"[A-Za-z0-9_.+=/-]{1,100}")
 
 def _devices(ctx: Context) -> DeviceVerifications:
     return ctx.services.devices
-
-
-def code(text: str) -> str:
-    return f"`{escape(text)}`"
-
-
-def emoji_lines(verification: Verification) -> str:
-    """The seven emoji with their names in the reader's language, as Element shows them."""
-    locale = current_locale()
-    return "\n".join(f"{symbol}  {emoji_name(symbol, locale)}" for symbol in verification.emoji)
 
 
 def _state_line(verification: Verification) -> str:
@@ -60,12 +50,12 @@ async def verify_device(ctx: Context) -> Reply | str:
         question = "\n".join([
             _("{user} wants the bot to trust their device {device}. I see these emoji:").format(
                 user=code(user_id), device=code(device_id)),
-            emoji_lines(verification),
+            emoji_lines(verification.emoji),
             _("Ask the person which emoji their app shows. Confirm only if they are the same, "
               "in the same order, and within a minute: Element gives up after that.")])
         return Reply(question, confirm_choices())
     if verification is not None and verification.state is not VerificationState.CANCELLED:
-        return "\n".join([_state_line(verification), emoji_lines(verification)])
+        return "\n".join([_state_line(verification), emoji_lines(verification.emoji)])
     await _devices(ctx).approve_ahead(ctx.session, ctx.user.id, user_id, device_id)
     return _("Approved: when {user} starts verifying their device {device} with me (“Verify "
              "session” in Element) within 10 minutes, I will accept it. Send {prefix}"
@@ -81,7 +71,7 @@ def _list(ctx: Context) -> str:
                      usage=code(f"{ctx.prefix}verify_device @user:server DEVICE"))
     lines = [bold(_("Device verifications:"))]
     for verification in verifications:
-        lines += [_state_line(verification), emoji_lines(verification), ""]
+        lines += [_state_line(verification), emoji_lines(verification.emoji), ""]
     return "\n".join(lines).rstrip()
 
 

@@ -8,10 +8,12 @@ instance), and Element gives up on it within minutes. What must last — who app
 — goes to the audit log. The admin's role comes from the database, through `People`."""
 from __future__ import annotations
 
+import asyncio
 import enum
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -20,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import Database
 from bot.people import People
 from bot.policy import Role
+
+log = logging.getLogger("coordbot.devices")
 
 APPROVAL_SECONDS = 600.0    # an approval given before the person starts is good this long
 KEEP_FINISHED_SECONDS = 3600.0
@@ -52,6 +56,8 @@ class Verification:
 
 # Called with (user id, device id, approved) when an admin decides on a waiting verification.
 DecisionListener = Callable[[str, str, bool], None]
+# Called when a verification starts waiting for an admin (bot/devices/notices.py tells them).
+WaitingHook = Callable[["Verification"], Awaitable[None]]
 
 
 class Clock(Protocol):
@@ -63,10 +69,13 @@ class DeviceVerifications:
 
     def __init__(self, db: Database, people: People, clock: Clock, *,
                  monotonic: Callable[[], float] = time.monotonic,
-                 approval_seconds: float = APPROVAL_SECONDS) -> None:
+                 approval_seconds: float = APPROVAL_SECONDS,
+                 on_waiting: WaitingHook | None = None) -> None:
         self.db = db
         self.people = people
         self.clock = clock
+        self.on_waiting = on_waiting
+        self._tasks: set[asyncio.Task[None]] = set()
         self.monotonic = monotonic
         self.approval_seconds = approval_seconds
         self._verifications: dict[tuple[str, str], Verification] = {}
@@ -106,7 +115,18 @@ class DeviceVerifications:
                                     started=self.monotonic(), updated=self.monotonic())
         self._verifications[verification.key] = verification
         self._forget_old()
+        if not accepted and self.on_waiting is not None:
+            task = asyncio.get_running_loop().create_task(self._tell(verification))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return verification
+
+    async def _tell(self, verification: Verification) -> None:
+        assert self.on_waiting is not None
+        try:
+            await self.on_waiting(verification)
+        except Exception:  # noqa: BLE001 - the verification itself goes on without it
+            log.exception("admins not told of a waiting verification")
 
     def finished(self, user_id: str, device_id: str, *, verified: bool,
                  reason: str = "") -> None:
