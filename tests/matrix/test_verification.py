@@ -256,3 +256,36 @@ async def test_a_stale_request_is_ignored_and_a_stopped_bot_ends_its_verificatio
     verification = devices.get(nina.user_id, nina.client.device_id)
     assert verification.state is VerificationState.CANCELLED
     assert verification.reason == "The bot stopped"
+
+
+async def test_a_matrix_admin_is_told_and_approves_in_their_encrypted_direct_chat(
+        make_matrix_bot, people):
+    ana, sofia = await people("ana"), await people("sofia")
+    bot = await verifying_bot(make_matrix_bot, admins=[f"matrix:{ana.user_id}"])
+    own = ElementVerification(ana, bot.user_id, bot.transport.client.device_id)
+    await own.request()
+    await own.next("m.key.verification.ready")
+    await own.start()
+    await own.emoji()
+    await own.they_match()
+    await own.next("m.key.verification.done")
+    room = await ana.direct_chat(bot.user_id, encrypted=True)
+    await ana.ask(room, bot.user_id, "!whoami")          # her direct chat is now known
+
+    element = ElementVerification(sofia, bot.user_id, bot.transport.client.device_id)
+    await element.request()
+    await element.next("m.key.verification.ready")
+    await element.start()
+    seen_by_sofia = await element.emoji()
+    shown_at = time.monotonic()
+    notice = await ana.next_from(bot.user_id, room, after=1)
+    print(f"admin's notice {1000 * (time.monotonic() - shown_at):.0f} ms after the emoji")
+    assert notice.decrypted and sofia.user_id in notice.body
+    assert all(symbol in notice.body for symbol in seen_by_sofia), notice.body
+    device = sofia.client.device_id
+    shown = await ana.ask(room, bot.user_id, f"!verify-device {sofia.user_id} {device}")
+    assert all(symbol in shown.body for symbol in seen_by_sofia)
+    await element.they_match()
+    assert "Confirmed" in (await ana.ask(room, bot.user_id, "1")).body
+    await element.next("m.key.verification.done")
+    assert bot_trusts(bot, sofia)
