@@ -159,3 +159,12 @@ async def test_admins_are_told_at_once_that_a_verification_waits_in_their_langua
     assert "/verify_device @sofia:example.org PHONE1" in notice
     assert await queued_for(bot, "console:bob", within=0.5) == []
     assert "TABLET" not in notice    # an accepted verification waits for nobody
+
+
+async def test_the_audit_names_the_persons_account_once_the_bot_knows_them(bot):
+    await bot.say("hello", as_=PERSON, platform="matrix")
+    async with bot.services.db.session() as session:
+        identity = await bot.services.people.identity(session, "matrix", PERSON)
+    await bot.ask(f"!verify-device {PERSON} {DEVICE}", as_="alice")
+    assert await audit_actions(bot) == [("device.approve", f"user:{identity.user_id}",
+                                         {"device": DEVICE, "ahead": True})]

@@ -165,7 +165,8 @@ class DeviceVerifications:
         for listener in self._listeners:
             listener(user_id, device_id, approved)
         await audit.record(session, admin_id, "device.approve" if approved else "device.reject",
-                           f"matrix:{user_id}", {"device": device_id}, at=self.clock.now())
+                           await self._audit_target(session, user_id), {"device": device_id},
+                           at=self.clock.now())
         return True
 
     async def approve_ahead(self, session: AsyncSession, admin_id: int, user_id: str,
@@ -174,8 +175,18 @@ class DeviceVerifications:
         from bot.trust import audit
 
         self._approved_until[(user_id, device_id)] = self.monotonic() + self.approval_seconds
-        await audit.record(session, admin_id, "device.approve", f"matrix:{user_id}",
+        await audit.record(session, admin_id, "device.approve",
+                           await self._audit_target(session, user_id),
                            {"device": device_id, "ahead": True}, at=self.clock.now())
+
+    async def _audit_target(self, session: AsyncSession, user_id: str) -> str:
+        """The person's account (`user:ID`) like every audit entry, so that `/mydata` lists it
+        and nothing there outlives `/forget` by name; their Matrix id only while the bot has
+        no account for them (they never wrote)."""
+        from bot.trust import audit
+
+        identity = await self.people.identity(session, "matrix", user_id)
+        return audit.user_target(identity.user_id) if identity else f"matrix:{user_id}"
 
     def _forget_old(self) -> None:
         now = self.monotonic()
