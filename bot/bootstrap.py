@@ -17,6 +17,8 @@ from bot.clock import clock_from_settings
 from bot.config import Settings
 from bot.conversations import Conversations
 from bot.db import Database
+from bot.devices import DeviceVerifications
+from bot.devices.notices import AdminNotices
 from bot.directory.campaign import JOB_ID as CAMPAIGN_JOB_ID
 from bot.directory.campaign import Campaign
 from bot.directory.changes import DIGEST_HOUR, DIGEST_JOB_ID, ChangeLog
@@ -65,6 +67,7 @@ class Services:
     meetings: Any = None
     trust: Any = None
     web: Any = None
+    devices: Any = None
     startup_hooks: list[Any] = field(default_factory=list)
     shutdown_hooks: list[Any] = field(default_factory=list)
 
@@ -220,6 +223,7 @@ def build_app(settings: Settings, *, clock=None, database: Database | None = Non
     services.checkins = _wire_checkins(services)
     services.web = build_web(services)
     services.meetings = _wire_meetings(services)
+    services.devices = _wire_devices(services)
     return App(services)
 
 
@@ -320,3 +324,13 @@ def _wire_directory(services: Services) -> DirectoryService:
     if services.trust is not None:
         register_directory_privacy(services.trust.privacy, directory)
     return directory
+
+
+# ---- devices ----
+def _wire_devices(services: Services) -> DeviceVerifications:
+    """Matrix device verifications and admins' approvals, shared by the Matrix transport and
+    the `!verify-device` command."""
+    notices = AdminNotices(services.db, services.outbox, services.catalogues,
+                           services.settings.default_locale)
+    return DeviceVerifications(services.db, services.people, services.clock,
+                               on_waiting=notices.verification_waiting)

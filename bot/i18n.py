@@ -16,7 +16,7 @@ from typing import Iterator
 LOCALES = ("en", "fr", "nl", "de", "uk")
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "nl": "Nederlands", "de": "Deutsch",
                   "uk": "Українська"}
-DOMAINS = ("core", "directory", "reminders", "checkins", "when", "web", "meetings")
+DOMAINS = ("core", "directory", "reminders", "checkins", "when", "web", "meetings", "devices")
 
 _translations: ContextVar[_gettext.NullTranslations] = ContextVar(
     "coordbot_translations", default=_gettext.NullTranslations())

@@ -58,6 +58,8 @@ POLICY: dict[str, Role] = {
     "results": C, "export": C, "away": F, "checkin": F, "rounds": C, "forms": C,
     # trust
     "invite": C, "link": S, "audit": A, "mydata": G, "forget": G,
+    # Matrix device verification (bot/devices/): whose devices the bot trusts
+    "verify_device": A,
     # web dashboard and data feed (bot/web): the pages check the same table as the chat
     "dashboard": C, "feed": A, "web.rounds": C, "web.directory": C, "web.reminders": C,
 }

@@ -35,7 +35,7 @@ Reader = Callable[["Context", "PendingConversation"], Awaitable[list[tuple[str, 
 
 PREFIXES = ("/", "!")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
-_COMMAND = re.compile(r"^[/!]([A-Za-z_][A-Za-z0-9_]{0,31})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?$", re.S)
+_COMMAND = re.compile(r"^[/!]([A-Za-z_][A-Za-z0-9_-]{0,31})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?$", re.S)
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,8 @@ def parse_command(text: str) -> tuple[str, str] | None:
     match = _COMMAND.match(text.strip())
     if not match:
         return None
-    return match.group(1).lower(), (match.group(2) or "").strip()
+    # `!verify-device` is `verify_device` (Telegram allows no hyphen in commands).
+    return match.group(1).lower().replace("-", "_"), (match.group(2) or "").strip()
 
 
 class Router:

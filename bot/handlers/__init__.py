@@ -1,6 +1,6 @@
 """Chat command handlers, one module per feature. This is the one place features are included."""
-from bot.handlers import (audience, checkin_answers, checkin_rounds, core, directory, meetings,
-                          reminders, trust, web)
+from bot.handlers import (audience, checkin_answers, checkin_rounds, core, devices, directory,
+                          meetings, reminders, trust, web)
 
 FEATURES = [
     core.FEATURE,
@@ -12,4 +12,5 @@ FEATURES = [
     trust.FEATURE,
     audience.FEATURE,
     web.FEATURE,
+    devices.FEATURE,
 ]

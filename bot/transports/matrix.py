@@ -17,8 +17,8 @@ import inspect
 import logging
 import random
 from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
-from collections.abc import Callable
 
 from bot.config import Settings
 from bot.db import Database
@@ -36,6 +36,8 @@ from bot.transports.matrix_state import Credentials, MatrixState
 
 if TYPE_CHECKING:
     from nio import MatrixRoom
+
+    from bot.devices import DeviceVerifications
 
 log = logging.getLogger("coordbot.matrix")
 
@@ -58,7 +60,8 @@ class MatrixTransport:
 
     def __init__(self, settings: Settings, *, sync_timeout_ms: int = 30_000,
                  request_timeout: float = 60.0, db: Database | None = None,
-                 retry: MatrixRetries | None = None):
+                 retry: MatrixRetries | None = None,
+                 verifications: DeviceVerifications | None = None):
         from nio import AsyncClient, AsyncClientConfig
 
         self.settings = settings
@@ -72,7 +75,10 @@ class MatrixTransport:
         self.sync_timeout_ms = sync_timeout_ms
         self.sync_filter: dict[str, Any] = SYNC_FILTER
         config = AsyncClientConfig(
-            encryption_enabled=True, store_sync_tokens=True,
+            # The sync position lives in coordbot-state.json: nio's own copy would cost a
+            # SQLite write (an fsync) before every message is handled (benchmarks/
+            # matrix_reply_profile.py: 19-32 ms of a reply under load).
+            encryption_enabled=True, store_sync_tokens=False,
             # Our own loop does the retrying, with backoff and jitter, and honours
             # M_LIMIT_EXCEEDED: nio must hand every failure back at once.
             max_timeouts=0, max_limit_exceeded=0, request_timeout=request_timeout)
@@ -98,6 +104,9 @@ class MatrixTransport:
         # Held while messages are handled: the direct-chat pass writes people's identities
         # only in between, so that it never races the core creating the same person.
         self.handling = asyncio.Lock()
+        # Emoji verification started by people (answered only when approvals are wired).
+        from bot.transports.matrix_verification import DeviceVerifier
+        self.verification = DeviceVerifier(self.client, verifications)
 
     @property
     def stopping(self) -> bool:
@@ -127,6 +136,7 @@ class MatrixTransport:
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
         await self.direct.stop()
+        await self.verification.stop()
         await self.state.save_async()
         await self.client.close()
         if self._own_db:

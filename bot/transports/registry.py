@@ -41,7 +41,8 @@ def transport_plans(settings: Settings, services=None) -> list[TransportPlan]:
     if matrix_configured(settings):
         from bot.transports.matrix import MatrixTransport
         plans.append(TransportPlan("matrix", lambda: MatrixTransport(
-            settings, db=services.db if services is not None else None),
+            settings, db=services.db if services is not None else None,
+            verifications=services.devices if services is not None else None),
                                    _lease_of(settings, "matrix")))
     return plans
 
