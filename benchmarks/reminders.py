@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -79,7 +79,7 @@ async def fresh_app(data_dir: Path):
 async def add_people(app, count: int) -> list[User]:
     async with app.services.db.transaction() as session:
         users = [User(display_name=f"u{i}", role_code="guest", timezone=ZONE,
-                      created_at=datetime.now(timezone.utc)) for i in range(count)]
+                      created_at=datetime.now(UTC)) for i in range(count)]
         session.add_all(users)
         await session.flush()
         session.add_all([Identity(user_id=u.id, platform="console", platform_user_id=f"u{i}",
@@ -111,7 +111,7 @@ async def delivery_delay(count: int, spread_seconds: float) -> dict:
         console = TimedConsole()
         app.services.transports.add(console)
         users = await add_people(app, count)
-        start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=5)
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=5)
         # Whole-second due times, as people write them ("10:00", "in 2 minutes").
         due = [start + timedelta(seconds=int(i * spread_seconds / count)) for i in range(count)]
         await add_schedules(app, users, due)
@@ -131,7 +131,7 @@ async def prepare_schedules(data_dir: Path, count: int) -> None:
     app = await fresh_app(data_dir)
     await app.start(start_scheduler=False)
     users = await add_people(app, count)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     due = [now + timedelta(days=1, minutes=i % 1440) for i in range(count)]
     await add_schedules(app, users, due, rrule="FREQ=WEEKLY;INTERVAL=1")
     await app.stop()

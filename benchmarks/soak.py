@@ -23,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -73,7 +73,7 @@ async def prepare(database_url: str, data_dir: Path, people: int) -> None:
                                   log_level="WARNING"))
     await app.start(start_scheduler=False)
     try:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         first = (now + timedelta(minutes=1)).astimezone(ZoneInfo(ZONE)).replace(
             second=0, microsecond=0, tzinfo=None)
         async with app.services.db.transaction() as session:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.directory.models import DirectoryEntry
 from bot.locks import single_runner_lock
 from bot.messages import ChatRef, Reply
-from bot.outbox import PENDING, SENT, OutboxMessage
+from bot.outbox import PENDING, OutboxMessage
 from bot.transports.console import ConsoleTransport
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ import asyncio
 import signal
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -39,7 +39,7 @@ async def _prepare(tmp_path, database_url: str) -> None:
     """People, 1,000 reminders due in the same minute (from now + 20 s) and a broadcast."""
     bot = await make_bot(tmp_path / "setup", database_url, clock=SystemClock())
     try:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         start = now.replace(microsecond=0) + timedelta(seconds=20)
         async with bot.services.db.transaction() as session:
             users = [User(display_name=f"u{n}", role_code="guest", timezone=ZONE,

@@ -7,7 +7,7 @@ import asyncio
 import signal
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -70,7 +70,7 @@ async def test_a_standby_takes_over_matrix_and_every_reminder_arrives(
         async with setup.services.db.transaction() as session:
             identity = await session.scalar(select(Identity).where(
                 Identity.platform == "matrix", Identity.platform_user_id == alice.user_id))
-            start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=15)
+            start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=15)
             zone = ZoneInfo(ZONE)
             for n in range(REMINDERS):
                 due = (start + timedelta(seconds=n * 30 // REMINDERS)).astimezone(zone)

@@ -13,11 +13,11 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)  # Monday 10:00 in Brussels
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Monday 10:00 in Brussels
 TIMEOUT = 60.0
 
 

@@ -1,5 +1,5 @@
 """WHEN in the four languages people write to the bot in Belgium (and Ukrainian)."""
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,7 +10,7 @@ from bot.when import WhenError, parse_when
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 # Monday 2 March 2026, 10:00 in Brussels.
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def next_three(text: str, locale: str = "en") -> tuple[str | None, list[str]]:
@@ -90,9 +90,9 @@ def test_lead_times_and_holidays_are_read_in_each_language():
 def test_easter_monday_is_skipped_when_asked():
     _rule, times = next_three("every monday at 10:00 except holidays")
     when = parse_when("every monday at 10:00 except holidays", "en", "Europe/Brussels",
-                      datetime(2026, 3, 31, tzinfo=timezone.utc))
+                      datetime(2026, 3, 31, tzinfo=UTC))
     mondays = [t.astimezone(BRUSSELS).date().isoformat()
-               for t in when.recurrence().next_occurrences(datetime(2026, 3, 31, tzinfo=timezone.utc), 2)]
+               for t in when.recurrence().next_occurrences(datetime(2026, 3, 31, tzinfo=UTC), 2)]
     assert mondays == ["2026-04-13", "2026-04-20"]  # 6 April 2026 is Easter Monday
 
 

@@ -231,7 +231,7 @@ class FakeBotApi:
             self._sent_changed.clear()
             try:
                 await asyncio.wait_for(self._sent_changed.wait(), min(remaining, 0.2))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def wait_until_handled(self, timeout: float = 10.0) -> None:
@@ -347,7 +347,7 @@ class FakeBotApi:
             self._new_update.clear()
             try:
                 await asyncio.wait_for(self._new_update.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
         batch = self.updates[:limit]
         self.delivered_ids += [u["update_id"] for u in batch]
