@@ -162,7 +162,8 @@ def report(minutes, people, instances, latencies, asked, memory, fake, started) 
     expected_min = int(people * (elapsed_min - 1.5) / 2)   # every 2 minutes from minute 1
     print(f"soak: {instances} instance(s), {people} people, {minutes:g} min")
     if latencies:
-        print(f"  replies: {len(latencies)}; latency p50 {statistics.median(latencies) * 1000:.0f} ms, "
+        print(f"  replies: {len(latencies)}; "
+              f"latency p50 {statistics.median(latencies) * 1000:.0f} ms, "
               f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms, "
               f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms; unanswered {unanswered}")
     print(f"  reminders delivered: {reminders} (at least {expected_min} expected)")

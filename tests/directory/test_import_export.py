@@ -93,7 +93,8 @@ async def test_file_errors_are_clear(service, db, content, words):
 
 
 async def test_formula_cells_are_escaped_on_export_and_restored_on_import(service, db):
-    content = (HEADER + 'a1,=HYPERLINK("x"),housing,21004,+32 2 000 00 00,@focal:example.org\n').encode()
+    content = (HEADER + 'a1,=HYPERLINK("x"),housing,21004,+32 2 000 00 00,'
+               '@focal:example.org\n').encode()
     assert (await _import(service, db, content)).applied
     async with db.session() as session:
         exported = (await service.export(session)).decode()

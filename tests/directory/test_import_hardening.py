@@ -68,7 +68,8 @@ async def test_a_nul_byte_is_refused_clearly_and_nothing_is_stored(service, db):
         [problem] = [str(p) for p in report.problems]
         assert "line 2" in problem and "organisation" in problem and "NUL" in problem
     assert await _ids(service, db) == []
-    report = await _import(service, db, b"id,organisation,topics,coverage,no\x00te\n" + ROW.encode())
+    content = b"id,organisation,topics,coverage,no\x00te\n" + ROW.encode()
+    report = await _import(service, db, content)
     assert not report.applied and "NUL" in report.file_error
 
 

@@ -47,7 +47,8 @@ async def test_a_console_prints_only_its_own_persons_messages(bot, tmp_path, dat
     assert "Question 1 du check-in pour Marie" in terminal.getvalue()
     assert "Jan" not in terminal.getvalue()
     async with bot.services.db.session() as session:
-        jans = await session.scalar(select(OutboxMessage).where(OutboxMessage.chat_key == "console:jan"))
+        jans = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.chat_key == "console:jan"))
     assert jans.status == PENDING and jans.attempts == 0 and jans.claimed_by is None
     await bot.close()
 

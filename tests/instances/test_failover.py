@@ -72,7 +72,8 @@ async def test_three_instances_survive_the_leader_being_killed(tmp_path, databas
     fake = FakeBotApi()
     api_url = await fake.start()
     processes: list[asyncio.subprocess.Process] = []
-    expected = {f"rappel {n}" for n in range(REMINDERS)} | {f"diffusion {n}" for n in range(BROADCAST)}
+    expected = ({f"rappel {n}" for n in range(REMINDERS)}
+                | {f"diffusion {n}" for n in range(BROADCAST)})
     try:
         env = _env(database_url, api_url, tmp_path / "var")
         leader = await start_run(env)

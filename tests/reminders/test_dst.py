@@ -89,4 +89,5 @@ async def test_monthly_deadline_with_lead_keeps_local_time_over_the_change(bot_a
     await confirm(bot, "/deadline monthly on the 30th at 17:00, 1 day before; Figures due")
     sent = await deliveries(bot, datetime(2026, 3, 31, 12, tzinfo=UTC))
     assert [m.astimezone(BRUSSELS).strftime("%d %H:%M") for m in sent] == ["29 17:00", "30 17:00"]
-    assert bot.inbox.texts()[0].startswith("Figures due\nComing up in 1 day: Mon 30 Mar 2026, 17:00")
+    assert bot.inbox.texts()[0].startswith(
+        "Figures due\nComing up in 1 day: Mon 30 Mar 2026, 17:00")

@@ -82,8 +82,10 @@ def test_lead_times_and_holidays_are_read_in_each_language():
                  "elke maandag om 10u, 1 dag en 1 uur vooraf",
                  "jeden Montag 10 Uhr, 1 Tag und 1 Stunde vorher"):
         assert parse_when(text, "en", "Europe/Brussels", NOW).leads_minutes == (1440, 60), text
-    for text in ("every monday at 10 except public holidays", "chaque lundi à 10h sauf jours fériés",
-                 "elke maandag om 10u behalve feestdagen", "jeden Montag 10 Uhr außer Feiertagen"):
+    for text in ("every monday at 10 except public holidays",
+                 "chaque lundi à 10h sauf jours fériés",
+                 "elke maandag om 10u behalve feestdagen",
+                 "jeden Montag 10 Uhr außer Feiertagen"):
         assert parse_when(text, "en", "Europe/Brussels", NOW).skip_holidays, text
 
 

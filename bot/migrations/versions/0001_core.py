@@ -1,7 +1,7 @@
 """core: users, identities, chats, pending conversations
 
 Revision ID: 0001_core
-Revises: 
+Revises:
 """
 from alembic import op
 import sqlalchemy as sa
