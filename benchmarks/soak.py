@@ -115,7 +115,7 @@ async def soak(minutes: float, people: int) -> int:
     latencies: list[float] = []
     memory: dict[int, list[tuple[float, float]]] = {p.pid: [] for p in processes}
     try:
-        await fake.wait_for(lambda: fake.calls_of("getUpdates"), timeout=120)
+        await fake.wait_for(lambda: fake.calls_of("getUpdates"), within=120)
         started = time.monotonic()
         end = started + min(minutes, 10) * 60
         seen = 0

@@ -24,7 +24,7 @@ def libraries_at_debug():
     for logger in loggers:
         logger.setLevel(logging.DEBUG)
     yield loggers
-    for logger, level in zip(loggers, saved):
+    for logger, level in zip(loggers, saved, strict=True):
         logger.setLevel(level)
 
 

@@ -73,7 +73,7 @@ def test_four_consoles_started_at_once_on_a_new_database_all_start(tmp_path, dat
                                  stderr=subprocess.PIPE, env=env, text=True)
                 for n in range(4)]
     outcomes = [console.communicate("/whoami\n", timeout=300) for console in consoles]
-    for console, (out, err) in zip(consoles, outcomes):
+    for console, (_out, err) in zip(consoles, outcomes, strict=True):
         assert console.returncode == 0, err
         assert "Traceback" not in err
     names = [out for out, _err in outcomes]

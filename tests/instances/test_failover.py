@@ -78,18 +78,18 @@ async def test_three_instances_survive_the_leader_being_killed(tmp_path, databas
         env = _env(database_url, api_url, tmp_path / "var")
         leader = await start_run(env)
         processes.append(leader)
-        await fake.wait_for(lambda: fake.calls_of("getUpdates"), timeout=60)
+        await fake.wait_for(lambda: fake.calls_of("getUpdates"), within=60)
         processes += [await start_run(env), await start_run(env)]
-        await fake.wait_for(lambda: len(fake.sent) >= 400, timeout=120)
+        await fake.wait_for(lambda: len(fake.sent) >= 400, within=120)
 
         leader.send_signal(signal.SIGKILL)
         await leader.wait()
         killed_at, sent_at_kill = time.monotonic(), len(fake.sent)
-        await fake.wait_for(lambda: len(fake.sent) > sent_at_kill + 5, timeout=60)
+        await fake.wait_for(lambda: len(fake.sent) > sent_at_kill + 5, within=60)
         failover = time.monotonic() - killed_at
         processes.append(await start_run(env))      # the killed instance comes back
 
-        await fake.wait_for(lambda: expected <= {s.text for s in fake.sent}, timeout=240)
+        await fake.wait_for(lambda: expected <= {s.text for s in fake.sent}, within=240)
         await asyncio.sleep(5)                   # anything sent twice would show up by now
         counts = Counter(s.text for s in fake.sent if s.text in expected)
         duplicates = sum(count - 1 for count in counts.values())
