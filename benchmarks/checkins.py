@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 
 from sqlalchemy import func, insert, select, update
@@ -29,7 +29,7 @@ from bot.config import load_settings
 from bot.outbox import OutboxMessage
 from bot.people import Identity, User
 
-START = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 PROVINCES = ["BE-BRU", "BE-VAN", "BE-VLI", "BE-VOV", "BE-VBR", "BE-VWV", "BE-WBR", "BE-WHT",
              "BE-WLG", "BE-WLX", "BE-WNA"]
 

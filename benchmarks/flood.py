@@ -3,9 +3,9 @@
     .venv/bin/python -m benchmarks.flood [--messages 1000] [--seconds 10] [--probes 200]
 
 Measures other users' reply time (each probe a `/whoami` through the real router and a
-SQLite database, 20 users in turn) three ways: idle, during the flood with the rate limiter on (the default),
-and during the flood with the limiter off, for comparison. Prints p50/p95 per case and the
-p95 ratio to idle (target: within 2x)."""
+SQLite database, 20 users in turn) three ways: idle, during the flood with the rate limiter on
+(the default), and during the flood with the limiter off, for comparison. Prints p50/p95 per
+case and the p95 ratio to idle (target: within 2x)."""
 from __future__ import annotations
 
 import argparse

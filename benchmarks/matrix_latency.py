@@ -26,7 +26,7 @@ async def round_trips(sender: MatrixPerson, receiver: MatrixPerson, room: str, t
         before = len(receiver.messages_from(_other(sender, receiver), room))
         started = time.perf_counter()
         await sender.say(room, text)
-        await receiver.next_from(_other(sender, receiver), room, after=before, timeout=30)
+        await receiver.next_from(_other(sender, receiver), room, after=before, within=30)
         if index >= warmup:
             timings.append((time.perf_counter() - started) * 1000)
     return timings

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -42,13 +43,17 @@ ZONE = "Europe/Brussels"
 class TimedConsole(ConsoleTransport):
     """The console transport writing to /dev/null, noting when each message is handed over."""
 
-    def __init__(self) -> None:
+    def __init__(self, expected: int) -> None:
         super().__init__(user="bench", stdout=open(os.devnull, "w"), interactive=False)
         self.served_chats = None   # one terminal standing in for every person's console
         self.handed: dict[str, float] = {}
+        self.expected = expected
+        self.all_handed = asyncio.Event()
 
     async def send(self, chat: ChatRef, reply: Reply, *, idempotency_key=None) -> SendResult:
         self.handed.setdefault(reply.text.split()[1], time.time())
+        if len(self.handed) >= self.expected:
+            self.all_handed.set()
         return await super().send(chat, reply, idempotency_key=idempotency_key)
 
 
@@ -79,7 +84,7 @@ async def fresh_app(data_dir: Path):
 async def add_people(app, count: int) -> list[User]:
     async with app.services.db.transaction() as session:
         users = [User(display_name=f"u{i}", role_code="guest", timezone=ZONE,
-                      created_at=datetime.now(timezone.utc)) for i in range(count)]
+                      created_at=datetime.now(UTC)) for i in range(count)]
         session.add_all(users)
         await session.flush()
         session.add_all([Identity(user_id=u.id, platform="console", platform_user_id=f"u{i}",
@@ -91,7 +96,7 @@ async def add_schedules(app, users: list[User], due: list[datetime], rrule: str 
     service = app.services.reminders
     zone = ZoneInfo(ZONE)
     async with app.services.db.transaction() as session:
-        for index, (user, moment) in enumerate(zip(users, due)):
+        for index, (user, moment) in enumerate(zip(users, due, strict=True)):
             local = moment.astimezone(zone).replace(tzinfo=None)
             when = When(local, ZONE, rrule)
             await service.create(session, kind="note", message=f"bench {index}", when=when,
@@ -108,22 +113,24 @@ async def delivery_delay(count: int, spread_seconds: float) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         app = await fresh_app(Path(folder))
         await app.start()
-        console = TimedConsole()
+        console = TimedConsole(expected=count)
         app.services.transports.add(console)
         users = await add_people(app, count)
-        start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=5)
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=5)
         # Whole-second due times, as people write them ("10:00", "in 2 minutes").
         due = [start + timedelta(seconds=int(i * spread_seconds / count)) for i in range(count)]
         await add_schedules(app, users, due)
         await app.services.reminders.plan_next_job()
-        deadline = time.monotonic() + spread_seconds + 60
-        while len(console.handed) < count and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
+        # Past the deadline the benchmark reports what was delivered so far.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(spread_seconds + 60):
+                await console.all_handed.wait()
         await app.stop()
     delays = [console.handed[str(i)] - due[i].timestamp() for i in range(count)
               if str(i) in console.handed]
     return {"reminders": count, "spread_s": spread_seconds, "delivered": len(delays),
-            "p50_s": round(statistics.median(delays), 3), "p99_s": round(percentile(delays, 0.99), 3),
+            "p50_s": round(statistics.median(delays), 3),
+            "p99_s": round(percentile(delays, 0.99), 3),
             "max_s": round(max(delays), 3)}
 
 
@@ -131,7 +138,7 @@ async def prepare_schedules(data_dir: Path, count: int) -> None:
     app = await fresh_app(data_dir)
     await app.start(start_scheduler=False)
     users = await add_people(app, count)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     due = [now + timedelta(days=1, minutes=i % 1440) for i in range(count)]
     await add_schedules(app, users, due, rrule="FREQ=WEEKLY;INTERVAL=1")
     await app.stop()

@@ -23,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -73,7 +73,7 @@ async def prepare(database_url: str, data_dir: Path, people: int) -> None:
                                   log_level="WARNING"))
     await app.start(start_scheduler=False)
     try:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         first = (now + timedelta(minutes=1)).astimezone(ZoneInfo(ZONE)).replace(
             second=0, microsecond=0, tzinfo=None)
         async with app.services.db.transaction() as session:
@@ -115,7 +115,7 @@ async def soak(minutes: float, people: int) -> int:
     latencies: list[float] = []
     memory: dict[int, list[tuple[float, float]]] = {p.pid: [] for p in processes}
     try:
-        await fake.wait_for(lambda: fake.calls_of("getUpdates"), timeout=120)
+        await fake.wait_for(lambda: fake.calls_of("getUpdates"), within=120)
         started = time.monotonic()
         end = started + min(minutes, 10) * 60
         seen = 0
@@ -162,7 +162,8 @@ def report(minutes, people, instances, latencies, asked, memory, fake, started) 
     expected_min = int(people * (elapsed_min - 1.5) / 2)   # every 2 minutes from minute 1
     print(f"soak: {instances} instance(s), {people} people, {minutes:g} min")
     if latencies:
-        print(f"  replies: {len(latencies)}; latency p50 {statistics.median(latencies) * 1000:.0f} ms, "
+        print(f"  replies: {len(latencies)}; "
+              f"latency p50 {statistics.median(latencies) * 1000:.0f} ms, "
               f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms, "
               f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms; unanswered {unanswered}")
     print(f"  reminders delivered: {reminders} (at least {expected_min} expected)")

@@ -5,7 +5,7 @@ never uses is a sign that the reply was (partly) left in English."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 from bot.i18n import DOMAINS
 from tools import i18n as i18n_tool
@@ -23,7 +23,7 @@ def _fragments(msgid: str) -> list[str]:
     return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def english_fragments(locale: str) -> tuple[str, ...]:
     english: set[str] = set()
     native: list[str] = []

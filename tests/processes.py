@@ -31,5 +31,5 @@ async def stop_all(processes: list[asyncio.subprocess.Process], grace: float = 3
     for process in processes:
         try:
             await asyncio.wait_for(process.wait(), timeout=grace)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             process.kill()

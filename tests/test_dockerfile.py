@@ -14,8 +14,8 @@ def _hadolint() -> str:
 
 
 def test_dockerfile_passes_hadolint():
-    result = subprocess.run([_hadolint(), "--failure-threshold", "warning", str(ROOT / "Dockerfile")],
-                            capture_output=True, text=True, timeout=60)
+    command = [_hadolint(), "--failure-threshold", "warning", str(ROOT / "Dockerfile")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -24,7 +24,7 @@ def libraries_at_debug():
     for logger in loggers:
         logger.setLevel(logging.DEBUG)
     yield loggers
-    for logger, level in zip(loggers, saved):
+    for logger, level in zip(loggers, saved, strict=True):
         logger.setLevel(level)
 
 
@@ -74,7 +74,7 @@ def test_our_own_lines_are_masked_too(debug_logs):
 def test_console_chat_at_debug_logs_no_body_or_name(tmp_path, database_url):
     from tests.transports.test_console import _chat
 
-    result = _chat(tmp_path, ["/whoami", BODY, f"/lang fr", f"logement {BODY}"],
+    result = _chat(tmp_path, ["/whoami", BODY, "/lang fr", f"logement {BODY}"],
                    "--as", "olena_kz_1987", env={"COORDBOT_LOG_LEVEL": "DEBUG",
                                                   "COORDBOT_LOAD_BUNDLED_DATA": "true"})
     assert result.returncode == 0, result.stderr

@@ -69,7 +69,6 @@ async def test_group_chat_ignores_plain_text_but_answers_commands(bot):
 
 
 async def test_a_failing_handler_answers_politely_and_rolls_back(bot, monkeypatch):
-    from bot.handlers import core
 
     async def broken(ctx):
         ctx.user.display_name = "changed"

@@ -4,7 +4,7 @@ in words, and an unreadable word asked back instead of being dropped. The clock 
 2 December 2026, 10:00 in Brussels (when the issue was seen)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from bot.reminders.models import Schedule
 from tests.checkins.conftest import checkin_bot, deliver, register  # noqa: F401
 from tests.harness import RecordingTransport
 
-WEDNESDAY = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
+WEDNESDAY = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
 async def rounds(bot) -> list[CheckinRound]:
@@ -37,7 +37,7 @@ async def test_a_coordinator_opens_a_weekly_round_with_a_deadline_in_words(
     opened = await bot.ask("1", as_="alice", chat="coord", lang=lang)
     assert "weekly_local" in opened
     [round_] = await rounds(bot)
-    assert aware(round_.deadline) == utc.replace(tzinfo=timezone.utc)
+    assert aware(round_.deadline) == utc.replace(tzinfo=UTC)
     assert round_.status == "open"
 
 

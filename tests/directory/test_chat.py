@@ -93,9 +93,9 @@ async def test_entry_in_full_and_unknown_entry(bot):
 
 
 async def test_guests_see_public_channels_only(bot):
-    content = ("id,organisation,topics,coverage,contact_name,email,phone,url,matrix\n"
-               "x1,CPAS de Test,housing,62063,Jane Focal,jane@example.org,+32 4 000 00 00,"
-               "https://example.org,@jane:example.org\n").encode()
+    content = (b"id,organisation,topics,coverage,contact_name,email,phone,url,matrix\n"
+               b"x1,CPAS de Test,housing,62063,Jane Focal,jane@example.org,+32 4 000 00 00,"
+               b"https://example.org,@jane:example.org\n")
     await load_sample(bot, content)
     guest = await bot.ask("/entry x1", as_="bob")
     assert "https://example.org" in guest

@@ -9,6 +9,7 @@ import pytest
 from bot.cli import main
 from bot.directory.csvformat import COLUMNS
 from tests.directory.conftest import SAMPLE
+from datetime import UTC
 
 HEADER = "id,organisation,topics,coverage,phone,matrix\n"
 
@@ -92,7 +93,8 @@ async def test_file_errors_are_clear(service, db, content, words):
 
 
 async def test_formula_cells_are_escaped_on_export_and_restored_on_import(service, db):
-    content = (HEADER + 'a1,=HYPERLINK("x"),housing,21004,+32 2 000 00 00,@focal:example.org\n').encode()
+    content = (HEADER + 'a1,=HYPERLINK("x"),housing,21004,+32 2 000 00 00,'
+               '@focal:example.org\n').encode()
     assert (await _import(service, db, content)).applied
     async with db.session() as session:
         exported = (await service.export(session)).decode()
@@ -108,8 +110,8 @@ async def test_formula_cells_are_escaped_on_export_and_restored_on_import(servic
 
 
 async def test_validation_of_contacts_and_dates(service, db):
-    content = ("id,organisation,topics,coverage,email,matrix,last_verified,languages,status\n"
-               "a1,Org,housing,BE,not-an-email,alice,31/12/2025,french,open\n").encode()
+    content = (b"id,organisation,topics,coverage,email,matrix,last_verified,languages,status\n"
+               b"a1,Org,housing,BE,not-an-email,alice,31/12/2025,french,open\n")
     report = await _import(service, db, content)
     columns = {p.column for p in report.problems}
     assert {"email", "matrix", "last_verified", "languages", "status"} <= columns
@@ -142,19 +144,19 @@ def test_command_line_contract(tmp_path, monkeypatch, capsys):
 
 
 async def test_entries_due_for_reverification(db, tmp_path):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from bot.clock import FakeClock
     from bot.config import PROJECT_ROOT
     from bot.directory.service import DirectoryService
 
-    clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
+    clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     service = DirectoryService(PROJECT_ROOT / "data", clock)
-    content = ("id,organisation,topics,coverage,matrix,telegram,last_verified\n"
-               "fresh,Org,housing,BE,@a:example.org,,2026-02-01\n"
-               "old,Org,housing,BE,,focal_point,2025-10-01\n"
-               "never,Org,housing,BE,@b:example.org,,\n"
-               "nobody,Org,housing,BE,,,2025-01-01\n").encode()
+    content = (b"id,organisation,topics,coverage,matrix,telegram,last_verified\n"
+               b"fresh,Org,housing,BE,@a:example.org,,2026-02-01\n"
+               b"old,Org,housing,BE,,focal_point,2025-10-01\n"
+               b"never,Org,housing,BE,@b:example.org,,\n"
+               b"nobody,Org,housing,BE,,,2025-01-01\n")
     async with db.transaction() as session:
         assert (await service.import_file(session, content)).applied
         due = sorted(e.id for e in await service.due_for_verification(session))

@@ -61,14 +61,15 @@ def test_the_command_line_reports_a_huge_cell_without_a_traceback(tmp_path, monk
 
 
 async def test_a_nul_byte_is_refused_clearly_and_nothing_is_stored(service, db):
-    content = ("id,organisation,topics,coverage\na1,Org\x00A,housing,21004\n").encode()
+    content = (b"id,organisation,topics,coverage\na1,Org\x00A,housing,21004\n")
     for run in (_import, staged):
         report = await run(service, db, content)
         assert not report.applied
         [problem] = [str(p) for p in report.problems]
         assert "line 2" in problem and "organisation" in problem and "NUL" in problem
     assert await _ids(service, db) == []
-    report = await _import(service, db, b"id,organisation,topics,coverage,no\x00te\n" + ROW.encode())
+    content = b"id,organisation,topics,coverage,no\x00te\n" + ROW.encode()
+    report = await _import(service, db, content)
     assert not report.applied and "NUL" in report.file_error
 
 
@@ -146,8 +147,8 @@ async def test_a_chat_import_words_its_problems_in_the_coordinators_language(bot
 
     await bot.say("/lang fr", as_="alice")
     message = bot.message("/import", as_="alice")
-    message.attachment = Attachment("annuaire.csv", "id;organisation;topics;coverage\n"
-                                    "a1;Org\x00A;housing;21004\n".encode(), "text/csv")
+    message.attachment = Attachment("annuaire.csv", b"id;organisation;topics;coverage\n"
+                                    b"a1;Org\x00A;housing;21004\n", "text/csv")
     answer = "\n".join(r.plain() for r in await bot.app.handle(message))
     assert "ligne 2, colonne organisation" in answer and "caractère NUL" in answer
     assert "rien n'a été modifié" in answer

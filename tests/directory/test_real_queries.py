@@ -74,7 +74,7 @@ def _judge(query: dict[str, str], index, records) -> tuple[bool, bool, list[str]
         head, _, rest = label[2:].partition("/")
         first = set(head.split(";"))
         top3 = first | set(filter(None, rest.split(";")))
-    return bool(ids) and ids[0] in first, any(i in first for i in ids[:3]), ids
+    return bool(ids) and ids[0] in first, any(i in top3 for i in ids[:3]), ids
 
 
 def _score(split: str, index, records) -> tuple[float, float, list[str], dict]:

@@ -5,42 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
-from tests.harness import make_bot
+from tests.directory.verification import ROWS, questions, run
+from tests.harness import RecordingTransport, make_bot
 from tests.places import link, load_directory
-from tests.harness import RecordingTransport
-
-ROWS = [
-    # verified 60 days before the start: due 30 days later
-    "cpas-liege,CPAS de Liège,cpas,Aide sociale,social_aid,62063,fr,,,active,2026-01-01",
-    "ocmw-gent,OCMW Gent,cpas,Leefloon,social_aid,44021,nl,,jane_fp,active,",
-    "forem,Forem,regional,Emploi,employment,BE-WAL;-DG,fr,@fp:example.org,,active,",
-    "fedasil,Fedasil,federal,Accueil,reception,BE,fr;nl,,,active,",
-    "closed-one,Old office,other,Gone,reception,BE,fr,,jane_fp,closed,",
-]
-
-
-@pytest.fixture
-async def vbot(tmp_path, database_url):
-    bot = await make_bot(tmp_path, database_url, admins=["console:alice"])
-    bot.sent = {}
-    for platform in ("console", "telegram", "matrix"):
-        bot.sent[platform] = RecordingTransport(platform)
-        bot.services.transports.add(bot.sent[platform])
-    await load_directory(bot, ROWS)
-    yield bot
-    await bot.close()
-
-
-async def run(bot) -> int:
-    asked = await bot.services.directory.verification.run_due()
-    await bot.services.outbox.deliver_pending()
-    return asked
-
-
-def questions(bot, platform: str = "console") -> list:
-    return [(key, reply) for key, reply in bot.sent[platform].sent]
 
 
 async def test_a_linked_focal_point_confirms_with_the_button_number(vbot):

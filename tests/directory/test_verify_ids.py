@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from bot.messages import ChatRef, IncomingMessage
 from bot.people import Identity
-from tests.directory.test_verification import ROWS, questions, run, vbot  # noqa: F401 - fixture
+from tests.directory.verification import ROWS, questions, run
 
 
 async def say_telegram(bot, user_id: str, username: str | None, text: str,

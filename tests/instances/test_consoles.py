@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.directory.models import DirectoryEntry
 from bot.locks import single_runner_lock
 from bot.messages import ChatRef, Reply
-from bot.outbox import PENDING, SENT, OutboxMessage
+from bot.outbox import PENDING, OutboxMessage
 from bot.transports.console import ConsoleTransport
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +47,8 @@ async def test_a_console_prints_only_its_own_persons_messages(bot, tmp_path, dat
     assert "Question 1 du check-in pour Marie" in terminal.getvalue()
     assert "Jan" not in terminal.getvalue()
     async with bot.services.db.session() as session:
-        jans = await session.scalar(select(OutboxMessage).where(OutboxMessage.chat_key == "console:jan"))
+        jans = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.chat_key == "console:jan"))
     assert jans.status == PENDING and jans.attempts == 0 and jans.claimed_by is None
     await bot.close()
 
@@ -72,7 +73,7 @@ def test_four_consoles_started_at_once_on_a_new_database_all_start(tmp_path, dat
                                  stderr=subprocess.PIPE, env=env, text=True)
                 for n in range(4)]
     outcomes = [console.communicate("/whoami\n", timeout=300) for console in consoles]
-    for console, (out, err) in zip(consoles, outcomes):
+    for console, (_out, err) in zip(consoles, outcomes, strict=True):
         assert console.returncode == 0, err
         assert "Traceback" not in err
     names = [out for out, _err in outcomes]

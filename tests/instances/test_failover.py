@@ -10,7 +10,7 @@ import asyncio
 import signal
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -39,7 +39,7 @@ async def _prepare(tmp_path, database_url: str) -> None:
     """People, 1,000 reminders due in the same minute (from now + 20 s) and a broadcast."""
     bot = await make_bot(tmp_path / "setup", database_url, clock=SystemClock())
     try:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         start = now.replace(microsecond=0) + timedelta(seconds=20)
         async with bot.services.db.transaction() as session:
             users = [User(display_name=f"u{n}", role_code="guest", timezone=ZONE,
@@ -72,23 +72,24 @@ async def test_three_instances_survive_the_leader_being_killed(tmp_path, databas
     fake = FakeBotApi()
     api_url = await fake.start()
     processes: list[asyncio.subprocess.Process] = []
-    expected = {f"rappel {n}" for n in range(REMINDERS)} | {f"diffusion {n}" for n in range(BROADCAST)}
+    expected = ({f"rappel {n}" for n in range(REMINDERS)}
+                | {f"diffusion {n}" for n in range(BROADCAST)})
     try:
         env = _env(database_url, api_url, tmp_path / "var")
         leader = await start_run(env)
         processes.append(leader)
-        await fake.wait_for(lambda: fake.calls_of("getUpdates"), timeout=60)
+        await fake.wait_for(lambda: fake.calls_of("getUpdates"), within=60)
         processes += [await start_run(env), await start_run(env)]
-        await fake.wait_for(lambda: len(fake.sent) >= 400, timeout=120)
+        await fake.wait_for(lambda: len(fake.sent) >= 400, within=120)
 
         leader.send_signal(signal.SIGKILL)
         await leader.wait()
         killed_at, sent_at_kill = time.monotonic(), len(fake.sent)
-        await fake.wait_for(lambda: len(fake.sent) > sent_at_kill + 5, timeout=60)
+        await fake.wait_for(lambda: len(fake.sent) > sent_at_kill + 5, within=60)
         failover = time.monotonic() - killed_at
         processes.append(await start_run(env))      # the killed instance comes back
 
-        await fake.wait_for(lambda: expected <= {s.text for s in fake.sent}, timeout=240)
+        await fake.wait_for(lambda: expected <= {s.text for s in fake.sent}, within=240)
         await asyncio.sleep(5)                   # anything sent twice would show up by now
         counts = Counter(s.text for s in fake.sent if s.text in expected)
         duplicates = sum(count - 1 for count in counts.values())

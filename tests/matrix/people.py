@@ -75,14 +75,14 @@ class MatrixPerson:
     async def join(self, room_id: str) -> None:
         await self.client.join(room_id)
 
-    async def wait_joined(self, room_id: str, user_id: str, timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
+    async def wait_joined(self, room_id: str, user_id: str, within: float = 20) -> None:
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             room = self.client.rooms.get(room_id)
             if room and user_id in room.users and user_id not in room.invited_users:
                 return
             await asyncio.sleep(0.05)
-        raise AssertionError(f"{user_id} did not join {room_id} within {timeout} s")
+        raise AssertionError(f"{user_id} did not join {room_id} within {within} s")
 
     # ---- messages ------------------------------------------------------------------------
 
@@ -135,7 +135,7 @@ class MatrixPerson:
                 and isinstance(event, (RoomMessage,))]
 
     async def next_from(self, sender: str, room_id: str, *, after: int = 0,
-                        timeout: float = 20) -> Any:
+                        within: float = 20) -> Any:
         """The first message from `sender` in `room_id` beyond the first `after` ones."""
         async def arrived():
             async with self._arrived:
@@ -144,13 +144,13 @@ class MatrixPerson:
                     if len(found) > after:
                         return found[after]
                     await self._arrived.wait()
-        return await asyncio.wait_for(arrived(), timeout)
+        return await asyncio.wait_for(arrived(), within)
 
-    async def ask(self, room_id: str, bot_id: str, text: str, timeout: float = 20):
+    async def ask(self, room_id: str, bot_id: str, text: str, within: float = 20):
         """Sends `text` and returns the bot's next message in that room."""
         before = len(self.messages_from(bot_id, room_id))
         await self.say(room_id, text)
-        return await self.next_from(bot_id, room_id, after=before, timeout=timeout)
+        return await self.next_from(bot_id, room_id, after=before, within=within)
 
     async def file_content(self, event) -> bytes:
         response = await self.client.download(mxc=event.url)

@@ -94,9 +94,9 @@ async def test_verified_only_ignores_and_withholds_keys_from_unverified_devices(
         "device must not be answered"
 
 
-async def alice_next_event(person, sender: str, room: str, timeout: float = 20):
+async def alice_next_event(person, sender: str, room: str, within: float = 20):
     import asyncio
-    for _ in range(int(timeout / 0.05)):
+    for _ in range(int(within / 0.05)):
         for room_id, event in person.received:
             if room_id == room and event.sender == sender:
                 return event

@@ -7,7 +7,7 @@ import asyncio
 import signal
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -33,8 +33,8 @@ def _env(database_url: str, server, account, data_dir) -> dict:
                         leader_retry_seconds=2)
 
 
-async def _until(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
+async def _until(condition, within: float, what: str) -> None:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if await condition():
             return
@@ -62,7 +62,7 @@ async def test_a_standby_takes_over_matrix_and_every_reminder_arrives(
         await _until(lambda: _lease_held(setup.services.db), 60, "a leader")
         alice = await people("alice")
         room = await alice.direct_chat(account.user_id, encrypted=False)
-        await alice.ask(room, account.user_id, "!whoami", timeout=60)
+        await alice.ask(room, account.user_id, "!whoami", within=60)
         for n in (1, 2):
             processes.append(await start_run(_env(database_url, synapse_up, account,
                                                tmp_path / f"i{n}")))
@@ -70,7 +70,7 @@ async def test_a_standby_takes_over_matrix_and_every_reminder_arrives(
         async with setup.services.db.transaction() as session:
             identity = await session.scalar(select(Identity).where(
                 Identity.platform == "matrix", Identity.platform_user_id == alice.user_id))
-            start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=15)
+            start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=15)
             zone = ZoneInfo(ZONE)
             for n in range(REMINDERS):
                 due = (start + timedelta(seconds=n * 30 // REMINDERS)).astimezone(zone)

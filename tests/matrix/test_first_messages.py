@@ -49,9 +49,11 @@ async def test_a_new_device_of_the_person_reads_the_next_message(
     phone = MatrixPerson(synapse_up.url, tom.account, tmp_path / "tom-phone")
     await phone.start()
     try:
-        deadline = time.monotonic() + 20   # the bot learns of the device from its sync
+        # Bounded poll: the bot learns of the device from its sync, into matrix-nio's device
+        # store, which has no event to wait on.
+        deadline = time.monotonic() + 20
         while phone.client.device_id not in bot.transport.client.device_store[tom.user_id] \
-                and time.monotonic() < deadline:
+                and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         sent = await bot.transport.send(ChatRef("matrix", room), Reply("Pour vos deux appareils"),
                                         idempotency_key="device:tom")
@@ -118,10 +120,10 @@ async def test_twenty_new_direct_chats_at_once_are_all_readable(make_matrix_bot,
                            idempotency_key=f"crowd:{n}") for n, room in enumerate(rooms)))
     elapsed = time.monotonic() - started
     assert all(r.ok for r in results), [r.error for r in results if not r.ok]
-    for person, room in zip(crowd, rooms):
+    for person, room in zip(crowd, rooms, strict=True):
         await person.join(room)
-    messages = await asyncio.gather(*(p.next_from(bot.user_id, room, timeout=60)
-                                      for p, room in zip(crowd, rooms)))
+    messages = await asyncio.gather(*(p.next_from(bot.user_id, room, within=60)
+                                      for p, room in zip(crowd, rooms, strict=True)))
     assert [m.body for m in messages] == [f"Message {n}" for n in range(20)]
     assert all(m.decrypted for m in messages)
     print(f"20 first messages into new direct chats sent in {elapsed:.2f} s")

@@ -45,8 +45,8 @@ async def deliver_key(person, bot_user: str, bot_device: str, key: dict) -> None
     assert not hasattr(response, "status_code"), response
 
 
-async def until(condition, timeout: float = 20, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
+async def until(condition, within: float = 20, what: str = "") -> None:
+    deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
@@ -77,7 +77,7 @@ async def test_message_before_its_key_is_answered_after_a_restart(make_matrix_bo
     await bot.start()
 
     await deliver_key(irina, bot.user_id, bot_device, key)
-    answer = await irina.next_from(bot.user_id, room, after=1, timeout=30)
+    answer = await irina.next_from(bot.user_id, room, after=1, within=30)
     assert f"matrix:{irina.user_id}" in answer.body
     assert event_id not in bot.transport.state.undecrypted
 
@@ -91,7 +91,7 @@ async def test_message_unreadable_for_long_gets_one_translated_request_to_resend
     bot.transport.unreadable_after = 2.0   # ten minutes in production
 
     event_id, _key = await withheld(olena, room, "bonjour")
-    notice = await olena.next_from(bot.user_id, room, after=1, timeout=30)
+    notice = await olena.next_from(bot.user_id, room, after=1, within=30)
     assert notice.body.startswith("Je n'ai pas pu lire votre message"), notice.body
     assert notice.decrypted
 

@@ -86,7 +86,7 @@ async def test_homeserver_outage_backs_off_and_recovers(tmp_path, database_url, 
             synapse_up.start()
         print(f"matrix requests while the homeserver was down for 30 s (policy time): "
               f"{attempts_while_down}")
-        answer = await alice.ask(room, bot.user_id, "/help", timeout=75)
+        answer = await alice.ask(room, bot.user_id, "/help", within=75)
     finally:
         await bot.stop()
 

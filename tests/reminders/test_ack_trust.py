@@ -2,7 +2,7 @@
 coordinator) answer it, only for a real occurrence, and a refusal reveals nothing — not the
 title, not even whether the reminder exists. Bad answers stored before the fix do not break
 `/acks`."""
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 from bot.reminders.formatting import clock_time, moment
 from bot.reminders.models import Acknowledgement
@@ -73,7 +73,7 @@ async def test_bad_answers_stored_before_the_fix_do_not_break_acks(bot, inbox):
                 schedule_id=1, user_id=1, answer="no",
                 occurrence=datetime(year, 12 if year > 1 else 1, 31 if year > 1 else 1,
                                     23 if year > 1 else 0, 59 if year > 1 else 0,
-                                    tzinfo=timezone.utc),
+                                    tzinfo=UTC),
                 answered_at=bot.clock.now()))
     answers = await bot.ask("/acks R1", as_="alice")
     assert "1 will attend: bob" in answers
@@ -81,10 +81,10 @@ async def test_bad_answers_stored_before_the_fix_do_not_break_acks(bot, inbox):
 
 
 def test_dates_at_the_ends_of_the_calendar_are_written_not_crashed():
-    for instant in (datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc),
-                    datetime(1, 1, 1, 0, 0, tzinfo=timezone.utc)):
+    for instant in (datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+                    datetime(1, 1, 1, 0, 0, tzinfo=UTC)):
         assert moment(instant, "Europe/Brussels")
-        assert clock_time(instant, "Europe/Brussels", datetime.now(timezone.utc))
+        assert clock_time(instant, "Europe/Brussels", datetime.now(UTC))
 
 
 async def test_a_role_audience_answers_and_other_roles_do_not(bot, inbox):

@@ -129,7 +129,8 @@ async def test_number_after_a_reminder_without_choices_is_not_swallowed(bot, inb
     await bot.services.reminders.run_due()
     [delivered] = [r for k, r in inbox.sent if k == "console:alice"]
     assert [c.label for c in delivered.choices] == ["Done"]
-    assert "found nothing useful" in await bot.ask("housing", as_="alice")  # a search, not an answer
+    # A search, not an answer to the reminder.
+    assert "found nothing useful" in await bot.ask("housing", as_="alice")
     assert "not available yet" not in await bot.ask("/reminders", as_="alice")
 
 

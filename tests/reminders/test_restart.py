@@ -13,11 +13,11 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)  # Monday 10:00 in Brussels
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Monday 10:00 in Brussels
 TIMEOUT = 60.0
 
 
@@ -75,8 +75,9 @@ class BotProcess:
 def test_sigkill_then_restart_delivers_each_reminder_once_marked_late(tmp_path, database_url):
     first = BotProcess(tmp_path, T0)
     try:
-        for number, command in enumerate(["/remind in 2 minutes; First", "/remind in 1 hour; Second",
-                                          "/remind every day at 10:30; Third"], 1):
+        commands = ["/remind in 2 minutes; First", "/remind in 1 hour; Second",
+                    "/remind every day at 10:30; Third"]
+        for number, command in enumerate(commands, 1):
             first.say(command)
             first.say("1")
             first.wait_for(f"Saved as R{number}")

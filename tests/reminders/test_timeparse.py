@@ -1,5 +1,5 @@
 """WHEN in the four languages people write to the bot in Belgium (and Ukrainian)."""
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,7 +10,7 @@ from bot.when import WhenError, parse_when
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 # Monday 2 March 2026, 10:00 in Brussels.
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def next_three(text: str, locale: str = "en") -> tuple[str | None, list[str]]:
@@ -82,17 +82,19 @@ def test_lead_times_and_holidays_are_read_in_each_language():
                  "elke maandag om 10u, 1 dag en 1 uur vooraf",
                  "jeden Montag 10 Uhr, 1 Tag und 1 Stunde vorher"):
         assert parse_when(text, "en", "Europe/Brussels", NOW).leads_minutes == (1440, 60), text
-    for text in ("every monday at 10 except public holidays", "chaque lundi à 10h sauf jours fériés",
-                 "elke maandag om 10u behalve feestdagen", "jeden Montag 10 Uhr außer Feiertagen"):
+    for text in ("every monday at 10 except public holidays",
+                 "chaque lundi à 10h sauf jours fériés",
+                 "elke maandag om 10u behalve feestdagen",
+                 "jeden Montag 10 Uhr außer Feiertagen"):
         assert parse_when(text, "en", "Europe/Brussels", NOW).skip_holidays, text
 
 
 def test_easter_monday_is_skipped_when_asked():
     _rule, times = next_three("every monday at 10:00 except holidays")
     when = parse_when("every monday at 10:00 except holidays", "en", "Europe/Brussels",
-                      datetime(2026, 3, 31, tzinfo=timezone.utc))
+                      datetime(2026, 3, 31, tzinfo=UTC))
     mondays = [t.astimezone(BRUSSELS).date().isoformat()
-               for t in when.recurrence().next_occurrences(datetime(2026, 3, 31, tzinfo=timezone.utc), 2)]
+               for t in when.recurrence().next_occurrences(datetime(2026, 3, 31, tzinfo=UTC), 2)]
     assert mondays == ["2026-04-13", "2026-04-20"]  # 6 April 2026 is Easter Monday
 
 

@@ -33,7 +33,7 @@ JSON_FIELDS = {"reply_markup", "commands", "scope", "allowed_updates", "entities
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "message_thread_id"}
 ALLOWED_TAGS = ("b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre",
                 "tg-spoiler", "blockquote")
-_TAG = re.compile(r"</?(?:%s)>|<a href=\"[^\"<>]*\">|</a>" % "|".join(ALLOWED_TAGS))
+_TAG = re.compile(rf"</?(?:{'|'.join(ALLOWED_TAGS)})>|<a href=\"[^\"<>]*\">|</a>")
 _ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -220,9 +220,10 @@ class FakeBotApi:
     def calls_of(self, method: str) -> list[dict]:
         return [params for name, params in self.calls if name == method]
 
-    async def wait_for(self, predicate, timeout: float = 10.0) -> None:
-        """Waits until `predicate()` holds (checked after every send); fails after `timeout`."""
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, predicate, within: float = 10.0) -> None:
+        """Waits until `predicate()` holds (checked after every send); fails after `within`
+        seconds."""
+        deadline = time.monotonic() + within
         while not predicate():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -231,17 +232,17 @@ class FakeBotApi:
             self._sent_changed.clear()
             try:
                 await asyncio.wait_for(self._sent_changed.wait(), min(remaining, 0.2))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
-    async def wait_until_handled(self, timeout: float = 10.0) -> None:
+    async def wait_until_handled(self, within: float = 10.0) -> None:
         """Waits until the bot confirmed every injected update (it does so only after
         handling them and sending its answers)."""
-        await self.wait_for(lambda: not self.updates, timeout)
+        await self.wait_for(lambda: not self.updates, within)
 
     async def wait_for_sent(self, chat_id: int, count: int = 1,
-                            timeout: float = 10.0) -> list[Sent]:
-        await self.wait_for(lambda: len(self.sent_to(chat_id)) >= count, timeout)
+                            within: float = 10.0) -> list[Sent]:
+        await self.wait_for(lambda: len(self.sent_to(chat_id)) >= count, within)
         return self.sent_to(chat_id)
 
     # -- faults ----------------------------------------------------------------------------
@@ -347,7 +348,7 @@ class FakeBotApi:
             self._new_update.clear()
             try:
                 await asyncio.wait_for(self._new_update.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
         batch = self.updates[:limit]
         self.delivered_ids += [u["update_id"] for u in batch]

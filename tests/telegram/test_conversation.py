@@ -125,7 +125,7 @@ async def test_confirm_button_in_a_group(app, fake, telegram):
 
 
 async def test_document_in_reaches_the_core(fake, telegram):
-    fake.send_document(ADMIN, "naam;stad\nOCMW;Gent\n".encode(), "contacts.csv",
+    fake.send_document(ADMIN, b"naam;stad\nOCMW;Gent\n", "contacts.csv",
                        caption="/timport")
     [reply] = await fake.wait_for_sent(ADMIN)
     assert reply.text == "Got contacts.csv (text/csv): 2 lines, first naam;stad"

@@ -331,9 +331,9 @@ async def test_csv_import_by_document_then_search_and_export(app, fake, telegram
     answer = await coordinator.ask("housing 4000")
     assert "CPAS de Liège (cpas-liege)" in answer.text
 
-    bad = ("id,organisation,topics,coverage\n"
-           "x1,CPAS de Test,housing,62063\n"
-           "x2,CPAS de Nulle Part,flying,62063\n").encode()
+    bad = (b"id,organisation,topics,coverage\n"
+           b"x1,CPAS de Test,housing,62063\n"
+           b"x2,CPAS de Nulle Part,flying,62063\n")
     [refused] = await coordinator.upload(bad, "fixed.csv", "/import replace")
     assert "nothing was changed" in refused.text
     assert "line 3, column topics" in refused.text and "flying" in refused.text

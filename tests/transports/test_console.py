@@ -15,7 +15,8 @@ def _chat(tmp_path, lines, *args, env=None):
     if os.environ.get("COORDBOT_TEST_DATABASE_URL"):
         full_env["COORDBOT_DATABASE_URL"] = os.environ["COORDBOT_TEST_DATABASE_URL"]
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "bot", "chat", *args], input="\n".join(lines) + "\n",
+    return subprocess.run([sys.executable, "-m", "bot", "chat", *args],
+                          input="\n".join(lines) + "\n",
                           env=full_env, capture_output=True, text=True, timeout=180)
 
 

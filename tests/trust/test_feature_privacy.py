@@ -3,7 +3,7 @@ organisational or an anonymous aggregate), and the daily retention job reduces c
 answers to totals."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 from sqlalchemy import select
 
@@ -120,7 +120,7 @@ async def test_daily_retention_job_reduces_old_rounds_without_a_close(checkin_bo
     bot = checkin_bot
     await answered_round(bot)
     await bot.services.checkins.run_due()
-    bot.clock.set(datetime(2026, 3, 6, 17, 1, tzinfo=timezone.utc))
+    bot.clock.set(datetime(2026, 3, 6, 17, 1, tzinfo=UTC))
     assert (await bot.services.checkins.run_due())["closed"] == 1
     days = bot.services.settings.checkins_retention_days
     bot.clock.advance(timedelta(days=days - 1))

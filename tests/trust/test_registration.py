@@ -51,7 +51,7 @@ async def test_start_without_code_keeps_the_welcome(bot):
 
 async def test_guessing_is_refused_after_five_wrong_codes_even_with_a_right_one(bot):
     code = await invite(bot)
-    for attempt in range(5):
+    for _attempt in range(5):
         assert "not valid" in await bot.ask("/start AAAA-BBBB-CCCC-DDDD", as_="mallory")
     text = await bot.ask(f"/start {code}", as_="mallory")
     assert "Too many wrong codes" in text and "60 minutes" in text

@@ -75,7 +75,7 @@ async def test_a_full_scenario_logs_no_bodies_tokens_codes_or_contact_details(
         await bot.say("/start WRONG-CODE-AAAA-BBBB", as_="mallory")
         await bot.say(BODY, as_="marie")
         await bot.say(f"write to {EMAIL} or call {PHONE}", as_="marie")
-        await bot.say(f"/role marie coordinator", as_="alice")
+        await bot.say("/role marie coordinator", as_="alice")
         monkeypatch.setattr(bot.services.router, "text_handler", failing_search)
         assert "something went wrong" in await bot.ask(f"{BODY} {EMAIL}", as_="marie")
         monkeypatch.undo()

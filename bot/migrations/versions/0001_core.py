@@ -1,7 +1,7 @@
 """core: users, identities, chats, pending conversations
 
 Revision ID: 0001_core
-Revises: 
+Revises:
 """
 from alembic import op
 import sqlalchemy as sa
@@ -13,6 +13,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _create_people()
+    _create_chats()
+    _create_outbox()
+
+
+def _create_people() -> None:
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -38,6 +44,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_identities_user_id", "identities", ["user_id"])
     op.create_index("ix_identities_username", "identities", ["username"])
+
+
+def _create_chats() -> None:
     op.create_table(
         "chats",
         sa.Column("key", sa.String(300), primary_key=True),
@@ -60,6 +69,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("chat_key", "user_id", name="uq_conversations_chat_key"),
     )
     op.create_index("ix_conversations_user_id", "conversations", ["user_id"])
+
+
+def _create_outbox() -> None:
     op.create_table(
         "outbox",
         sa.Column("id", sa.Integer(), primary_key=True),

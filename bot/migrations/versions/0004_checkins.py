@@ -13,6 +13,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _create_forms_and_rounds()
+    _create_assignments_and_absences()
+
+
+def _create_forms_and_rounds() -> None:
     op.create_table(
         "checkin_forms",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -49,6 +54,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_checkin_rounds_form_id", "checkin_rounds", ["form_id"])
     op.create_index("ix_checkin_rounds_status", "checkin_rounds", ["status"])
+
+
+def _create_assignments_and_absences() -> None:
     op.create_table(
         "checkin_assignments",
         sa.Column("id", sa.Integer(), primary_key=True),
