@@ -127,6 +127,7 @@ def run_chat(settings: Settings, args) -> int:
     from bot.logs import set_level
     from bot.router import file_commands
     from bot.transports.console import ConsoleTransport
+    from bot.welcome import console_welcome
 
     if settings.log_level.upper() == "INFO":
         # The log shares the terminal with the conversation: only problems, unless asked.
@@ -141,8 +142,8 @@ def run_chat(settings: Settings, args) -> int:
                                    file_commands=file_commands(app.services.router))
         try:
             app.services.transports.add(console)
-            for line in await app.console_welcome(console.chat, args.lang,
-                                                  greet=console.interactive):
+            for line in await console_welcome(app.services, console.chat, args.lang,
+                                              greet=console.interactive):
                 print(line, flush=True)
             await app.services.outbox.deliver_pending()
             web = await start_web(app)

@@ -22,7 +22,7 @@ from bot.prompts import answer_pending
 from bot.trust.ratelimit import Verdict
 
 if TYPE_CHECKING:
-    from bot.bootstrap import Services
+    from bot.services import Services
     from bot.conversations import PendingConversation
     from bot.people import User
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.people import User
 from bot.web.models import FeedToken, WebLoginLink, WebSession
 
@@ -57,7 +58,7 @@ class FeedNameError(ValueError):
 
 
 class WebAccess:
-    def __init__(self, clock, session_hours: int = 8):
+    def __init__(self, clock: Clock, session_hours: int = 8) -> None:
         self.clock = clock
         self.idle = timedelta(hours=session_hours)
 
@@ -174,13 +175,6 @@ class WebAccess:
         if row is None or not same(row.token_hash, secret) or row.revoked_at is not None:
             return None
         return row
-
-
-def build(services) -> WebAccess:
-    access = WebAccess(services.clock, services.settings.web_session_hours)
-    if services.trust is not None:
-        services.trust.privacy.register("web", export_personal, erase_personal, erase_moved)
-    return access
 
 
 async def export_personal(session: AsyncSession, user: User) -> dict:

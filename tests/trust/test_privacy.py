@@ -6,6 +6,7 @@ from sqlalchemy import select
 from bot.messages import ChatRef, Reply
 from bot.outbox import OutboxMessage
 from bot.people import Identity, KnownChat, User
+from bot.scheduling import schedule
 from bot.trust.models import AuditEntry
 from tests.trust.helpers import code_in, invite
 
@@ -137,7 +138,7 @@ async def test_a_failing_retention_task_does_not_stop_the_others(bot):
 
 async def test_retention_job_is_scheduled_once_with_a_stable_id(bot):
     bot.services.scheduler.start(paused=True)  # App.stop shuts it down
-    await bot.services.trust.schedule(bot.services)
-    await bot.services.trust.schedule(bot.services)
+    schedule(bot.services.scheduler, bot.services.trust.jobs())
+    schedule(bot.services.scheduler, bot.services.trust.jobs())
     jobs = [job.id for job in bot.services.scheduler.get_jobs()]
     assert jobs.count("trust.retention") == 1
