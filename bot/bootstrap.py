@@ -145,7 +145,8 @@ def _scheduling(jobs: Callable[[], list[Job]]) -> Callable[[Services], Awaitable
 
 # ---- trust ----
 def _wire_trust(services: Services) -> TrustService:
-    trust = TrustService(services.db, services.clock, services.people, services.settings)
+    trust = TrustService(services.db, services.clock, services.people, services.conversations,
+                         services.settings)
     services.startup_hooks.append(_scheduling(trust.jobs))
     return trust
 

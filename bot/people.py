@@ -89,6 +89,10 @@ class People:
         self.default_timezone = default_timezone
         self.clock = clock
 
+    def choose_locale(self, user: User, locale: str) -> None:
+        """The language the person chose (`/lang`): what is pushed to them later uses it."""
+        user.locale = locale
+
     async def resolve(self, session: AsyncSession, message: IncomingMessage) -> User:
         platform = message.chat.platform
         identity = await self.identity(session, platform, message.sender_id)

@@ -7,7 +7,6 @@ from bot.language import FAREWELL, GREETING, HELP, THANKS, small_talk
 from bot.markup import bold, escape
 from bot.policy import Role
 from bot.router import Command, Context, Feature, role_label, visible_commands
-from bot.trust import audit
 
 
 ALL_WORDS = {"all", "tout", "tous", "toutes", "alles", "alle", "все", "усе"}
@@ -71,7 +70,7 @@ async def set_language(ctx: Context):
             current=current, choices=", ".join(LOCALES))
     if choice not in LOCALES:
         return [_("Unknown language {code!r}.").format(code=escape(choice[:10])), ctx.usage()]
-    ctx.user.locale = choice
+    ctx.services.people.choose_locale(ctx.user, choice)
     ctx.services.router.first_words.chosen(ctx.user.id)
     with ctx.services.catalogues.use(choice):
         return _("Language set to {name}.").format(name=LANGUAGE_NAMES[choice])
@@ -105,11 +104,7 @@ async def change_role(ctx: Context):
             user=escape(handle[:80]))
     if target.id == ctx.user.id:
         return _("You cannot change your own role; ask another admin.")
-    before, target.role = target.role, role
-    if before != role:  # what they had pending was started with the old role's rights
-        await ctx.services.conversations.expire_all(ctx.session, target.id)
-    await audit.record(ctx.session, ctx.user.id, "role.change", audit.user_target(target.id),
-                       {"from": before.code, "to": role.code}, at=ctx.services.clock.now())
+    await ctx.services.trust.change_role(ctx.session, ctx.user, target, role)
     return _("{user} is now {role}.").format(user=bold(target.display_name),
                                             role=role_label(role))
 

@@ -7,14 +7,14 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.audience import AudienceError, find_organisation, organisation_name, split_role
-from bot.conversations import confirmation_answer
+from bot.conversations import confirm_choices, preview_answer
 from bot.handlers import audience as audiences
 from bot.i18n import N_, _, ngettext, normalize_locale
 from bot.markup import bold, escape
-from bot.messages import Attachment, Choice, Reply
-from bot.people import User
+from bot.messages import Attachment, Reply
 from bot.policy import Role
-from bot.router import Command, Context, ConversationStep, Feature, role_label
+from bot.router import (Command, Context, ConversationStep, Feature, UserError,
+                        direct_only_refusal, role_label)
 from bot.trust import audit
 from bot.trust.invitations import LinkPreview, Outcome, Redemption
 from bot.trust.models import AuditEntry
@@ -31,13 +31,6 @@ def code(text: str) -> str:
     return f"`{escape(text)}`"
 
 
-def _direct_only(ctx: Context) -> str | None:
-    if ctx.message.is_direct:
-        return None
-    return _("For your safety, {prefix}{command} works only in a direct chat with me.").format(
-        prefix=ctx.prefix, command=ctx.command)
-
-
 async def welcome(ctx: Context):
     return _("Hello! I help the services supporting people displaced from Ukraine find who "
              "handles what, where, and coordinate. Send {prefix}help to see what you can do, "
@@ -47,9 +40,8 @@ async def welcome(ctx: Context):
 async def start(ctx: Context):
     if not ctx.args:
         return await welcome(ctx)
-    refusal = _direct_only(ctx)
-    if refusal:
-        return refusal
+    if not ctx.message.is_direct:  # a code is personal; the welcome is not
+        raise UserError(direct_only_refusal(ctx, ctx.services.router.commands["start"]))
     identity = await _identity(ctx)
     result = await ctx.services.trust.invitations.redeem(ctx.session, identity, ctx.user,
                                                          ctx.args)
@@ -63,7 +55,7 @@ async def start(ctx: Context):
             ctx.session, ctx.chat_key, ctx.user.id, LINK_CONFIRM,
             {"invitation": result.preview.invitation_id, "identity": identity.id},
             ttl=LINK_CONFIRM_TTL)
-        return Reply(_link_question(result.preview), _confirm_choices())
+        return Reply(_link_question(result.preview), confirm_choices())
     if result.outcome is not Outcome.REGISTERED:
         return _link_result(ctx, result)
     language = await _inviters_language(ctx, result.invitation)
@@ -78,8 +70,7 @@ async def _inviters_language(ctx: Context, invitation) -> str | None:
     yet: they are welcomed in the language of the coordinator who invited them."""
     if ctx.user.locale or normalize_locale(ctx.message.language_hint):
         return None
-    inviter = await ctx.session.get(User, invitation.created_by) if invitation.created_by \
-        else None
+    inviter = await ctx.services.trust.invitations.inviter(ctx.session, invitation)
     return ctx.services.router.first_words.adopt(ctx.user, inviter.locale if inviter else None)
 
 
@@ -179,10 +170,10 @@ def _moved_item(kind: str, count: int) -> str:
 
 
 async def link_answer(ctx: Context, pending):
-    answer = confirmation_answer(ctx.message.text)
+    answer = preview_answer(ctx.message.text)
     if answer is None:
         return Reply(_("Please answer 1 to link this chat account or 2 to leave it as it is."),
-                     _confirm_choices())
+                     confirm_choices())
     await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
     if not answer:
         return _("Nothing was linked.")
@@ -195,9 +186,6 @@ async def link_answer(ctx: Context, pending):
 
 
 async def invite(ctx: Context):
-    refusal = _direct_only(ctx)
-    if refusal:
-        return refusal
     role, role_text, rest = split_role(ctx.args)
     if not rest.strip():
         return ctx.usage()
@@ -239,9 +227,6 @@ async def invite(ctx: Context):
 
 
 async def link(ctx: Context):
-    refusal = _direct_only(ctx)
-    if refusal:
-        return refusal
     issued = await ctx.services.trust.invitations.create_link(ctx.session, ctx.user)
     lines = [_("Your link code: {code}. It is not an invitation: keep it to yourself. Whoever "
                "uses it and confirms acts as you, with your role.").format(
@@ -272,9 +257,6 @@ def _local(ctx: Context, moment) -> str:
 
 
 async def show_audit(ctx: Context):
-    refusal = _direct_only(ctx)
-    if refusal:
-        return refusal
     text = ctx.args.strip()
     if text and not text.isdecimal():
         return ctx.usage()
@@ -298,9 +280,6 @@ def _audit_line(ctx: Context, entry: AuditEntry) -> str:
 
 
 async def my_data(ctx: Context):
-    refusal = _direct_only(ctx)
-    if refusal:
-        return refusal
     content = await ctx.services.trust.privacy.export_json(ctx.session, ctx.user)
     stamp = ctx.services.clock.now().strftime("%Y%m%d")
     return Reply(_("Here is everything I store about you, as a JSON file. Send {prefix}forget "
@@ -309,26 +288,19 @@ async def my_data(ctx: Context):
                                        "application/json"))
 
 
-def _confirm_choices() -> list[Choice]:
-    return [Choice(_("Confirm"), "1"), Choice(_("Cancel"), "2")]
-
-
 async def forget(ctx: Context):
-    refusal = _direct_only(ctx)
-    if refusal:
-        return refusal
     await ctx.services.conversations.start_preview(ctx.session, ctx.chat_key, ctx.user.id,
                                                    FORGET, {}, requires=["forget"])
     return Reply(_("This erases your name, your chat accounts, your role and everything the "
                    "features store about you. It cannot be undone; anonymous totals are kept. "
                    "Send {prefix}mydata first if you want a copy. Erase everything?").format(
-                       prefix=ctx.prefix), _confirm_choices())
+                       prefix=ctx.prefix), confirm_choices())
 
 
 async def forget_answer(ctx: Context, pending):
-    answer = confirmation_answer(ctx.message.text)
+    answer = preview_answer(ctx.message.text)
     if answer is None:
-        return Reply(_("Please answer 1 to erase your data or 2 to keep it."), _confirm_choices())
+        return Reply(_("Please answer 1 to erase your data or 2 to keep it."), confirm_choices())
     await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
     if not answer:
         return _("Nothing was erased.")
@@ -342,13 +314,17 @@ FEATURE = Feature(
     commands=[
         Command("start", start, N_("welcome; with a code, registers this chat account"),
                 N_("/start [CODE]")),
+        # Codes, the audit log and personal data are never shown in a group.
         Command("invite", invite, N_("create a one-time registration code"),
-                N_("/invite ROLE ORG [ENTRY]")),
+                N_("/invite ROLE ORG [ENTRY]"), direct_only=True),
         Command("link", link, N_("a code to use your account from another chat app"),
-                N_("/link")),
-        Command("audit", show_audit, N_("latest entries of the audit log"), N_("/audit [N]")),
-        Command("mydata", my_data, N_("everything stored about you, as a file"), N_("/mydata")),
-        Command("forget", forget, N_("erase your personal data"), N_("/forget")),
+                N_("/link"), direct_only=True),
+        Command("audit", show_audit, N_("latest entries of the audit log"), N_("/audit [N]"),
+                direct_only=True),
+        Command("mydata", my_data, N_("everything stored about you, as a file"), N_("/mydata"),
+                direct_only=True),
+        Command("forget", forget, N_("erase your personal data"), N_("/forget"),
+                direct_only=True),
     ],
     conversations=[ConversationStep(FORGET, forget_answer, confirms=True),
                    ConversationStep(LINK_CONFIRM, link_answer, confirms=True)],

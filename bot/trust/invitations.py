@@ -120,6 +120,12 @@ class Invitations:
         # Counts a person's own data (reminders, answers, ...) that a merge would move.
         self.holdings = holdings
 
+    async def inviter(self, session: AsyncSession, invitation: Invitation) -> User | None:
+        """Who made the code (None once their account is gone)."""
+        if invitation.created_by is None:
+            return None
+        return await session.get(User, invitation.created_by)
+
     async def create(self, session: AsyncSession, *, created_by: int, role: Role,
                      organisation_id: str, entry_id: str | None = None) -> IssuedCode:
         issued = await self._issue(session, kind=REGISTER, created_by=created_by,

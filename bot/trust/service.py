@@ -6,13 +6,18 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.conversations import Conversations
 from bot.db import Database
 from bot.i18n import normalize_locale
 from bot.messages import IncomingMessage
-from bot.people import People
+from bot.people import People, User
+from bot.policy import Role
 from bot.scheduling import Job
+from bot.trust import audit
 from bot.trust.invitations import Invitations
 from bot.trust.privacy import Privacy, erase_core, export_core, reassign_core
 from bot.trust.ratelimit import RateLimiter
@@ -23,10 +28,12 @@ log = logging.getLogger("coordbot.trust")
 
 
 class TrustService:
-    def __init__(self, db: Database, clock: Clock, people: People, settings: Settings) -> None:
+    def __init__(self, db: Database, clock: Clock, people: People,
+                 conversations: Conversations, settings: Settings) -> None:
         self.db = db
         self.clock = clock
         self.people = people
+        self.conversations = conversations
         self.default_locale = settings.default_locale
         self.limiter = RateLimiter(settings.rate_limit_burst, settings.rate_limit_per_minute,
                                    now=_seconds(clock))
@@ -54,6 +61,16 @@ class TrustService:
         except Exception:  # noqa: BLE001 - the warning must go out even if the DB is down
             log.warning("flood warning locale unavailable")
         return chosen or normalize_locale(message.language_hint) or guess or self.default_locale
+
+    async def change_role(self, session: AsyncSession, actor: User, target: User,
+                          role: Role) -> None:
+        """Gives `target` the role, in the audit log. What they had pending was started with
+        the old role's rights, so it can no longer be continued."""
+        before, target.role = target.role, role
+        if before != role:
+            await self.conversations.expire_all(session, target.id)
+        await audit.record(session, actor.id, "role.change", audit.user_target(target.id),
+                           {"from": before.code, "to": role.code}, at=self.clock.now())
 
     def jobs(self) -> list[Job]:
         """The daily retention run, at a quiet hour."""

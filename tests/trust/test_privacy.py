@@ -63,7 +63,7 @@ async def test_features_add_their_own_exporters_and_erasers(bot):
 async def test_forget_asks_for_confirmation_and_cancel_keeps_everything(bot):
     await bot.say("/whoami", as_="bob")
     replies = await bot.say("/forget", as_="bob")
-    assert [c.value for c in replies[0].choices] == ["1", "2"]
+    assert [c.value for c in replies[0].choices] == ["yes", "no"]
     assert "answer 1" in await bot.ask("maybe", as_="bob")
     assert "Nothing was erased" in await bot.ask("2", as_="bob")
     assert "Name: bob" in await bot.ask("/whoami", as_="bob")
