@@ -23,7 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--lang", default=None, help="your language hint (fr, nl, de, en, uk)")
     chat.set_defaults(func=run_chat)
 
-    run = commands.add_parser("run", help="run the bot on the configured Telegram/Matrix transports")
+    run = commands.add_parser("run",
+                              help="run the bot on the configured Telegram/Matrix transports")
     run.set_defaults(func=run_bot)
 
     health = commands.add_parser("health", help="exit non-zero when the database or a "

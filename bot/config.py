@@ -107,7 +107,7 @@ class Settings:
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'coordbot.sqlite3'}"
 
-    def validate(self) -> "Settings":
+    def validate(self) -> Settings:
         if self.default_locale not in LOCALES:
             raise ConfigError(f"COORDBOT_DEFAULT_LOCALE: {self.default_locale!r} is not one of "
                               f"{', '.join(LOCALES)}")
@@ -285,7 +285,8 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
             try:
                 raw[name] = Path(env[f"{key}_FILE"]).read_text(encoding="utf-8").strip()
             except OSError as exc:
-                raise ConfigError(f"{key}_FILE: cannot read {env[key + '_FILE']} ({exc.strerror})") from None
+                raise ConfigError(f"{key}_FILE: cannot read {env[key + '_FILE']} "
+                                  f"({exc.strerror})") from None
     raw.update(overrides)
     settings = Settings()
     for name, value in raw.items():

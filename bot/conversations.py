@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timedelta
-from typing import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint,
                         delete, or_, select, update)
@@ -137,7 +138,8 @@ class Conversations:
             PendingConversation.user_id == user_id).values(expires_at=self.clock.now(),
                                                            requires=[ROLE_CHANGED]))
 
-    async def update(self, session: AsyncSession, pending: PendingConversation, payload: dict) -> None:
+    async def update(self, session: AsyncSession, pending: PendingConversation,
+                     payload: dict[str, Any]) -> None:
         pending.payload = dict(payload)
         await session.flush()
 
@@ -167,8 +169,7 @@ def answering(kind: str) -> Iterator[None]:
 
 
 def _aware(moment: datetime) -> datetime:
-    from datetime import timezone
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def confirmation_answer(text: str) -> bool | None:

@@ -23,7 +23,8 @@ GREETING, THANKS, HELP, FAREWELL = "greeting", "thanks", "help", "farewell"
 # Belgium far more people write it in Dutch, and a platform hint or /lang settles the rest.
 SMALL_TALK: dict[str, dict[str, tuple[str, ...]]] = {
     GREETING: {
-        "fr": ("bonjour", "bonsoir", "salut", "coucou", "bjr", "bonjour a tous", "bonjour madame", "bonjour monsieur", "re bonjour", "allo"),
+        "fr": ("bonjour", "bonsoir", "salut", "coucou", "bjr", "bonjour a tous", "bonjour madame",
+               "bonjour monsieur", "re bonjour", "allo"),
         "nl": ("hallo", "hoi", "dag", "goeiedag", "goedendag", "goedemorgen", "goeiemorgen",
                "goedemiddag", "goeiemiddag", "goedenavond", "goeienavond", "hallo allemaal",
                "dag allemaal"),
@@ -137,7 +138,7 @@ class FirstWords:
     def __init__(self) -> None:
         self._guessed: set[int] = set()
 
-    def locale_for(self, user: "User", message: "IncomingMessage", detect=None) -> str | None:
+    def locale_for(self, user: User, message: IncomingMessage, detect=None) -> str | None:
         if user.locale and user.id not in self._guessed:
             return None
         if not (message.is_direct or message.addressed):
@@ -148,7 +149,7 @@ class FirstWords:
             self._guessed.add(user.id)
         return user.locale
 
-    def adopt(self, user: "User", locale: str | None) -> str | None:
+    def adopt(self, user: User, locale: str | None) -> str | None:
         """A likely language from elsewhere (the person who invited them), for someone with
         none yet; what they write later still moves it."""
         if user.locale or locale not in LOCALES:

@@ -10,7 +10,7 @@ import fcntl
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url

@@ -28,9 +28,9 @@ BODY_KEYS = ("text", "caption", "body", "formatted_body", "first_name", "last_na
              "displayname", "display_name", "name", "title", "secret_token", "password",
              "access_token", "token")
 _FIELDS = re.compile(
-    r"""(?P<key>["']?\b(?:%s)\b["']?\s*[:=]\s*)"""
-    r"""(?P<value>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,;&'"{}\[\]()]+)"""
-    % "|".join(BODY_KEYS), re.IGNORECASE)
+    r"""(?P<key>["']?\b(?:""" + "|".join(BODY_KEYS) + r""")\b["']?\s*[:=]\s*)"""
+    r"""(?P<value>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,;&'"{}\[\]()]+)""",
+    re.IGNORECASE)
 _hidden: set[str] = set()
 
 

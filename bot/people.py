@@ -2,7 +2,7 @@
 invitation says otherwise; `COORDBOT_ADMINS` names the bootstrap admins."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from sqlalchemy import (Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, func,
                         select, update)
@@ -24,7 +24,7 @@ def fit_name(name: str | None, fallback: str) -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class User(Base):
@@ -38,7 +38,7 @@ class User(Base):
     organisation_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     entry_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    identities: Mapped[list["Identity"]] = relationship(
+    identities: Mapped[list[Identity]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="raise")
 
     @property
@@ -77,7 +77,8 @@ class KnownChat(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     platform: Mapped[str] = mapped_column(String(20))
     is_direct: Mapped[bool] = mapped_column(Boolean, default=True)
-    unreachable_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    unreachable_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                               nullable=True)
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

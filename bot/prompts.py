@@ -18,7 +18,7 @@ message. Previews' buttons send yes/no words, which reminders do not read withou
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from typing import TYPE_CHECKING
 
 from bot.conversations import PendingConversation, answering, preview_answer
@@ -42,8 +42,8 @@ class Target:
     foreground: bool = False   # a question the person is answering, not one the bot pushed
 
 
-async def answer_pending(router: "Router", ctx: "Context", text: str,
-                         parsed: tuple[str, str] | None) -> tuple[bool, "HandlerResult"]:
+async def answer_pending(router: Router, ctx: Context, text: str,
+                         parsed: tuple[str, str] | None) -> tuple[bool, HandlerResult]:
     """(handled, result): whether a pending prompt took the message, and its answer."""
     conversations = ctx.services.conversations
     live, expired = await conversations.prompts(ctx.session, ctx.chat_key, ctx.user.id)
@@ -71,7 +71,7 @@ async def answer_pending(router: "Router", ctx: "Context", text: str,
     return True, await _answer_target(router, ctx, live, target)
 
 
-async def _choose(router: "Router", ctx: "Context", live: list[PendingConversation],
+async def _choose(router: Router, ctx: Context, live: list[PendingConversation],
                   claiming: list[PendingConversation]) -> Target | list[Target] | None:
     """For free text with several prompts waiting (newest first): the prompt it answers, the
     prompts to ask about, or None when none takes it."""
@@ -100,14 +100,14 @@ async def _choose(router: "Router", ctx: "Context", live: list[PendingConversati
     return [t for t in asked if t.foreground] + [t for t in asked if not t.foreground]
 
 
-def _claims(router: "Router", pending: PendingConversation,
+def _claims(router: Router, pending: PendingConversation,
             parsed: tuple[str, str] | None) -> bool:
     step = router.conversations.get(pending.kind)
     return step is not None and (parsed is None or parsed[0] in step.commands)
 
 
-async def _run(ctx: "Context", pending: PendingConversation, step: "ConversationStep",
-               parsed: tuple[str, str] | None, target: str | None = None) -> "HandlerResult":
+async def _run(ctx: Context, pending: PendingConversation, step: ConversationStep,
+               parsed: tuple[str, str] | None, target: str | None = None) -> HandlerResult:
     if parsed:
         ctx.command, ctx.args = parsed
     ctx.target = target
@@ -119,8 +119,8 @@ async def _run(ctx: "Context", pending: PendingConversation, step: "Conversation
         return await step.handler(ctx, pending)
 
 
-async def _reads(ctx: "Context", pending: PendingConversation,
-                 step: "ConversationStep") -> list[tuple[str, str]] | None:
+async def _reads(ctx: Context, pending: PendingConversation,
+                 step: ConversationStep) -> list[tuple[str, str]] | None:
     """What of this conversation takes the message; None when the step cannot tell (it then
     takes anything, as a free-text question does)."""
     if step.reads is not None:
@@ -131,8 +131,8 @@ async def _reads(ctx: "Context", pending: PendingConversation,
     return None
 
 
-async def _answer_target(router: "Router", ctx: "Context", live: list[PendingConversation],
-                         target: Target) -> "HandlerResult":
+async def _answer_target(router: Router, ctx: Context, live: list[PendingConversation],
+                         target: Target) -> HandlerResult:
     pending = next((p for p in live if p.kind == target.kind), None)
     step = router.conversations.get(target.kind)
     if pending is None or step is None:
@@ -140,7 +140,7 @@ async def _answer_target(router: "Router", ctx: "Context", live: list[PendingCon
     return await _run(ctx, pending, step, None, target.key or None)
 
 
-async def _ask_which(ctx: "Context", text: str, targets: list[Target]) -> Reply:
+async def _ask_which(ctx: Context, text: str, targets: list[Target]) -> Reply:
     await ctx.services.conversations.start(
         ctx.session, ctx.chat_key, ctx.user.id, WHICH_KIND,
         {"text": text, "targets": [[t.kind, t.key, t.label] for t in targets]},
@@ -154,12 +154,12 @@ def _picked(which: PendingConversation, text: str) -> Target | None:
     said = text.strip().lower()
     for number, (kind, key, label) in enumerate(which.payload.get("targets", []), 1):
         if said in {str(number), label.lower()}:
-            return Target(kind, key, label, datetime.now(timezone.utc))
+            return Target(kind, key, label, datetime.now(UTC))
     return None
 
 
-async def _answer_picked(router: "Router", ctx: "Context", live: list[PendingConversation],
-                         target: Target, original: str) -> "HandlerResult":
+async def _answer_picked(router: Router, ctx: Context, live: list[PendingConversation],
+                         target: Target, original: str) -> HandlerResult:
     """The person said which prompt their earlier message answers: it answers it now. A
     foreground conversation chosen this way becomes the newest, so that its next answers
     go to it without asking again."""
@@ -174,7 +174,7 @@ def is_confirmation(text: str) -> bool:
     return preview_answer(text) is not None
 
 
-def answers_preview(router: "Router", pending: PendingConversation, text: str,
+def answers_preview(router: Router, pending: PendingConversation, text: str,
                     parsed: tuple[str, str] | None) -> bool:
     """Whether a message is the answer to a preview that is no longer pending."""
     step = router.conversations.get(pending.kind)
@@ -185,7 +185,7 @@ def answers_preview(router: "Router", pending: PendingConversation, text: str,
     return is_confirmation(text)
 
 
-def stale_preview(ctx: "Context", pending: PendingConversation) -> str:
+def stale_preview(ctx: Context, pending: PendingConversation) -> str:
     """The answer to a confirmation that can no longer be confirmed: nothing happens."""
     if not all(ctx.can(action) for action in pending.requires or []):
         return _("Your role has changed since this preview (you are now {role}): nothing was "
@@ -198,10 +198,10 @@ def stale_preview(ctx: "Context", pending: PendingConversation) -> str:
                     minutes).format(n=minutes)
 
 
-def _role_label(ctx: "Context") -> str:
+def _role_label(ctx: Context) -> str:
     from bot.router import role_label
     return role_label(ctx.role)
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,8 +1,8 @@
 """Who may open the dashboard and read the feed: login links, sessions, feed tokens.
 
 Every secret is 256 random bits (`secrets.token_hex(32)`: hex, so chat markup never bends a
-link); only its SHA-256 is stored and looked up, and the stored hash is compared again with `hmac.compare_digest`, so no check
-depends on how much of a guess was right. A login link is bound to the person who asked for
+link); only its SHA-256 is stored and looked up, and the stored hash is compared again with
+`hmac.compare_digest`, so no check depends on how much of a guess was right. A login link is bound to the person who asked for
 it, valid `LINK_MINUTES` and used once; a session ends after `session_hours` without a request
 or at `/dashboard logout`. No chat code here: the handlers and the web app call these."""
 from __future__ import annotations

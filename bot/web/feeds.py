@@ -38,7 +38,7 @@ class Body:
     etag: str
 
     @classmethod
-    def of(cls, data: bytes) -> "Body":
+    def of(cls, data: bytes) -> Body:
         return cls(data, gzip.compress(data, compresslevel=5, mtime=0),
                    '"' + hashlib.sha256(data).hexdigest()[:32] + '"')
 

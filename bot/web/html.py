@@ -4,7 +4,8 @@ unescaped."""
 from __future__ import annotations
 
 import html
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from bot.i18n import _, current_locale
 

@@ -168,10 +168,11 @@ async def directory_page(services, session: AsyncSession, user) -> str:
     days = services.settings.directory_verify_every_days
     stale = await directory.stale(session, days)
     gaps = [entry for _code, group in incomplete(directory.index, gaz) for entry in group]
+    figures = [(_("Active entries"), len(entries)), (_("Not verified recently"), len(stale)),
+               (_("Without phone or e-mail"), len(gaps))]
     parts = [
-        '<ul class="kpi">' + "".join(f"<li>{h(label)}<strong>{value}</strong></li>" for label, value in [
-            (_("Active entries"), len(entries)), (_("Not verified recently"), len(stale)),
-            (_("Without phone or e-mail"), len(gaps))]) + "</ul>",
+        '<ul class="kpi">' + "".join(f"<li>{h(label)}<strong>{value}</strong></li>"
+                                     for label, value in figures) + "</ul>",
         heading(_("Entries by area")),
         table([_("Area"), _("Entries")], sorted(
             ([gaz.label(code, lang), count] for code, count in by_area.items()),
