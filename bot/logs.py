@@ -73,7 +73,7 @@ class KeyValueFormatter(logging.Formatter):
         parts = [self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), f"level={record.levelname.lower()}",
                  f"logger={record.name}", f"event={_quote(redact(record.getMessage()))}"]
         parts += [f"{key}={_quote(_field_value(key, value))}" for key, value in fields.items()]
-        if record.exc_info:
+        if record.exc_info and record.exc_info[0] is not None:
             parts.append(f"error={_quote(record.exc_info[0].__name__)}")
             parts.append(f"trace={_quote(redact(self.formatException(record.exc_info)))}")
         return redact(" ".join(parts))

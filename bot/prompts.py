@@ -96,8 +96,8 @@ async def _choose(router: Router, ctx: Context, live: list[PendingConversation],
     # One prompt only, or a question the person is answering asked after every other one.
     if not others or (newest.foreground and all(newest.asked_at >= t.asked_at for t in others)):
         return newest
-    asked = targets + ([anything] if anything else [])
-    return [t for t in asked if t.foreground] + [t for t in asked if not t.foreground]
+    offered = targets + ([anything] if anything else [])
+    return [t for t in offered if t.foreground] + [t for t in offered if not t.foreground]
 
 
 def _claims(router: Router, pending: PendingConversation,

@@ -46,11 +46,11 @@ async def start(ctx: Context):
     result = await ctx.services.trust.invitations.redeem(ctx.session, identity, ctx.user,
                                                          ctx.args)
     if result.outcome is Outcome.THROTTLED:
-        minutes = max(1, round(result.wait.total_seconds() / 60))
+        minutes = max(1, round((result.wait or timedelta()).total_seconds() / 60))
         return ngettext("Too many wrong codes. Please wait {minutes} minute before trying "
                         "again.", "Too many wrong codes. Please wait {minutes} minutes before "
                         "trying again.", minutes).format(minutes=minutes)
-    if result.outcome is Outcome.LINK_ASKED:
+    if result.outcome is Outcome.LINK_ASKED and result.preview is not None:
         await ctx.services.conversations.start(
             ctx.session, ctx.chat_key, ctx.user.id, LINK_CONFIRM,
             {"invitation": result.preview.invitation_id, "identity": identity.id},

@@ -31,6 +31,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.people import Identity, User
 from bot.policy import Role
+from bot.rowcount import rows_touched
 from bot.trust import audit
 from bot.trust.audit import aware
 from bot.trust.models import LINK, REGISTER, Invitation, RegistrationFailure
@@ -214,10 +215,11 @@ class Invitations:
         role changed, meanwhile), then the link."""
         invitation = await session.get(Invitation, invitation_id) \
             if isinstance(invitation_id, int) else None
-        if not self._usable(invitation) or invitation.kind != LINK:
+        if invitation is None or not self._usable(invitation) or invitation.kind != LINK \
+                or invitation.user_id is None:
             return Redemption(Outcome.INVALID)
         result = await self._check_link(session, identity, user, invitation)
-        if result.outcome is not Outcome.LINK_ASKED:
+        if result.outcome is not Outcome.LINK_ASKED or result.preview is None:
             return result
         if not await self._claim(session, invitation, invitation.user_id):
             return Redemption(Outcome.INVALID)
@@ -242,7 +244,7 @@ class Invitations:
                        invitation: Invitation) -> LinkPreview:
         others = await session.scalar(select(func.count()).select_from(Identity).where(
             Identity.user_id == user.id))
-        merges = others <= 1
+        merges = (others or 0) <= 1
         moves = await self.holdings(session, user) if merges and self.holdings else {}
         registered = merges and (user.role > Role.GUEST or bool(user.organisation_id)
                                  or bool(user.entry_id))
@@ -258,7 +260,7 @@ class Invitations:
     async def _record_refusal(self, session: AsyncSession, identity: Identity, user: User,
                               invitation: Invitation) -> None:
         await audit.record(session, user.id, "identity.link_refused",
-                           audit.user_target(invitation.user_id),
+                           f"user:{invitation.user_id}",
                            {"identity": identity.id, "platform": identity.platform,
                             "invitation": invitation.id, "reason": "higher_role",
                             "role": user.role.code}, at=self.clock.now())
@@ -298,7 +300,7 @@ class Invitations:
         result = await session.execute(
             update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
             .values(used_at=now, used_by=user_id).execution_options(synchronize_session=False))
-        if result.rowcount != 1:
+        if rows_touched(result) != 1:
             return False
         set_committed_value(invitation, "used_at", now)
         set_committed_value(invitation, "used_by", user_id)
@@ -327,4 +329,4 @@ class Invitations:
         old = now - timedelta(days=30)
         codes = await session.execute(delete(Invitation).where(
             (Invitation.expires_at < old) | (Invitation.used_at < old)))
-        return (failures.rowcount or 0) + (codes.rowcount or 0)
+        return rows_touched(failures) + rows_touched(codes)

@@ -2,9 +2,10 @@
 
 Every secret is 256 random bits (`secrets.token_hex(32)`: hex, so chat markup never bends a
 link); only its SHA-256 is stored and looked up, and the stored hash is compared again with
-`hmac.compare_digest`, so no check depends on how much of a guess was right. A login link is bound to the person who asked for
-it, valid `LINK_MINUTES` and used once; a session ends after `session_hours` without a request
-or at `/dashboard logout`. No chat code here: the handlers and the web app call these."""
+`hmac.compare_digest`, so no check depends on how much of a guess was right. A login link
+is bound to the person who asked for it, valid `LINK_MINUTES` and used once; a session ends
+after `session_hours` without a request or at `/dashboard logout`. No chat code here: the
+handlers and the web app call these."""
 from __future__ import annotations
 
 import hashlib
@@ -13,13 +14,12 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
-
-from sqlalchemy import CursorResult, Result, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.people import User
+from bot.rowcount import rows_touched
 from bot.trust import audit
 from bot.web.models import FeedToken, WebLoginLink, WebSession
 
@@ -47,11 +47,6 @@ def csrf_ok(session_secret: str, sent: str) -> bool:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _rowcount(result: Result[Any]) -> int:
-    """Rows an UPDATE touched (`execute` is typed as returning any Result)."""
-    return cast(CursorResult[Any], result).rowcount or 0
 
 
 @dataclass(frozen=True)
@@ -110,7 +105,7 @@ class WebAccess:
         used = await session.execute(update(WebLoginLink).where(
             WebLoginLink.id == link.id, WebLoginLink.used_at.is_(None)).values(used_at=now))
         user = await session.get(User, link.user_id)
-        if _rowcount(used) != 1 or user is None:
+        if rows_touched(used) != 1 or user is None:
             return None
         return Opened(await self._open_session(session, user.id), user)
 
@@ -143,7 +138,7 @@ class WebAccess:
         result = await session.execute(update(WebSession).where(
             WebSession.user_id == user_id, WebSession.ended_at.is_(None),
             WebSession.expires_at > now).values(ended_at=now))
-        ended = _rowcount(result)
+        ended = rows_touched(result)
         await audit.record(session, user_id, "web.logout", audit.user_target(user_id),
                            {"sessions": ended}, at=now)
         return ended
@@ -179,7 +174,7 @@ class WebAccess:
         now = self.clock.now()
         result = await session.execute(update(FeedToken).where(
             FeedToken.name == name, FeedToken.revoked_at.is_(None)).values(revoked_at=now))
-        if _rowcount(result) != 1:
+        if rows_touched(result) != 1:
             return False
         await audit.record(session, revoked_by, "web.feed_revoke", f"feed:{name}", at=now)
         return True

@@ -272,7 +272,7 @@ class Dashboard:
             await audit.record(session, user.id, "checkins.export", f"round:{round_.id}",
                                {"form": row.code, "number": round_.number, "rows": len(data),
                                 "via": "web"}, at=self.services.clock.now())
-            result = await self.figures.of(session, round_) if kind == "xlsx" else None
+            result = await self.figures.of(session, round_) if kind == "xlsx" else {}
         name = f"{row.code}-round{round_.number}.{kind}"
         if kind == "csv":
             body, media = reports.to_csv(header, tags, data), "text/csv"
@@ -336,9 +336,7 @@ class Dashboard:
         return _conditional(request, feeds.Body.of(data), changed)
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
+def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

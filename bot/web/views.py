@@ -9,9 +9,10 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkins import texts
-from bot.checkins.models import SUBMITTED, CheckinAssignment, aware
+from bot.checkins.models import SUBMITTED, CheckinAssignment
 from bot.directory.routes import incomplete
 from bot.i18n import _, current_locale, ngettext
+from bot.trust.audit import aware
 from bot.web.html import bar_chart, h, heading, meter, number, para, percent, table
 
 MAX_LISTED = 200
@@ -264,7 +265,7 @@ async def _broadcasts(session: AsyncSession, tz) -> str:
             select(OutboxMessage.source, OutboxMessage.status, func.count())
             .where(OutboxMessage.source.in_([f"broadcast:{b.id}" for b in sent]))
             .group_by(OutboxMessage.source, OutboxMessage.status)):
-        counts.setdefault(source, {})[status] = count
+        counts.setdefault(source or "", {})[status] = count
     rows = []
     for b in sent:
         done = counts.get(f"broadcast:{b.id}", {})
