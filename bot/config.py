@@ -108,6 +108,15 @@ class Settings:
         return self.database_url or f"sqlite:///{self.data_dir / 'coordbot.sqlite3'}"
 
     def validate(self) -> Settings:
+        self._validate_words()
+        self._validate_numbers()
+        self._validate_addresses()
+        self.matrix_allowed = [_allowed_entry(entry) for entry in self.matrix_allowed]
+        self.telegram_bot_username = self.telegram_bot_username.lstrip("@")
+        return self
+
+    def _validate_words(self) -> None:
+        """Languages, zones, levels, admins, the database URL and the fake date."""
         if self.default_locale not in LOCALES:
             raise ConfigError(f"COORDBOT_DEFAULT_LOCALE: {self.default_locale!r} is not one of "
                               f"{', '.join(LOCALES)}")
@@ -137,6 +146,8 @@ class Settings:
             except ValueError:
                 raise ConfigError(f"COORDBOT_FAKE_NOW: {self.fake_now!r} is not an ISO date-time "
                                   "(2026-03-02T09:00:00+00:00)") from None
+
+    def _validate_numbers(self) -> None:
         if self.reminders_grace_hours < 0 or self.reminders_tick_seconds < 1:
             raise ConfigError("COORDBOT_REMINDERS_GRACE_HOURS must be >= 0 and "
                               "COORDBOT_REMINDERS_TICK_SECONDS >= 1")
@@ -158,10 +169,6 @@ class Settings:
                 raise ConfigError(f"COORDBOT_{name.upper()}: must be positive")
         if self.rate_limit_burst < 0 or self.rate_limit_per_minute < 0:
             raise ConfigError("COORDBOT_RATE_LIMIT_*: must be 0 (off) or positive")
-        self._validate_addresses()
-        self.matrix_allowed = [_allowed_entry(entry) for entry in self.matrix_allowed]
-        self.telegram_bot_username = self.telegram_bot_username.lstrip("@")
-        return self
 
     def _validate_addresses(self) -> None:
         """Ports within 1–65535 and a webhook Telegram will actually call."""

@@ -18,7 +18,7 @@ message. Previews' buttons send yes/no words, which reminders do not read withou
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.conversations import PendingConversation, answering, preview_answer
@@ -75,8 +75,19 @@ async def _choose(router: Router, ctx: Context, live: list[PendingConversation],
                   claiming: list[PendingConversation]) -> Target | list[Target] | None:
     """For free text with several prompts waiting (newest first): the prompt it answers, the
     prompts to ask about, or None when none takes it."""
+    targets, anything = await _offered(router, ctx, live, claiming)
+    if not targets:   # the question asked last says how to answer it, as always
+        return Target(claiming[0].kind, "", "", _aware(claiming[0].created_at),
+                      True) if claiming else None
+    return _ranked(targets, anything)
+
+
+async def _offered(router: Router, ctx: Context, live: list[PendingConversation],
+                   claiming: list[PendingConversation]) -> tuple[list[Target], Target | None]:
+    """The prompts that would take the message, and the newest question that takes any
+    text (None when there is none)."""
     targets: list[Target] = []
-    anything: Target | None = None   # the newest question that takes any text
+    anything: Target | None = None
     for pending in live:
         step = router.conversations.get(pending.kind)
         reads = await _reads(ctx, pending, step) if step is not None else []
@@ -86,9 +97,11 @@ async def _choose(router: Router, ctx: Context, live: list[PendingConversation],
                               True)
         targets += [Target(pending.kind, key, label, asked, not pending.background)
                     for key, label in reads or []]
-    if not targets:   # the question asked last says how to answer it, as always
-        return Target(claiming[0].kind, "", "", _aware(claiming[0].created_at),
-                      True) if claiming else None
+    return targets, anything
+
+
+def _ranked(targets: list[Target], anything: Target | None) -> Target | list[Target]:
+    """The one target that wins, or every candidate (questions being answered first)."""
     if anything is not None and anything.asked_at >= max(t.asked_at for t in targets):
         return anything
     newest = max(targets, key=lambda t: t.asked_at)
