@@ -20,6 +20,7 @@ from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, Un
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.clock import Clock
 from bot.db import Base
 from bot.i18n import _
 from bot.messages import Choice
@@ -56,7 +57,7 @@ class PendingConversation(Base):
 class Conversations:
     """Start, find and end the pending conversation of a person in a chat."""
 
-    def __init__(self, clock, preview_ttl: timedelta = timedelta(minutes=30)):
+    def __init__(self, clock: Clock, preview_ttl: timedelta = timedelta(minutes=30)) -> None:
         self.clock = clock
         self.preview_ttl = preview_ttl
 

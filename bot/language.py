@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.i18n import LOCALES
@@ -16,6 +17,9 @@ from bot.i18n import LOCALES
 if TYPE_CHECKING:
     from bot.messages import IncomingMessage
     from bot.people import User
+
+# The directory's language detection for free text (None: it cannot tell).
+Detector = Callable[[str], str | None]
 
 GREETING, THANKS, HELP, FAREWELL = "greeting", "thanks", "help", "farewell"
 
@@ -113,7 +117,7 @@ def command_word(word: str) -> tuple[str, str] | None:
     return COMMAND_WORDS.get(fold(word))
 
 
-def guess_language(text: str, detect=None) -> str | None:
+def guess_language(text: str, detect: Detector | None = None) -> str | None:
     """The language `text` is written in, when its words say so; `detect` is the directory's
     detection for anything that is not small talk."""
     text = (text or "").strip()
@@ -138,7 +142,8 @@ class FirstWords:
     def __init__(self) -> None:
         self._guessed: set[int] = set()
 
-    def locale_for(self, user: User, message: IncomingMessage, detect=None) -> str | None:
+    def locale_for(self, user: User, message: IncomingMessage,
+                   detect: Detector | None = None) -> str | None:
         if user.locale and user.id not in self._guessed:
             return None
         if not (message.is_direct or message.addressed):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from typing import TextIO
 from urllib.parse import quote
 
 OWN_LOGGER = "coordbot"
@@ -79,7 +80,7 @@ class KeyValueFormatter(logging.Formatter):
         return redact(" ".join(parts))
 
 
-def _field_value(key: str, value) -> str:
+def _field_value(key: str, value: object) -> str:
     return MASK if key.lower() in BODY_KEYS else redact(str(value))
 
 
@@ -89,7 +90,7 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def configure_logging(level: str = "INFO", stream=None) -> None:
+def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
     floor = max(LIBRARY_FLOOR, logging.getLevelName(level.upper()))
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(KeyValueFormatter())

@@ -2,13 +2,14 @@
 invitation says otherwise; `COORDBOT_ADMINS` names the bootstrap admins."""
 from __future__ import annotations
 
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 from sqlalchemy import (Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, func,
                         select, update)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from bot.clock import Clock
 from bot.db import Base
 from bot.messages import ChatRef, IncomingMessage
 from bot.policy import Role
@@ -85,7 +86,8 @@ class KnownChat(Base):
 class People:
     """Finds or creates the user behind a message and keeps roles from `COORDBOT_ADMINS`."""
 
-    def __init__(self, admins: list[str], default_timezone: str, clock=None):
+    def __init__(self, admins: list[str], default_timezone: str,
+                 clock: Clock | None = None) -> None:
         self.admins = {a.strip() for a in admins}
         self.default_timezone = default_timezone
         self.clock = clock

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _, normalize_locale
-from bot.language import FirstWords, command_word, guess_language, small_talk
+from bot.language import Detector, FirstWords, command_word, guess_language, small_talk
 from bot.messages import IncomingMessage, Reply, command_prefix
 from bot.policy import POLICY, ROLE_LABELS, Role, allowed
 from bot.prompts import answer_pending
@@ -275,9 +275,8 @@ def _own_word(text: str) -> tuple[str, str] | None:
     return (found[0], rest.strip()) if found else None
 
 
-def _detector(services: Services):
-    directory = services.directory
-    return directory.detect_language if directory is not None else None
+def _detector(services: Services) -> Detector:
+    return services.directory.detect_language
 
 
 async def _flood_warning(services: Services, message: IncomingMessage) -> list[Reply]:

@@ -6,7 +6,8 @@ from bot.i18n import LANGUAGE_NAMES, LOCALES, N_, _
 from bot.language import FAREWELL, GREETING, HELP, THANKS, small_talk
 from bot.markup import bold, escape
 from bot.policy import Role
-from bot.router import Command, Context, Feature, role_label, visible_commands
+from bot.router import (Command, Context, Feature, HandlerResult, role_label,
+                        visible_commands)
 
 
 ALL_WORDS = {"all", "tout", "tous", "toutes", "alles", "alle", "все", "усе"}
@@ -33,7 +34,7 @@ def short_help(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-async def show_help(ctx: Context):
+async def show_help(ctx: Context) -> HandlerResult:
     if ctx.role == Role.GUEST and ctx.args.strip().casefold() not in ALL_WORDS:
         return short_help(ctx)
     lines = [_("What you can do here ({role}):").format(role=role_label(ctx.role))]
@@ -46,7 +47,7 @@ async def show_help(ctx: Context):
     return "\n".join(lines)
 
 
-async def small_talk_reply(ctx: Context):
+async def small_talk_reply(ctx: Context) -> HandlerResult:
     """"bonjour", "bedankt", "hilfe": a short welcome with two example questions, in the
     language the words were written in (the router has made it the person's language)."""
     kind, _lang = small_talk(ctx.message.text) or (GREETING, None)
@@ -62,7 +63,7 @@ async def small_talk_reply(ctx: Context):
     return text.format(prefix=ctx.prefix, **_examples())
 
 
-async def set_language(ctx: Context):
+async def set_language(ctx: Context) -> HandlerResult:
     choice = ctx.args.strip().lower()
     if not choice:
         current = ctx.user.locale or _("not set")
@@ -76,7 +77,7 @@ async def set_language(ctx: Context):
         return _("Language set to {name}.").format(name=LANGUAGE_NAMES[choice])
 
 
-async def who_am_i(ctx: Context):
+async def who_am_i(ctx: Context) -> HandlerResult:
     user = ctx.user
     identities = ", ".join(identity.key for identity in await ctx.services.people.identities_of(
         ctx.session, user))
@@ -90,7 +91,7 @@ async def who_am_i(ctx: Context):
     ])
 
 
-async def change_role(ctx: Context):
+async def change_role(ctx: Context) -> HandlerResult:
     handle, _sep, role_name = ctx.args.strip().partition(" ")
     if not handle or not role_name.strip():
         return ctx.usage()

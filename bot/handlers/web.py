@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.i18n import N_, _
 from bot.markup import bold, escape
-from bot.router import Command, Context, Feature
+from bot.router import Command, Context, Feature, HandlerResult
 from bot.web.access import LINK_MINUTES, FeedNameError, FeedNameTaken
 
 
@@ -19,7 +19,7 @@ def _not_enabled() -> str:
              "COORDBOT_WEB_BASE_URL, see docs/dashboard.md).")
 
 
-async def dashboard(ctx: Context):
+async def dashboard(ctx: Context) -> HandlerResult:
     action = ctx.args.strip().lower()
     if action == "logout":
         return await _logout(ctx)
@@ -39,12 +39,12 @@ async def dashboard(ctx: Context):
         _("To end every dashboard session: {prefix}dashboard logout").format(prefix=ctx.prefix)])
 
 
-async def _logout(ctx: Context):
+async def _logout(ctx: Context) -> HandlerResult:
     ended = await ctx.services.web.end_sessions(ctx.session, ctx.user.id)
     return _("Dashboard sessions ended: {count}.").format(count=ended)
 
 
-async def feed(ctx: Context):
+async def feed(ctx: Context) -> HandlerResult:
     words = ctx.args.split()
     if not words:
         return await _list_feeds(ctx)
@@ -55,14 +55,14 @@ async def feed(ctx: Context):
     return await _revoke_feed(ctx, words[1])
 
 
-async def _list_feeds(ctx: Context):
+async def _list_feeds(ctx: Context) -> HandlerResult:
     feeds = await ctx.services.web.feeds(ctx.session)
     if not feeds:
         return [_("No feed tokens yet."), ctx.usage()]
     return "\n".join([_("Feed tokens in use:")] + [f"• `{escape(row.name)}`" for row in feeds])
 
 
-async def _new_feed(ctx: Context, name: str):
+async def _new_feed(ctx: Context, name: str) -> HandlerResult:
     try:
         secret = await ctx.services.web.new_feed(ctx.session, name, ctx.user.id)
     except FeedNameError:
@@ -80,7 +80,7 @@ async def _new_feed(ctx: Context, name: str):
         _("Revoke it with {prefix}feed revoke {name}.").format(prefix=ctx.prefix, name=name)])
 
 
-async def _revoke_feed(ctx: Context, name: str):
+async def _revoke_feed(ctx: Context, name: str) -> HandlerResult:
     if not await ctx.services.web.revoke_feed(ctx.session, name, ctx.user.id):
         return _("No feed token named {name} is in use.").format(name=bold(escape(name[:60])))
     return _("Feed token {name} is revoked.").format(name=bold(escape(name)))

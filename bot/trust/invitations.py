@@ -23,12 +23,14 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Any
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.clock import Clock
 from bot.people import Identity, User
 from bot.policy import Role
 from bot.rowcount import rows_touched
@@ -109,9 +111,9 @@ Holdings = Callable[[AsyncSession, User], Awaitable[dict[str, int]]]
 
 
 class Invitations:
-    def __init__(self, clock, *, valid_for: timedelta = timedelta(days=7),
+    def __init__(self, clock: Clock, *, valid_for: timedelta = timedelta(days=7),
                  failures_per_hour: int = 5, merge: Merger | None = None,
-                 holdings: Holdings | None = None):
+                 holdings: Holdings | None = None) -> None:
         self.clock = clock
         self.valid_for = valid_for
         self.failures_per_hour = failures_per_hour
@@ -148,7 +150,8 @@ class Invitations:
                            at=self.clock.now())
         return issued
 
-    async def _issue(self, session: AsyncSession, *, prefix: str = "", **values) -> IssuedCode:
+    async def _issue(self, session: AsyncSession, *, prefix: str = "",
+                     **values: Any) -> IssuedCode:
         now = self.clock.now()
         code = new_code(prefix)
         invitation = Invitation(code_hash=hash_code(code), created_at=now,
@@ -210,7 +213,7 @@ class Invitations:
         return result
 
     async def confirm_link(self, session: AsyncSession, identity: Identity, user: User,
-                           invitation_id: int) -> Redemption:
+                           invitation_id: object) -> Redemption:
         """The identity confirmed: the same checks again (the code may have been used, or a
         role changed, meanwhile), then the link."""
         invitation = await session.get(Invitation, invitation_id) \
