@@ -7,8 +7,9 @@ import difflib
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -270,7 +271,7 @@ def _mask_db(url: str) -> str:
 
 
 def load_settings(config_file: Path | None = None, environ: dict[str, str] | None = None,
-                  **overrides) -> Settings:
+                  **overrides: Any) -> Settings:
     env = dict(os.environ if environ is None else environ)
     raw: dict[str, object] = {}
     if config_file is not None:
@@ -301,7 +302,7 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
     return settings.validate()
 
 
-def _coerce(name: str, f, value):
+def _coerce(name: str, f: Field[Any], value: Any) -> object:
     default = getattr(Settings(), name)
     key = f"COORDBOT_{name.upper()}"
     if isinstance(default, bool):
