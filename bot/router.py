@@ -170,8 +170,7 @@ class Router:
 
     async def route(self, services: Services, message: IncomingMessage) -> list[Reply]:
         # Flood limit first: a refused message never reaches the database.
-        verdict = (services.trust.limiter.check(message.identity)
-                   if services.trust and message.metered else None)
+        verdict = services.trust.limiter.check(message.identity) if message.metered else None
         if verdict is not None and verdict is not Verdict.ALLOW:
             return await _flood_warning(services, message) if verdict is Verdict.WARN else []
         try:
