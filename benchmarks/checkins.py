@@ -110,14 +110,15 @@ async def main(people: int, database_url: str | None) -> int:
         await add_people(services.db, people)
         async with services.db.transaction() as session:
             form_row = await svc.form_row(session, "weekly_local")
-            round_ = await svc.create_round(
+            round_ = await svc.rounds.create_round(
                 session, form_row, opens_at=START, deadline=START + timedelta(days=4, hours=8),
                 audience="role:focal_point", report_chat="console:coord", created_by=None)
             round_id = round_.id
 
         async def open_round():
             async with services.db.transaction() as session:
-                return await svc.open_round(session, await session.get(CheckinRound, round_id))
+                round_ = await session.get(CheckinRound, round_id)
+                return await svc.rounds.open_round(session, round_)
 
         asked = await measured("opening fan-out (1 transaction)", results, open_round)
         async with services.db.session() as session:

@@ -58,10 +58,10 @@ async def setup_round(services, people: int) -> None:
     await add_people(services.db, people)
     async with services.db.transaction() as session:
         form_row = await svc.form_row(session, "weekly_local")
-        round_ = await svc.create_round(
+        round_ = await svc.rounds.create_round(
             session, form_row, opens_at=START, deadline=START + timedelta(days=4, hours=8),
             audience="role:focal_point", report_chat="console:coord", created_by=None)
-        await svc.open_round(session, round_)
+        await svc.rounds.open_round(session, round_)
         round_id = round_.id
     await answer_most(services.db, round_id, 0.85, random.Random(5))
     async with services.db.transaction() as session:

@@ -10,24 +10,36 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.checkins.service import build as build_checkins
+from bot.checkins.privacy import register as register_checkins_privacy
+from bot.checkins.service import CheckinsService
 from bot.clock import Clock, clock_from_settings
 from bot.config import Settings
 from bot.conversations import Conversations
 from bot.db import Database
-from bot.directory.service import build as build_directory
+from bot.directory.campaign import JOB_ID as CAMPAIGN_JOB_ID
+from bot.directory.campaign import Campaign
+from bot.directory.changes import DIGEST_HOUR, DIGEST_JOB_ID, ChangeLog
+from bot.directory.privacy import register as register_directory_privacy
+from bot.directory.service import DirectoryService
+from bot.directory.verification import JOB_ID as VERIFICATION_JOB_ID
+from bot.directory.verification import Verification
 from bot.handlers import FEATURES
 from bot.i18n import Catalogues
 from bot.leader import LeaderLoop, Lease
-from bot.meetings.service import build as build_meetings
+from bot.meetings.privacy import register as register_meetings_privacy
+from bot.meetings.service import MeetingsService
 from bot.messages import IncomingMessage, Reply
 from bot.outbox import Outbox
 from bot.people import People
-from bot.reminders.service import build as build_reminders
+from bot.reminders.broadcasts import Broadcasts
+from bot.reminders.delivery import Delivery
+from bot.reminders.privacy import register as register_reminders_privacy
+from bot.reminders.service import RemindersService
 from bot.router import Router
 from bot.scheduling import Job, JobsInFlight, schedule, stop_gently
 from bot.services import Services
@@ -178,9 +190,110 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     )
     # In this order: a domain may use the services wired before it.
     services.trust = _wire_trust(services)
-    services.directory = build_directory(services)
-    services.reminders = build_reminders(services)
-    services.checkins = build_checkins(services)
+    services.directory = _wire_directory(services)
+    services.reminders = _wire_reminders(services)
+    services.checkins = _wire_checkins(services)
     services.web = _wire_web(services)
-    services.meetings = build_meetings(services)
+    services.meetings = _wire_meetings(services)
     return App(services)
+
+
+# ---- checkins ----
+def _wire_checkins(services: Services) -> CheckinsService:
+    """The check-in service; at start-up it loads the shipped forms and schedules its work
+    every minute; its personal data and raw-answer retention go to trust."""
+    service = CheckinsService(
+        db=services.db, outbox=services.outbox, clock=services.clock,
+        settings=services.settings, catalogues=services.catalogues, people=services.people,
+        conversations=services.conversations, directory=services.directory)
+
+    async def start(_services: Services) -> None:
+        await service.on_start(services.settings.checkins_forms_dir)
+        services.scheduler.add_job(service.run_due, "interval", minutes=1,
+                                   id="checkins.run_due", replace_existing=True,
+                                   max_instances=1, coalesce=True)
+
+    services.startup_hooks.append(start)
+    if services.trust is not None:
+        register_checkins_privacy(services.trust.privacy, service)
+        services.trust.retention.register("checkins.raw_answers", service.purge_raw_answers)
+    return service
+
+
+# ---- reminders ----
+def _wire_reminders(services: Services) -> RemindersService:
+    settings, db, clock, outbox = (services.settings, services.db, services.clock,
+                                   services.outbox)
+    catalogues, directory = services.catalogues, services.directory
+    delivery = Delivery(settings=settings, db=db, clock=clock, outbox=outbox,
+                        catalogues=catalogues, conversations=services.conversations,
+                        directory=directory)
+    broadcasts = Broadcasts(settings=settings, db=db, clock=clock, outbox=outbox,
+                            catalogues=catalogues, directory=directory)
+    reminders = RemindersService(settings=settings, db=db, clock=clock, outbox=outbox,
+                                 scheduler=services.scheduler, delivery=delivery,
+                                 broadcasts=broadcasts, directory=directory)
+    services.startup_hooks.append(reminders.start_jobs)
+    if services.trust is not None:
+        register_reminders_privacy(services.trust.privacy, reminders.broadcasts)
+    # The date job is re-placed after every change; APScheduler would log each at INFO.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    return reminders
+
+
+# ---- meetings ----
+def _wire_meetings(services: Services) -> MeetingsService:
+    meetings = MeetingsService(
+        settings=services.settings, db=services.db, clock=services.clock,
+        outbox=services.outbox, catalogues=services.catalogues,
+        conversations=services.conversations, reminders=services.reminders,
+        scheduler=services.scheduler, directory=services.directory)
+    services.startup_hooks.append(meetings.start_jobs)
+    # A meeting's reminder carries its agenda and open actions; /calendar its actions.
+    services.reminders.add_reminder_lines(meetings.reminder_lines)
+    services.reminders.add_calendar_items(meetings.calendar_todos)
+    if services.trust is not None:
+        register_meetings_privacy(services.trust.privacy)
+    return meetings
+
+
+# ---- directory ----
+def _wire_directory(services: Services) -> DirectoryService:
+    """The directory and its parts; at start-up the bundled data is loaded into an empty
+    database and the index built, then the re-verification, digest and campaign jobs run."""
+    settings, db, clock = services.settings, services.db, services.clock
+    outbox, catalogues = services.outbox, services.catalogues
+    directory = DirectoryService(settings.bundled_data_dir, clock)
+    directory.verification = Verification(
+        directory, conversations=services.conversations, db=db, clock=clock, outbox=outbox,
+        catalogues=catalogues, settings=settings)
+    directory.changes = ChangeLog(directory, db=db, clock=clock, outbox=outbox,
+                                  catalogues=catalogues, settings=settings)
+
+    async def paused_on(session: AsyncSession, user_id: int, day: date) -> bool:
+        # The check-ins' calendar (public holidays, /away days); check-ins are wired later.
+        checkins = services.checkins
+        if checkins is None:
+            return False
+        absences = [(a.starts_on, a.ends_on) for a in await checkins.absences_of(session, user_id)]
+        return bool(checkins.paused_on(day, absences))
+
+    directory.campaign = Campaign(directory, directory.verification, paused_on=paused_on,
+                                  db=db, clock=clock, outbox=outbox, catalogues=catalogues,
+                                  settings=settings)
+
+    async def start(services_: Services) -> None:
+        await directory.on_start(db, load_bundled_data=settings.load_bundled_data)
+        scheduler = services_.scheduler
+        every = {"replace_existing": True, "max_instances": 1, "coalesce": True}
+        scheduler.add_job(directory.verification.run_due, "interval", hours=1,
+                          id=VERIFICATION_JOB_ID, **every)
+        scheduler.add_job(directory.changes.run_digest, "cron", hour=DIGEST_HOUR,
+                          timezone=settings.timezone, id=DIGEST_JOB_ID, **every)
+        scheduler.add_job(directory.campaign.run_due, "interval", hours=1,
+                          id=CAMPAIGN_JOB_ID, **every)
+
+    services.startup_hooks.append(start)
+    if services.trust is not None:
+        register_directory_privacy(services.trust.privacy, directory)
+    return directory

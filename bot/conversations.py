@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from contextvars import ContextVar
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
-from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint,
                         delete, or_, select, update)
@@ -23,8 +23,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.clock import Clock
 from bot.db import Base
 from bot.i18n import _
-from bot.messages import Choice
+from bot.messages import Choice, Reply
 from bot.people import utcnow
+
+if TYPE_CHECKING:
+    from bot.router import Context, HandlerResult
 
 YES_WORDS = {"1", "yes", "y", "ok", "oui", "o", "ja", "j", "так", "confirm", "confirmer",
              "bevestigen", "bestätigen", "підтвердити"}
@@ -201,3 +204,22 @@ def preview_answer(text: str) -> bool | None:
     if word == _("Cancel").lower():
         return False
     return None
+
+
+def confirm_step(save: Callable[[Context, dict[str, Any]], Awaitable[HandlerResult]],
+                 ) -> Callable[[Context, PendingConversation], Awaitable[HandlerResult]]:
+    """The one Confirm step of a preview: Confirm runs `save(ctx, payload)`, Cancel says
+    nothing was saved, anything else asks again. The preview ends before `save` runs, so an
+    answer `save` returns (e.g. "that time has passed") ends it too."""
+
+    async def step(ctx: Context, pending: PendingConversation) -> HandlerResult:
+        answer = preview_answer(ctx.message.text)
+        if answer is None:
+            return Reply(_("Please answer 1 to confirm or 2 to cancel."), confirm_choices())
+        payload = dict(pending.payload)
+        await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
+        if not answer:
+            return _("Cancelled; nothing was saved or sent.")
+        return await save(ctx, payload)
+
+    return step

@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.retry import LEADER_START, RetryPolicy
 
 log = logging.getLogger("coordbot.leader")
 
@@ -101,14 +103,18 @@ async def _close_quietly(connection: AsyncConnection) -> None:
 
 
 class LeaderLoop:
-    """Runs `start()` while this instance holds `lease`, and `stop()` as soon as it does not."""
+    """Runs `start()` while this instance holds `lease`, and `stop()` as soon as it does not.
+    A standby asks for the lease every `retry_seconds`; a leader whose transport could not
+    start (the platform is down) backs off by the `leader.start` retry policy."""
 
     def __init__(self, lease: Lease, start: Callable[[], Awaitable[None]],
                  stop: Callable[[], Awaitable[None]], *, retry_seconds: float = 5.0,
-                 check_seconds: float = 5.0):
+                 check_seconds: float = 5.0, start_retry: RetryPolicy = LEADER_START):
         self.lease = lease
         self.start, self.stop = start, stop
         self.retry_seconds, self.check_seconds = retry_seconds, check_seconds
+        self.start_retry = start_retry
+        self.start_failures = 0
         self.leading = False
         self._finished = asyncio.Event()
 
@@ -134,10 +140,14 @@ class LeaderLoop:
             else:
                 try:
                     if await self.begin():
+                        self.start_failures = 0
                         continue
                 except Exception:  # noqa: BLE001 - e.g. the platform is down: try again later
+                    self.start_failures += 1
                     log.exception("leader could not start its transport", extra={"fields": {
-                        "lease": self.lease.name}})
+                        "lease": self.lease.name, "failures": self.start_failures}})
+                    await self._sleep(self.start_retry.due_in(self.start_failures))
+                    continue
             await self._sleep(self.retry_seconds)
         if self.leading:
             await self._step_down()
@@ -158,7 +168,7 @@ class LeaderLoop:
     async def _sleep(self, seconds: float) -> None:
         try:
             await asyncio.wait_for(self._finished.wait(), timeout=seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def finish(self) -> None:

@@ -6,7 +6,12 @@ its idempotency key (unique) means the same message cannot be queued twice.
 Several instances may share one database: each delivery pass first *claims* the rows it will
 send (one UPDATE over a `FOR UPDATE SKIP LOCKED` selection on PostgreSQL; SQLite serialises
 writers), so no two instances send the same row. A claim expires after `claim_seconds`, so the
-rows of an instance that died mid-pass are taken over by another."""
+rows of an instance that died mid-pass are taken over by another.
+
+A failed send is tried again later by the `outbox` retry policy. When a platform answers with a
+`retry_after` (Telegram's HTTP 429, Matrix's `M_LIMIT_EXCEEDED`), that platform is paused: this
+instance sends nothing more to it until the pause ends, its queued messages wait (no attempt
+used), and the other platforms go on."""
 from __future__ import annotations
 
 import asyncio
@@ -23,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.db import Base
 from bot.messages import ChatRef, Choice, Reply
 from bot.people import utcnow
+from bot.retry import OUTBOX, RetryPolicy
 from bot.transports.base import SendResult
 
 log = logging.getLogger("coordbot.outbox")
@@ -56,18 +62,20 @@ class OutboxMessage(Base):
 
 
 class Outbox:
-    MAX_ATTEMPTS = 8
     CONCURRENT_CHATS = 50
     CLAIM_SECONDS = 60
 
     def __init__(self, db, transports, clock, instance_id: str | None = None,
-                 claim_seconds: int = CLAIM_SECONDS):
+                 claim_seconds: int = CLAIM_SECONDS, retry: RetryPolicy = OUTBOX):
         self.db = db
         self.transports = transports
         self.clock = clock
         self.instance_id = instance_id or uuid.uuid4().hex
         self.claim_seconds = claim_seconds
+        self.retry = retry
         self._lock = asyncio.Lock()
+        # platform → until when it asked us to send nothing (see `_pause`)
+        self._paused_until: dict[str, datetime] = {}
 
     async def enqueue(self, session: AsyncSession, chat: ChatRef, reply: Reply, key: str, *,
                       source: str | None = None, not_before: datetime | None = None) -> bool:
@@ -117,8 +125,9 @@ class Outbox:
                 OutboxMessage.chat_key == chat_key, OutboxMessage.status == PENDING)) or 0
 
     async def deliver_pending(self, limit: int = 500) -> int:
-        """Sends what is due, oldest first; returns how many were confirmed sent. One delivery pass at a time per process, so two triggers (the
-        interval job, a feature that just queued something) never send a row twice."""
+        """Sends what is due, oldest first; returns how many were confirmed sent. One delivery
+        pass at a time per process, so two triggers (the interval job, a feature that just
+        queued something) never send a row twice."""
         async with self._lock:
             return await self._deliver_pending(limit)
 
@@ -136,7 +145,14 @@ class Outbox:
             async with gate:
                 sent = 0
                 for row in chat_rows:
+                    platform = _platform_of(row.chat_key)
+                    until = self.paused_until(platform)
+                    if until is not None:
+                        await self._write([_postponed(row, until)])
+                        continue
                     result = await self._send(row)
+                    if result.retry_after is not None and not result.ok:
+                        self._pause(platform, result.retry_after)
                     # Written as soon as the platform confirmed it: an instance killed
                     # mid-pass leaves only the messages in flight to be sent again.
                     await self._write([self._outcome(row, result)])
@@ -171,9 +187,25 @@ class Outbox:
             rows = list(claimed)
         return sorted(rows, key=lambda row: row.id)
 
+    def paused_until(self, platform: str) -> datetime | None:
+        """The end of the pause `platform` asked for, while it lasts."""
+        until = self._paused_until.get(platform)
+        if until is not None and until <= self.clock.now():
+            del self._paused_until[platform]
+            return None
+        return until
+
+    def _pause(self, platform: str, seconds: float) -> None:
+        until = self.clock.now() + timedelta(seconds=max(0.0, seconds))
+        self._paused_until[platform] = max(until, self._paused_until.get(platform, until))
+        log.warning("outbox platform paused", extra={"fields": {
+            "platform": platform, "seconds": round(seconds, 1)}})
+
     def _scope_condition(self):
         conditions = []
         for platform, chats in self.transports.scopes():
+            if self.paused_until(platform) is not None:
+                continue   # its messages wait in the queue until the pause ends
             if chats is None:
                 conditions.append(OutboxMessage.chat_key.startswith(f"{platform}:",
                                                                     autoescape=True))
@@ -199,11 +231,13 @@ class Outbox:
                     "platform_message_id": result.message_id, **released}
         change = {"id": row.id, "attempts": attempts,
                   "last_error": (result.error or "unknown error")[:300], **released}
-        if result.permanent or attempts >= self.MAX_ATTEMPTS:
+        if result.retry_after is not None and not result.permanent:
+            # The platform asked for a pause: never the message's fault, never its last try.
+            change["not_before"] = now + timedelta(seconds=result.retry_after)
+        elif result.permanent or attempts >= (self.retry.attempts or attempts + 1):
             change["status"] = FAILED
         else:
-            backoff = result.retry_after or min(3600, 5 * 2 ** attempts)
-            change["not_before"] = now + timedelta(seconds=backoff)
+            change["not_before"] = now + timedelta(seconds=self.retry.due_in(attempts))
         log.warning("outbox send failed", extra={"fields": {
             "outbox_id": row.id, "attempt": attempts, "permanent": result.permanent,
             "error": (result.error or "")[:120]}})
@@ -214,3 +248,12 @@ class Outbox:
             return
         async with self.db.transaction() as session:
             await session.execute(update(OutboxMessage), updates)
+
+
+def _platform_of(chat_key: str) -> str:
+    return chat_key.partition(":")[0]
+
+
+def _postponed(row: OutboxMessage, until: datetime) -> dict:
+    """Back in the queue, unclaimed and due when its platform's pause ends; no attempt used."""
+    return {"id": row.id, "not_before": until, "claimed_by": None, "claimed_until": None}

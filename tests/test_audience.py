@@ -1,4 +1,4 @@
-"""The AUDIENCE grammar (bot/audience.py) against the bundled directory: phrases people write
+"""The AUDIENCE grammar (bot/audience/) against the bundled directory: phrases people write
 in five languages and what each resolves to. A phrase that cannot be read is asked back
 with readings (or refused with a hint), never read with a word left out."""
 from __future__ import annotations

@@ -17,11 +17,13 @@ and languages. A fact for an id that does not exist stops the build (a typo woul
 from __future__ import annotations
 
 import csv
+import io
 import re
 import unicodedata
 from pathlib import Path
 
 from bot.directory.csvformat import COLUMNS
+from bot.directory.fields import InvalidValue, normalise_phone
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -63,7 +65,7 @@ POPULATION_KEYWORDS = ("population;registre des étrangers;carte A;annexe 15;dom
                        "Bevölkerungsdienst;Fremdenregister;A-Karte;Wohnsitz")
 # Municipalities with language facilities (language law of 1963): the minority language is
 # served too. Keyed by their name in the language of their area.
-FACILITIES = {
+FACILITIES: dict[str, dict[str, tuple[str, ...]]] = {
     "nl": {"fr": ("Drogenbos", "Kraainem", "Linkebeek", "Sint-Genesius-Rode", "Wemmel",
                   "Wezembeek-Oppem", "Voeren", "Herstappe", "Mesen", "Spiere-Helkijn", "Ronse",
                   "Bever")},
@@ -187,6 +189,15 @@ def _province_names() -> dict[tuple[str, str], str]:
             for lang in ("fr", "nl", "de", "en") if row[f"name_{lang}"]}
 
 
+def seed_phone(written: str) -> str:
+    """The number as the focal-point editor stores it ("02/123.45.67" → "+32 2 123 45 67"), so
+    `facts.csv` can quote each page exactly; short numbers (105, 116 000) stay as written."""
+    try:
+        return normalise_phone(written)
+    except InvalidValue:
+        return written
+
+
 def apply_facts(rows: list[dict[str, str]]) -> int:
     by_id = {row["id"]: row for row in rows}
     with (DATA / "directory" / "facts.csv").open(encoding="utf-8", newline="") as f:
@@ -199,7 +210,9 @@ def apply_facts(rows: list[dict[str, str]]) -> int:
             raise SystemExit(f"facts.csv: unknown field {fact['field']!r}")
         if not fact["source"].startswith(("https://", "http://")):
             raise SystemExit(f"facts.csv: {fact['id']} {fact['field']} has no source URL")
-        if fact["field"] != "source":
+        if fact["field"] == "phone":
+            row["phone"] = seed_phone(fact["value"])
+        elif fact["field"] != "source":
             row[fact["field"]] = fact["value"]
         sources = [s for s in row.get("source", "").split(";") if s]
         if fact["source"] not in sources:
@@ -208,8 +221,9 @@ def apply_facts(rows: list[dict[str, str]]) -> int:
     return len(facts)
 
 
-def main() -> None:
-    names = [name for name, _tag in COLUMNS]
+def build() -> tuple[list[dict[str, str]], str]:
+    """The seed's rows (public bodies first, then the per-municipality ones) with their facts
+    applied, and a one-line summary."""
     with (DATA / "directory" / "public_bodies.csv").open(encoding="utf-8", newline="") as f:
         bodies = [row for row in csv.DictReader(f) if not row["id"].startswith("#")]
     with (DATA / "geo" / "be_municipalities.csv").open(encoding="utf-8", newline="") as f:
@@ -227,15 +241,27 @@ def main() -> None:
     disambiguate(local, municipalities)
     rows = bodies + local
     facts = apply_facts(rows)
+    return rows, (f"{len(bodies)} public bodies, {len(centres)} centres, "
+                  f"{len(services)} population services, {facts} public facts")
+
+
+def render(rows: list[dict[str, str]]) -> str:
+    """`seed.csv`'s text: the directory format with its HXL row."""
+    names = [name for name, _tag in COLUMNS]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(names)
+    writer.writerow([tag for _name, tag in COLUMNS])
+    for row in rows:
+        writer.writerow([row.get(name, "") or "" for name in names])
+    return out.getvalue()
+
+
+def main() -> None:
+    rows, summary = build()
     out = DATA / "directory" / "seed.csv"
-    with out.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(names)
-        writer.writerow([tag for _name, tag in COLUMNS])
-        for row in rows:
-            writer.writerow([row.get(name, "") or "" for name in names])
-    print(f"wrote {out.relative_to(ROOT)}: {len(bodies)} public bodies, {len(centres)} centres, "
-          f"{len(services)} population services, {facts} public facts")
+    out.write_text(render(rows), encoding="utf-8")
+    print(f"wrote {out.relative_to(ROOT)}: {summary}")
 
 
 if __name__ == "__main__":

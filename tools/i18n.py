@@ -23,16 +23,17 @@ KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 
 # Which source files feed which domain.
 DOMAIN_SOURCES = {
-    "core": ["bot/*.py", "bot/handlers/core.py", "bot/handlers/trust.py",
+    "core": ["bot/*.py", "bot/audience/*.py", "bot/handlers/core.py", "bot/handlers/trust.py",
              "bot/handlers/audience.py", "bot/transports/**/*.py",
              "bot/trust/**/*.py"],
-    "directory": ["bot/directory/**/*.py", "bot/handlers/directory.py",
-                  "bot/handlers/directory_edit.py"],
-    "reminders": ["bot/reminders/**/*.py", "bot/handlers/reminders.py"],
-    "checkins": ["bot/checkins/**/*.py", "bot/handlers/checkins.py"],
+    "directory": ["bot/directory/**/*.py", "bot/handlers/directory*.py"],
+    "reminders": ["bot/reminders/**/*.py", "bot/handlers/reminders.py",
+                  "bot/handlers/reminder_answers.py"],
+    "checkins": ["bot/checkins/**/*.py", "bot/handlers/checkin_*.py"],
     "when": ["bot/when/**/*.py"],
     "web": ["bot/web/**/*.py", "bot/handlers/web.py"],
-    "meetings": ["bot/meetings/**/*.py", "bot/handlers/meetings.py"],
+    "meetings": ["bot/meetings/**/*.py", "bot/handlers/meetings.py",
+                 "bot/handlers/meeting_actions.py"],
 }
 
 

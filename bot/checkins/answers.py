@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from bot.language import fold  # case- and accent-insensitive, punctuation as spaces
 
@@ -188,8 +188,9 @@ def match_labels(text: str, options: Sequence[tuple[str, Iterable[str]]]) -> lis
     tiers = (
         lambda names, labels, heads: said in labels,
         lambda names, labels, heads: said in heads,
-        lambda names, labels, heads: len(said) >= 3 and any(l.startswith(said) for l in labels),
-        lambda names, labels, heads: len(said) >= 3 and any(_words_start(said, l) for l in labels),
+        lambda names, labels, heads: len(said) >= 3 and any(lab.startswith(said) for lab in labels),
+        lambda names, labels, heads: len(said) >= 3 and any(_words_start(said, lab)
+                                                            for lab in labels),
     )
     for test in tiers:
         found = [name for name, labels, heads in folded if test(name, labels, heads)]

@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
+
+from typing import TYPE_CHECKING
 
 from bot.checkins.expressions import evaluate, references
 from bot.i18n import N_, _, current_locale, ngettext
+
+if TYPE_CHECKING:
+    from bot.checkins.forms import Form
 
 FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 TYPE_LABELS = {"integer": N_("whole number"), "decimal": N_("number"),
@@ -104,7 +110,7 @@ def explain_bounds(constraint: Any, answers: dict[str, Any], number_of: Numberin
 
 # ---- when a question is asked --------------------------------------------------------------
 
-def describe_condition(tree: Any, form, number_of: Numbering) -> str:
+def describe_condition(tree: Any, form: Form, number_of: Numbering) -> str:
     """A `relevant` rule in words; rules too intricate to say are summed up by the questions
     they depend on."""
     said = _describe(tree, form, number_of)
@@ -117,7 +123,7 @@ def describe_condition(tree: Any, form, number_of: Numbering) -> str:
                         numbers=listed)
 
 
-def _describe(tree: Any, form, number_of: Numbering) -> str | None:
+def _describe(tree: Any, form: Form, number_of: Numbering) -> str | None:
     kind = tree[0]
     if kind == "op" and tree[1] in ("and", "or"):
         left, right = _describe(tree[2], form, number_of), _describe(tree[3], form, number_of)
@@ -148,7 +154,7 @@ def _describe(tree: Any, form, number_of: Numbering) -> str | None:
     return None
 
 
-def _about(ref: Any, value: Any, template: str, form, number_of: Numbering) -> str | None:
+def _about(ref: Any, value: Any, template: str, form: Form, number_of: Numbering) -> str | None:
     if ref[0] != "ref" or value[0] != "const" or not number_of(ref[1]):
         return None
     question = form.question(ref[1])

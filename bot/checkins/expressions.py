@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 import re
 from datetime import date
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 MAX_LENGTH = 500
 
@@ -38,11 +39,12 @@ WORD_OPERATORS = {"and", "or", "div", "mod"}
 def tokenize(text: str) -> list[tuple[str, str]]:
     if len(text) > MAX_LENGTH:
         raise ExpressionError("expression too long")
-    tokens, pos = [], 0
+    tokens: list[tuple[str, str]] = []
+    pos = 0
     text = text.rstrip()
     while pos < len(text):
         match = _TOKEN.match(text, pos)
-        if not match or match.end() == pos:
+        if not match or match.end() == pos or match.lastgroup is None:
             raise ExpressionError(f"cannot read {text[pos:pos + 15]!r}")
         kind = match.lastgroup
         value = match.group(kind)
@@ -77,33 +79,34 @@ class _Parser:
 
     def parse(self) -> Any:
         node = self.or_()
-        if self.peek() is not None:
-            raise ExpressionError(f"unexpected {self.peek()[1]!r}")
+        left_over = self.peek()
+        if left_over is not None:
+            raise ExpressionError(f"unexpected {left_over[1]!r}")
         return node
 
-    def or_(self):
+    def or_(self) -> Any:
         return self.binary({"or"}, self.and_)
 
-    def and_(self):
+    def and_(self) -> Any:
         return self.binary({"and"}, self.comparison)
 
-    def comparison(self):
+    def comparison(self) -> Any:
         return self.binary({"=", "!=", "<", "<=", ">", ">="}, self.additive)
 
-    def additive(self):
+    def additive(self) -> Any:
         return self.binary({"+", "-"}, self.multiplicative)
 
-    def multiplicative(self):
+    def multiplicative(self) -> Any:
         return self.binary({"*", "div", "mod"}, self.unary)
 
-    def unary(self):
+    def unary(self) -> Any:
         token = self.peek()
         if token == ("op", "-"):
             self.pos += 1
             return ("neg", self.unary())
         return self.primary()
 
-    def primary(self):
+    def primary(self) -> Any:
         kind, value = self.take()
         if kind == "number":
             return ("const", float(value))

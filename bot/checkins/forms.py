@@ -1,67 +1,28 @@
-"""Check-in forms: XLSForm workbooks (`.xlsx`, read with pyxform's `parse_file_to_json`) or the
-same structure written in YAML, turned into one `Form` the rest of the feature uses.
-
-Supported question types: integer, decimal, select_one, select_multiple, text, date, note.
-Columns: `type`, `name`, `label::Language (ll)`, `hint::…`, `required`, `constraint`,
-`constraint_message::…`, `relevant`, `instance::hxl` (HXL tag kept in exports) and two coordbot
-bind attributes: `bind::coordbot:personal` (the question holds personal data: results and
-exports show aggregates only) and `bind::coordbot:region` (the answer is the respondent's
-region, used for per-region breakdowns). The `settings` sheet gives `form_id`, `form_title`,
-`version` and `default_language`.
-"""
+"""Check-in forms as the rest of the feature uses them: `Form`, its `Question`s and their
+`Option`s, reading an answer to a question, and moving through a form (the next relevant
+question, the previous one, the answers a submission keeps). Reading form files (XLSForm,
+YAML) is in bot/checkins/form_files.py."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any, Callable
-
-import yaml
+from datetime import date
+from typing import Any
 
 from bot.checkins import answers as reading
-from bot.checkins.expressions import ExpressionError, holds, parse, references
+from bot.checkins.expressions import holds, parse, references
 from bot.checkins.explain import explain_bounds
 from bot.i18n import LOCALES, _
 
 TYPES = ("integer", "decimal", "select_one", "select_multiple", "text", "date", "note")
 NUMERIC = ("integer", "decimal")
 CHOICE = ("select_one", "select_multiple")
-# pyxform spells the select types in words once parsed.
-PYXFORM_TYPES = {"select one": "select_one", "select all that apply": "select_multiple"}
-LANGUAGE_NAMES = {"english": "en", "french": "fr", "français": "fr", "dutch": "nl",
-                  "nederlands": "nl", "german": "de", "deutsch": "de", "ukrainian": "uk",
-                  "українська": "uk"}
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,59}$")
 MAX_TEXT_ANSWER = 1000
-TRUE_WORDS = {"yes", "true", "1", "true()", "y"}
 
 
 class FormError(ValueError):
     """A form file that cannot be used; the message names the row or column."""
-
-
-def language_code(column_language: str | None, default: str = "en") -> str:
-    """`Français (fr)` → fr, `English` → en, `nl` → nl, `default`/None → the form's default."""
-    if not column_language or column_language == "default":
-        return default
-    text = column_language.strip()
-    match = re.search(r"\(([A-Za-z]{2})(?:[-_][A-Za-z]+)?\)\s*$", text)
-    if match:
-        return match.group(1).lower()
-    lowered = text.lower()
-    if lowered in LANGUAGE_NAMES:
-        return LANGUAGE_NAMES[lowered]
-    return lowered[:2] if re.fullmatch(r"[a-z]{2}([-_].*)?", lowered) else default
-
-
-def _labels(value: Any, default: str) -> dict[str, str]:
-    if value is None:
-        return {}
-    if isinstance(value, dict):
-        return {language_code(k, default): str(v).strip() for k, v in value.items()
-                if v is not None and str(v).strip()}
-    return {default: str(value).strip()}
 
 
 def pick(labels: dict[str, str], locale: str, default: str = "en") -> str:
@@ -145,7 +106,8 @@ class Question:
             return None, self._refusal(answers, locale, default, number_of or (lambda _n: None))
         return value, None
 
-    def _refusal(self, answers: dict[str, Any], locale: str, default: str, number_of) -> str:
+    def _refusal(self, answers: dict[str, Any], locale: str, default: str,
+                 number_of: Callable[[str], int | None]) -> str:
         """The form's own message, unless the bound comes from another answer: then the real
         bound, which the form's author could not write down."""
         message = pick(self.constraint_messages, locale, default)
@@ -155,13 +117,13 @@ class Question:
         return message or _("This answer is not accepted here. Please check it and send it "
                             "again.")
 
-    def _read_integer(self, text: str, *_args) -> tuple[Any, str | None]:
+    def _read_integer(self, text: str, *_args: Any) -> tuple[Any, str | None]:
         value = reading.read_integer(text)
         if value is None:
             return None, _("Please answer with a whole number, for example 12.")
         return value, None
 
-    def _read_decimal(self, text: str, *_args) -> tuple[Any, str | None]:
+    def _read_decimal(self, text: str, *_args: Any) -> tuple[Any, str | None]:
         value = reading.read_decimal(text)
         if value is None:
             return None, _("Please answer with a number, for example 12 or 3.5.")
@@ -181,14 +143,15 @@ class Question:
         if len(names) == 1:
             return self.option(names[0])
         if len(names) > 1:
-            listed = "; ".join(f"{self.options.index(self.option(n)) + 1}. "
-                               f"{self.option(n).label(locale, default)}" for n in names)
+            numbered_options = {o.name: (n, o) for n, o in enumerate(self.options, 1)}
+            listed = "; ".join(f"{numbered_options[n][0]}. "
+                               f"{numbered_options[n][1].label(locale, default)}" for n in names)
             return _("\"{answer}\" fits several options: {options}. Send the number of the one "
                      "you mean.").format(answer=word[:40], options=listed)
         return None
 
     def _read_select_one(self, text: str, locale: str, default: str,
-                         _today=None) -> tuple[Any, str | None]:
+                         _today: date | None = None) -> tuple[Any, str | None]:
         option = self._match_option(text, locale, default)
         if isinstance(option, str):
             return None, option
@@ -197,7 +160,7 @@ class Question:
         return option.name, None
 
     def _read_select_multiple(self, text: str, locale: str, default: str,
-                              _today=None) -> tuple[Any, str | None]:
+                              _today: date | None = None) -> tuple[Any, str | None]:
         whole = self._match_option(text, locale, default)
         parts = [text] if isinstance(whole, Option) else reading.split_choices(text)
         chosen: list[str] = []
@@ -216,7 +179,7 @@ class Question:
         order = [o.name for o in self.options]
         return sorted(chosen, key=order.index), None
 
-    def _read_text(self, text: str, *_args) -> tuple[Any, str | None]:
+    def _read_text(self, text: str, *_args: Any) -> tuple[Any, str | None]:
         if not text:
             return None, _("Please write an answer.")
         if len(text) > MAX_TEXT_ANSWER:
@@ -224,7 +187,7 @@ class Question:
                 limit=MAX_TEXT_ANSWER)
         return text, None
 
-    def _read_date(self, text: str, _locale=None, _default=None,
+    def _read_date(self, text: str, _locale: str | None = None, _default: str | None = None,
                    today: date | None = None) -> tuple[Any, str | None]:
         parsed = reading.read_date(text, today)
         if parsed is None:
@@ -232,7 +195,7 @@ class Question:
                            "March 2026.")
         return parsed.isoformat(), None
 
-    def _read_note(self, text: str, *_args) -> tuple[Any, str | None]:
+    def _read_note(self, text: str, *_args: Any) -> tuple[Any, str | None]:
         return None, None
 
     def display(self, value: Any, locale: str, default: str = "en") -> str:
@@ -240,20 +203,22 @@ class Question:
         if value is None:
             return "—"
         if self.type == "select_one":
-            option = self.option(value)
-            return option.label(locale, default) if option else str(value)
+            return self.display_option(value, locale, default)
         if self.type == "select_multiple":
             names = [value] if isinstance(value, str) else list(value)
-            return ", ".join(self.option(v).label(locale, default) if self.option(v) else str(v)
-                             for v in names)
+            return ", ".join(self.display_option(name, locale, default) for name in names)
         if self.is_numeric and isinstance(value, (int, float)):
             return number_for(value, locale)
         if self.type == "date" and re.fullmatch(r"\d{4}-\d\d-\d\d", str(value)):
             return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
         return str(value)
 
+    def display_option(self, name: str, locale: str, default: str = "en") -> str:
+        option = self.option(name)
+        return option.label(locale, default) if option else str(name)
+
     def to_dict(self) -> dict[str, Any]:
-        data = {"name": self.name, "type": self.type, "label": self.labels}
+        data: dict[str, Any] = {"name": self.name, "type": self.type, "label": self.labels}
         optional = {"hint": self.hints, "required": self.required, "constraint": self.constraint,
                     "constraint_message": self.constraint_messages, "relevant": self.relevant,
                     "hxl": self.hxl, "personal": self.personal, "region": self.region,
@@ -272,16 +237,6 @@ def number_for(value: float, locale: str) -> str:
 
     return format_decimal(value, locale=BABEL_LOCALES.get(locale, "en_GB"),
                           group_separator=locale not in ("en", None))
-
-
-def read_date(text: str) -> date | None:
-    text = text.strip()
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
 
 
 @dataclass
@@ -305,8 +260,11 @@ class Form:
 
     def parse_answer(self, name: str, text: str, answers: dict[str, Any], locale: str,
                      today: date | None = None) -> tuple[Any, str | None]:
-        return self.question(name).parse_answer(text, answers, locale, self.default_language,
-                                                today=today, number_of=self.number_of)
+        question = self.question(name)
+        if question is None:
+            raise KeyError(name)
+        return question.parse_answer(text, answers, locale, self.default_language,
+                                     today=today, number_of=self.number_of)
 
     @property
     def answerable(self) -> list[Question]:
@@ -327,146 +285,42 @@ class Form:
                 "survey": [q.to_dict() for q in self.questions]}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Form":
+    def from_dict(cls, data: dict[str, Any]) -> Form:
         """Reads the YAML structure (also the stored definition)."""
+        # Imported here: the file readers build Forms, so they import this module.
+        from bot.checkins.form_files import form_from_rows
+
         return form_from_rows(data.get("settings") or {}, data.get("survey") or [],
                               data.get("choices") or {})
 
+    # ----- moving through the form (what is asked next depends on earlier answers) -----
 
-def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value or "").strip().lower() in TRUE_WORDS
+    def relevant_indexes(self, answers: dict[str, Any]) -> list[int]:
+        """The positions of the questions asked, given the answers so far."""
+        return [i for i, q in enumerate(self.questions) if q.answerable and q.is_relevant(answers)]
 
+    def first_question(self, answers: dict[str, Any]) -> int:
+        found = self.next_question(answers, -1)
+        return found if found is not None else 0
 
-def _columns(row: dict[str, Any], prefix: str, default: str) -> dict[str, str]:
-    """Collects `label`, `label::English (en)` and a `label: {en: …}` mapping into one dict."""
-    found: dict[str, str] = {}
-    for key, value in row.items():
-        if key == prefix:
-            found.update(_labels(value, default))
-        elif key.startswith(prefix + "::"):
-            found.update(_labels({key.split("::", 1)[1]: value}, default))
-    return found
+    def next_question(self, answers: dict[str, Any], index: int) -> int | None:
+        return next((i for i in self.relevant_indexes(answers) if i > index), None)
 
+    def previous_question(self, answers: dict[str, Any], index: int) -> int | None:
+        return next((i for i in reversed(self.relevant_indexes(answers)) if i < index), None)
 
-def form_from_rows(settings: dict[str, Any], rows: list[dict[str, Any]],
-                   choice_lists: dict[str, list[dict[str, Any]]]) -> Form:
-    default = language_code(str(settings.get("default_language") or "en"), "en")
-    code = str(settings.get("form_id") or "").strip()
-    if not NAME.match(code):
-        raise FormError(f"settings: form_id {code!r} must be letters, digits, _ or -")
-    questions: list[Question] = []
-    for number, row in enumerate(rows, 2):
-        questions.append(_question(row, number, default, choice_lists))
-    names = [q.name for q in questions]
-    if len(set(names)) != len(names):
-        raise FormError("survey: two questions have the same name")
-    if not any(q.answerable for q in questions):
-        raise FormError("survey: the form has no question to answer")
-    known = set(names)
-    for question in questions:
-        for expression in (question.relevant, question.constraint):
-            unknown = references(parse(expression)) - known if expression else set()
-            if unknown:
-                raise FormError(f"survey: {question.name} refers to unknown "
-                                f"${{{sorted(unknown)[0]}}}")
-    titles = _labels(settings.get("form_title"), default) or {default: code}
-    return Form(code=code, titles=titles, questions=questions,
-                version=str(settings.get("version") or ""), default_language=default)
+    def next_missing(self, answers: dict[str, Any]) -> int | None:
+        """The first question asked that has no answer yet."""
+        return next((i for i in self.relevant_indexes(answers)
+                     if self.questions[i].name not in answers), None)
+
+    def relevant_answers(self, answers: dict[str, Any]) -> dict[str, Any]:
+        """The answers a submission keeps: questions made irrelevant by a later change drop
+        out."""
+        kept: dict[str, Any] = {}
+        for question in self.answerable:
+            if question.name in answers and question.is_relevant(kept | answers):
+                kept[question.name] = answers[question.name]
+        return kept
 
 
-def _question(row: dict[str, Any], number: int, default: str,
-              choice_lists: dict[str, list[dict[str, Any]]]) -> Question:
-    raw_type = str(row.get("type") or "").strip()
-    type_word, _sep, list_name = raw_type.partition(" ")
-    type_word = PYXFORM_TYPES.get(raw_type, type_word)
-    if raw_type in PYXFORM_TYPES:
-        list_name = str(row.get("list_name") or row.get("itemset") or "")
-    if type_word not in TYPES:
-        raise FormError(f"survey row {number}: type {raw_type!r} is not supported "
-                        f"({', '.join(TYPES)})")
-    name = str(row.get("name") or "").strip()
-    if not NAME.match(name):
-        raise FormError(f"survey row {number}: name {name!r} must be letters, digits, _ or -")
-    bind = row.get("bind") or {}
-    instance = row.get("instance") or {}
-    options = _options(row, list_name.strip(), choice_lists, default, number) \
-        if type_word in CHOICE else []
-    try:
-        return Question(
-            name=name, type=type_word, labels=_columns(row, "label", default),
-            hints=_columns(row, "hint", default),
-            required=_flag(row.get("required", bind.get("required"))),
-            constraint=(row.get("constraint") or bind.get("constraint") or None),
-            constraint_messages=_columns(row, "constraint_message", default)
-            or _labels(bind.get("jr:constraintMsg"), default),
-            relevant=(row.get("relevant") or bind.get("relevant") or None),
-            options=options,
-            hxl=(row.get("hxl") or row.get("instance::hxl") or instance.get("hxl") or None),
-            personal=_flag(row.get("personal", bind.get("coordbot:personal"))),
-            region=_flag(row.get("region", bind.get("coordbot:region"))))
-    except ExpressionError as exc:
-        raise FormError(f"survey row {number} ({name}): {exc}") from None
-
-
-def _options(row: dict[str, Any], list_name: str, choice_lists, default: str,
-             number: int) -> list[Option]:
-    items = row.get("choices") if isinstance(row.get("choices"), list) else None
-    if items is None:
-        if list_name not in choice_lists:
-            raise FormError(f"survey row {number}: choice list {list_name!r} not found")
-        items = choice_lists[list_name]
-    options = [Option(str(item["name"]).strip(), _columns(item, "label", default))
-               for item in items if str(item.get("name") or "").strip()]
-    if not options:
-        raise FormError(f"survey row {number}: choice list {list_name!r} is empty")
-    return options
-
-
-def load_xlsform(path: Path) -> Form:
-    """Parses an XLSForm workbook with pyxform (which validates the workbook first)."""
-    from pyxform.errors import PyXFormError
-    from pyxform.xls2json import parse_file_to_json
-
-    try:
-        parsed = parse_file_to_json(str(path), warnings=[])
-    except PyXFormError as exc:
-        raise FormError(f"{Path(path).name}: {exc}") from None
-    rows = [child for child in parsed.get("children", [])
-            if child.get("name") != "meta" and child.get("type") != "calculate"]
-    settings = {"form_id": parsed.get("id_string"), "form_title": parsed.get("title"),
-                "version": parsed.get("version"),
-                "default_language": parsed.get("default_language") or "en"}
-    if isinstance(settings["form_title"], str) and parsed.get("default_language"):
-        settings["form_title"] = {parsed["default_language"]: settings["form_title"]}
-    groups = [c for c in rows if c.get("type") in {"group", "repeat"}]
-    if groups:
-        raise FormError(f"{Path(path).name}: groups and repeats are not supported")
-    return form_from_rows(settings, rows, parsed.get("choices") or {})
-
-
-def load_yaml(text: str) -> Form:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise FormError(f"not valid YAML ({exc})") from None
-    if not isinstance(data, dict):
-        raise FormError("a form is a mapping with settings, survey and choices")
-    return Form.from_dict(data)
-
-
-def load_form(path: Path) -> Form:
-    path = Path(path)
-    if path.suffix.lower() == ".xlsx":
-        return load_xlsform(path)
-    if path.suffix.lower() in {".yaml", ".yml"}:
-        return load_yaml(path.read_text(encoding="utf-8"))
-    raise FormError(f"{path.name}: forms are .xlsx (XLSForm) or .yaml files")
-
-
-def form_files(folder: Path | None) -> list[Path]:
-    if folder is None or not Path(folder).is_dir():
-        return []
-    return sorted(p for p in Path(folder).iterdir()
-                  if p.suffix.lower() in {".xlsx", ".yaml", ".yml"} and not p.name.startswith("~"))

@@ -2,7 +2,8 @@
 where they are in the form), declared absences."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from typing import overload
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -16,11 +17,15 @@ SCHEDULED, OPEN, CLOSED = "scheduled", "open", "closed"
 WAITING, ANSWERING, SUBMITTED = "waiting", "answering", "submitted"
 
 
+@overload
+def aware(moment: datetime) -> datetime: ...
+@overload
+def aware(moment: None) -> None: ...
 def aware(moment: datetime | None) -> datetime | None:
     """SQLite gives naive datetimes back; everything here is UTC."""
     if moment is None or moment.tzinfo is not None:
         return moment
-    return moment.replace(tzinfo=timezone.utc)
+    return moment.replace(tzinfo=UTC)
 
 
 class CheckinForm(Base):

@@ -1,5 +1,5 @@
 """What check-ins store about a person, for `/mydata` and `/forget` (registered with
-`services.trust.privacy` by `build`).
+`services.trust.privacy` by bot/bootstrap.py).
 
 Personal: their assignments (which rounds asked them, their answers, drafts, region, when they
 submitted), their declared absences and the rounds they opened. `/forget` keeps the anonymised
@@ -11,17 +11,22 @@ written again without the person's name and free-text answers, and round audienc
 name them."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkins.models import CheckinAbsence, CheckinAssignment, CheckinRound
 from bot.conversations import PendingConversation
 from bot.people import Identity, User
-from bot.trust.privacy import row_dict
+from bot.trust.privacy import Privacy, row_dict
+
+if TYPE_CHECKING:
+    from bot.checkins.service import CheckinsService
 
 
-def register(privacy, service) -> None:
-    async def export(session: AsyncSession, user: User) -> dict:
+def register(privacy: Privacy, service: CheckinsService) -> None:
+    async def export(session: AsyncSession, user: User) -> dict[str, Any]:
         assignments = await service.assignments_of(session, user.id)
         absences = await session.scalars(select(CheckinAbsence).where(
             CheckinAbsence.user_id == user.id).order_by(CheckinAbsence.id))

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.checkins.forms import Form
+from bot.checkins.forms import Form, Question
 from bot.checkins.models import SUBMITTED, aware
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -29,7 +29,7 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def _cell(question, value: Any) -> Any:
+def _cell(question: Question, value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, list):
@@ -78,7 +78,7 @@ def summary_table(form: Form, result: dict[str, Any],
     table: list[list[Any]] = [["question", "hxl", "region", "item", "value",
                                "question_label", "item_label"]]
 
-    def row(q, region: str, item: str, value: Any) -> list[Any]:
+    def row(q: Question, region: str, item: str, value: Any) -> list[Any]:
         return [q.name, q.hxl or "", region, item, value, labels.question(q),
                 labels.item(q, item)]
 
@@ -104,10 +104,10 @@ class Labels:
     def __init__(self, form: Form, locale: str, words: dict[str, str] | None = None):
         self.form, self.locale, self.words = form, locale, words or {}
 
-    def question(self, q) -> str:
+    def question(self, q: Question) -> str:
         return q.label(self.locale, self.form.default_language)
 
-    def item(self, q, item: str) -> str:
+    def item(self, q: Question, item: str) -> str:
         option = q.option(item) if q.is_choice else None
         if option is not None:
             return option.label(self.locale, self.form.default_language)
@@ -170,7 +170,7 @@ def chart_png(title: str, series: dict[str, list[tuple[str, float]]],
 
 def chart_figure(title: str, series: dict[str, list[tuple[str, float]]],
                  no_data: str, shares: dict[str, list[tuple[str, float]]] | None = None,
-                 axis_labels: tuple[str, str] = ("", "%")):
+                 axis_labels: tuple[str, str] = ("", "%")) -> Any:
     """One line per figure, one point per round (x labels are round names). Counts of people
     and places share the left axis; percentages (`shares`, averages) get their own right axis,
     so a share of 60 % never reads as 60 people. The legend sits under the plot, labels
@@ -204,8 +204,8 @@ def chart_figure(title: str, series: dict[str, list[tuple[str, float]]],
     return figure
 
 
-def _plot(axes, series: dict[str, list[tuple[str, float]]], marker: str, style: str,
-          colours) -> list:
+def _plot(axes: Any, series: dict[str, list[tuple[str, float]]], marker: str, style: str,
+          colours: Any) -> list[Any]:
     """Both axes draw from one colour sequence, so no two lines look alike."""
     handles = []
     for label, points in series.items():

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.checkins.forms import Form
+from bot.checkins.forms import Form, Question
 from bot.checkins.models import SUBMITTED
 
 UNKNOWN_REGION = "?"
@@ -53,38 +53,55 @@ def summarise(form: Form, rows: list[tuple[Any, Any]], known_regions: dict[int, 
     return result
 
 
-def _question_figures(question, answered: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
-    figures: dict[str, Any] = {"answered": 0}
+def _question_figures(question: Question,
+                      answered: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     values = [(region, answers.get(question.name)) for region, answers in answered
               if answers.get(question.name) not in (None, "", [])]
-    figures["answered"] = len(values)
+    figures: dict[str, Any] = {"answered": len(values)}
     split = not question.personal
     if question.is_numeric:
-        numbers = [(region, _number(v)) for region, v in values if _number(v) is not None]
-        total = sum(n for _r, n in numbers)
-        figures.update(total=_clean(total), min=_clean(min((n for _r, n in numbers), default=0)),
-                       max=_clean(max((n for _r, n in numbers), default=0)),
-                       mean=_clean(total / len(numbers)) if numbers else None)
-        if split:
-            by_region: dict[str, float] = {}
-            for region, number in numbers:
-                by_region[region] = by_region.get(region, 0) + number
-            figures["by_region"] = {r: _clean(v) for r, v in sorted(by_region.items())}
+        figures.update(_numeric_figures(values, split))
     elif question.is_choice or question.type == "date":
-        counts: dict[str, int] = {}
-        by_region_counts: dict[str, dict[str, int]] = {}
-        for region, value in values:
-            for item in (value if isinstance(value, list) else [value]):
-                counts[str(item)] = counts.get(str(item), 0) + 1
-                per = by_region_counts.setdefault(region, {})
-                per[str(item)] = per.get(str(item), 0) + 1
-        order = [o.name for o in question.options]
-        figures["counts"] = dict(sorted(counts.items(), key=lambda kv: (
-            order.index(kv[0]) if kv[0] in order else len(order), kv[0])))
-        if split:
-            figures["by_region"] = {r: by_region_counts[r] for r in sorted(by_region_counts)}
+        figures.update(_count_figures(question, values, split))
     elif question.type == "text" and split:
         figures["texts"] = [[region, str(value)] for region, value in values]
+    return figures
+
+
+def _numeric_figures(values: list[tuple[str, Any]], split: bool) -> dict[str, Any]:
+    """Total, smallest, largest and mean, and the total per region unless personal."""
+    numbers = [(region, number) for region, number in
+               ((region, _number(value)) for region, value in values) if number is not None]
+    plain = [number for _region, number in numbers]
+    total = sum(plain)
+    figures: dict[str, Any] = {
+        "total": _clean(total), "min": _clean(min(plain, default=0)),
+        "max": _clean(max(plain, default=0)),
+        "mean": _clean(total / len(plain)) if plain else None}
+    if split:
+        by_region: dict[str, float] = {}
+        for region, number in numbers:
+            by_region[region] = by_region.get(region, 0) + number
+        figures["by_region"] = {r: _clean(v) for r, v in sorted(by_region.items())}
+    return figures
+
+
+def _count_figures(question: Question, values: list[tuple[str, Any]],
+                   split: bool) -> dict[str, Any]:
+    """How often each choice (or date) was given, in the form's order of options, and per
+    region unless personal."""
+    counts: dict[str, int] = {}
+    by_region_counts: dict[str, dict[str, int]] = {}
+    for region, value in values:
+        for item in (value if isinstance(value, list) else [value]):
+            counts[str(item)] = counts.get(str(item), 0) + 1
+            per = by_region_counts.setdefault(region, {})
+            per[str(item)] = per.get(str(item), 0) + 1
+    order = [o.name for o in question.options]
+    figures: dict[str, Any] = {"counts": dict(sorted(counts.items(), key=lambda kv: (
+        order.index(kv[0]) if kv[0] in order else len(order), kv[0])))}
+    if split:
+        figures["by_region"] = {r: by_region_counts[r] for r in sorted(by_region_counts)}
     return figures
 
 

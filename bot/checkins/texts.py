@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.checkins.forms import Form, Question, number_for
+from bot.checkins.models import CheckinRound
 from bot.i18n import _, current_locale, ngettext
 from bot.markup import bold, escape
 from bot.messages import Choice, Reply, command_prefix
@@ -100,7 +101,7 @@ def pick_question(form: Form, relevant_indexes: list[int], prefix: str = "/") ->
     return Reply("\n".join(lines))
 
 
-def invitation(form: Form, round_, first: int, chat_key: str, tz: ZoneInfo,
+def invitation(form: Form, round_: CheckinRound, first: int, chat_key: str, tz: ZoneInfo,
                start_now: bool) -> Reply:
     prefix = prefix_for(chat_key)
     intro = _("Check-in {title} (round {number}): please answer by {deadline}.").format(
@@ -113,7 +114,7 @@ def invitation(form: Form, round_, first: int, chat_key: str, tz: ZoneInfo,
     return Reply(intro + "\n" + shown.text, shown.choices)
 
 
-def nudge(form: Form, round_, tz: ZoneInfo, prefix: str = "/") -> Reply:
+def nudge(form: Form, round_: CheckinRound, tz: ZoneInfo, prefix: str = "/") -> Reply:
     return Reply(_("Reminder: your answer to {title} is expected by {deadline}. Send "
                    "{prefix}checkin {form} to answer (it takes two minutes).").format(
                        title=bold(title(form)), deadline=when(round_.deadline, tz),
@@ -146,7 +147,7 @@ def _line(label: str, values: str) -> str:
     return _("{label}: {values}").format(label=label, values=values)
 
 
-def round_summary(form: Form, round_, result: dict[str, Any], tz: ZoneInfo, *,
+def round_summary(form: Form, round_: CheckinRound, result: dict[str, Any], tz: ZoneInfo, *,
                   closing: bool = False) -> Reply:
     locale, default = current_locale(), form.default_language
     head = _("Check-in {title}, round {number} (deadline {deadline})").format(

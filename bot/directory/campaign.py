@@ -14,21 +14,29 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from datetime import date, datetime, timedelta, UTC
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base
+from bot.config import Settings
+from bot.db import Base, Database
 from bot.directory.changes import DirectoryChange
 from bot.directory.models import DirectoryEntry, utcnow
-from bot.i18n import _
+from bot.i18n import Catalogues, _
 from bot.markup import bold
 from bot.messages import ChatRef, Choice, Reply, command_prefix
+from bot.outbox import Outbox
 from bot.people import User
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.directory.service import DirectoryService
+    from bot.directory.verification import Verification
 
 log = logging.getLogger("coordbot.directory")
 
@@ -36,6 +44,10 @@ JOB_ID = "directory.campaign"
 NUDGE_AFTER_DAYS = (3, 7)     # after the question; at most two nudges
 MAX_STEPS = 1 + len(NUDGE_AFTER_DAYS)
 GIVE_UP_DAYS = 21             # a step paused this long (a long absence) is dropped
+
+# Whether nothing is sent to this person (user id) on this day of theirs: a public holiday
+# or one of their `/away` days (the check-ins' calendar).
+PausedOn = Callable[[AsyncSession, int, date], Awaitable[bool]]
 
 
 class CompletionRequest(Base):
@@ -75,23 +87,28 @@ def lacks_contact(entry: DirectoryEntry) -> bool:
     return not (entry.phone and entry.email)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Campaign:
-    def __init__(self, services: Any, directory):
-        self.services = services
+    def __init__(self, directory: DirectoryService, verification: Verification, *,
+                 db: Database, clock: Clock, outbox: Outbox, catalogues: Catalogues,
+                 settings: Settings, paused_on: PausedOn) -> None:
         self.directory = directory
+        self.verification = verification
+        self.db = db
+        self.clock = clock
+        self.outbox = outbox
+        self.catalogues = catalogues
+        self.settings = settings
+        self.paused_on = paused_on
 
     def _now(self) -> datetime:
-        return self.services.clock.now()
+        return self.clock.now()
 
     async def plan(self, session: AsyncSession) -> Plan:
-        verification = self.directory.verification
-        linked = await verification._linked_entries(session)
+        linked = await self.verification.linked_entries(session)
         open_ids = set(await session.scalars(select(CompletionRequest.entry_id).where(
             CompletionRequest.answered_at.is_(None),
             CompletionRequest.steps_sent < MAX_STEPS)))
@@ -108,7 +125,7 @@ class Campaign:
             if not (entry.matrix or entry.telegram or entry.id in linked):
                 unreachable += 1
                 continue
-            focal = await verification.focal_point(session, entry, linked.get(entry.id, []))
+            focal = await self.verification.focal_point(session, entry, linked.get(entry.id, []))
             if focal is None:
                 unreachable += 1
             else:
@@ -143,9 +160,8 @@ class Campaign:
     # ---- due work --------------------------------------------------------------------------
     async def run_due(self) -> int:
         """Sends the due questions and nudges; returns how many were queued."""
-        services = self.services
         sent = 0
-        async with services.db.transaction() as session:
+        async with self.db.transaction() as session:
             requests = list(await session.scalars(select(CompletionRequest).where(
                 CompletionRequest.answered_at.is_(None),
                 CompletionRequest.steps_sent < MAX_STEPS).order_by(CompletionRequest.id)))
@@ -173,7 +189,7 @@ class Campaign:
         return False
 
     def _due(self, request: CompletionRequest) -> datetime:
-        if request.steps_sent == 0:
+        if request.steps_sent == 0 or request.asked_at is None:
             return _aware(request.created_at)
         return _aware(request.asked_at) + timedelta(
             days=NUDGE_AFTER_DAYS[request.steps_sent - 1])
@@ -192,9 +208,8 @@ class Campaign:
         step = request.steps_sent
         reply = self._message(request, user, nudge=step > 0)
         key = f"dircomplete:{request.id}:{step}"
-        queued = await self.services.outbox.enqueue(session, ChatRef.parse(request.chat_key),
-                                                    reply, key,
-                                                    source=f"directory:{request.entry_id}")
+        queued = await self.outbox.enqueue(session, ChatRef.parse(request.chat_key), reply, key,
+                                           source=f"directory:{request.entry_id}")
         request.steps_sent = step + 1
         if step == 0:
             request.asked_at = now
@@ -202,22 +217,18 @@ class Campaign:
 
     async def _paused(self, session: AsyncSession, user: User, now: datetime) -> bool:
         """A public holiday or one of the person's `/away` days, in their time zone."""
-        checkins = self.services.checkins
         try:
-            zone = ZoneInfo(user.timezone or self.services.settings.timezone)
+            zone = ZoneInfo(user.timezone or self.settings.timezone)
         except (KeyError, ValueError):
             zone = ZoneInfo("Europe/Brussels")
         today: date = now.astimezone(zone).date()
-        if checkins is None:
-            return False
-        absences = [(a.starts_on, a.ends_on) for a in await checkins.absences_of(session, user.id)]
-        return checkins.paused_on(today, absences)
+        return await self.paused_on(session, user.id, today)
 
     def _message(self, request: CompletionRequest, user: User, nudge: bool) -> Reply:
         record = self.directory.index.get(request.entry_id)
         chat = ChatRef.parse(request.chat_key)
         prefix = command_prefix(chat.platform)
-        with self.services.catalogues.use(user.locale or self.services.settings.default_locale):
+        with self.catalogues.use(user.locale or self.settings.default_locale):
             lines = [_("A reminder: your directory entry is still incomplete.") if nudge
                      else _("Your directory entry is incomplete.")]
             name = bold(record.organisation if record else request.entry_id)
@@ -232,14 +243,3 @@ class Campaign:
             lines.append(_("Send {prefix}myentry or press the button.").format(prefix=prefix))
             return Reply("\n".join(lines), [Choice(_("Complete my entry"),
                                                    f"{prefix}myentry {request.entry_id}")])
-
-
-def build(services: Any, directory) -> Campaign:
-    campaign = Campaign(services, directory)
-
-    async def start(services_) -> None:
-        services_.scheduler.add_job(campaign.run_due, "interval", hours=1, id=JOB_ID,
-                                    replace_existing=True, max_instances=1, coalesce=True)
-
-    services.startup_hooks.append(start)
-    return campaign

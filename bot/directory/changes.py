@@ -13,22 +13,28 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import datetime, timedelta, UTC
+from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base
+from bot.config import Settings
+from bot.db import Base, Database
 from bot.directory.fields import AVAILABILITY, field_label, value_text
 from bot.directory.models import DirectoryEntry, utcnow
 from bot.directory.records import EntryRecord, SERVICE_LANGUAGES
-from bot.i18n import _, ngettext
+from bot.i18n import Catalogues, _, ngettext
 from bot.markup import bold, escape
 from bot.messages import ChatRef, Reply, command_prefix
+from bot.outbox import Outbox
 from bot.people import Identity, User
 from bot.policy import Role
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.directory.service import DirectoryService
 
 log = logging.getLogger("coordbot.directory")
 
@@ -109,16 +115,21 @@ class Outcome:
 
 
 class ChangeLog:
-    def __init__(self, services: Any, directory):
-        self.services = services
+    def __init__(self, directory: DirectoryService, *, db: Database, clock: Clock,
+                 outbox: Outbox, catalogues: Catalogues, settings: Settings) -> None:
         self.directory = directory
+        self.db = db
+        self.clock = clock
+        self.outbox = outbox
+        self.catalogues = catalogues
+        self.settings = settings
 
     @property
     def need_approval(self) -> bool:
-        return bool(getattr(self.services.settings, "directory_changes_need_approval", False))
+        return bool(getattr(self.settings, "directory_changes_need_approval", False))
 
     def _now(self) -> datetime:
-        return self.services.clock.now()
+        return self.clock.now()
 
     # ---- who edits what --------------------------------------------------------------------
     async def entries_of(self, session: AsyncSession, user: User) -> list[str]:
@@ -222,20 +233,19 @@ class ChangeLog:
     async def _tell_submitters(self, session: AsyncSession, decided: list[DirectoryChange],
                                record: EntryRecord, approved: bool) -> None:
         """The focal points whose changes were decided learn it in their direct chat."""
-        services = self.services
         for user_id in {c.changed_by for c in decided if c.changed_by is not None}:
             user = await session.get(User, user_id)
             identity = await session.scalar(select(Identity).where(
                 Identity.user_id == user_id, Identity.direct_chat_id.is_not(None))
                 .order_by(Identity.id).limit(1))
-            if user is None or identity is None:
+            if user is None or identity is None or identity.direct_chat_id is None:
                 continue
-            with services.catalogues.use(user.locale or services.settings.default_locale):
+            with self.catalogues.use(user.locale or self.settings.default_locale):
                 text = (_("A coordinator approved your changes to {name}: they are live.")
                         if approved else
                         _("A coordinator did not accept your changes to {name}; the entry is "
                           "unchanged. Ask your coordinator why if you need to."))
-            await services.outbox.enqueue(
+            await self.outbox.enqueue(
                 session, ChatRef(identity.platform, identity.direct_chat_id),
                 Reply(text.format(name=bold(record.organisation))),
                 f"dirchange-decided:{decided[0].id}:{user_id}", source=f"directory:{record.id}")
@@ -291,8 +301,7 @@ class ChangeLog:
     async def run_digest(self) -> int:
         """Queues, for every coordinator with a direct chat, one message listing the changes
         not yet in a digest; returns how many coordinators it was queued for."""
-        services = self.services
-        async with services.db.transaction() as session:
+        async with self.db.transaction() as session:
             changes = list(await session.scalars(select(DirectoryChange).where(
                 DirectoryChange.digested_at.is_(None)).order_by(DirectoryChange.id)))
             if not changes:
@@ -300,11 +309,11 @@ class ChangeLog:
             names = await self.names(session, [c.changed_by for c in changes])
             queued = 0
             for user, chat in await self._coordinator_chats(session):
-                locale = user.locale or services.settings.default_locale
-                with services.catalogues.use(locale):
+                locale = user.locale or self.settings.default_locale
+                with self.catalogues.use(locale):
                     reply = self.render_digest(changes, names, chat.platform)
                 key = f"dirchanges:{user.id}:{changes[-1].id}"
-                if await services.outbox.enqueue(session, chat, reply, key,
+                if await self.outbox.enqueue(session, chat, reply, key,
                                                  source="directory:changes"):
                     queued += 1
             for change in changes:
@@ -320,8 +329,9 @@ class ChangeLog:
             User.role_code.in_(roles), Identity.direct_chat_id.is_not(None))
             .order_by(Identity.id))
         for identity in rows:
-            found.setdefault(identity.user_id, (identity.user, ChatRef(
-                identity.platform, identity.direct_chat_id)))
+            if identity.direct_chat_id is not None:  # the query asks for it; for the types
+                found.setdefault(identity.user_id, (identity.user, ChatRef(
+                    identity.platform, identity.direct_chat_id)))
         return list(found.values())
 
     def render_digest(self, changes: list[DirectoryChange], names: dict[int, str],
@@ -335,7 +345,7 @@ class ChangeLog:
         for change in changes:
             record = index.get(change.entry_id)
             lines.append(describe_change(change, record.organisation if record else "",
-                                         names.get(change.changed_by, "")))
+                                         names.get(change.changed_by or 0, "")))
         if any(c.status == LIVE for c in changes):
             lines.append(_("To undo one: {prefix}revert NUMBER.").format(prefix=prefix))
         if any(c.status == PENDING for c in changes):
@@ -358,16 +368,4 @@ def describe_change(change: DirectoryChange, organisation: str, who: str) -> str
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def build(services: Any, directory) -> ChangeLog:
-    changes = ChangeLog(services, directory)
-
-    async def start(services_) -> None:
-        services_.scheduler.add_job(changes.run_digest, "cron", hour=DIGEST_HOUR,
-                                    timezone=services_.settings.timezone, id=DIGEST_JOB_ID,
-                                    replace_existing=True, max_instances=1, coalesce=True)
-
-    services.startup_hooks.append(start)
-    return changes
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

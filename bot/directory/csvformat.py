@@ -8,14 +8,14 @@ import csv
 import io
 import itertools
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
+from collections.abc import Iterator
 
 from bot.directory.gazetteer import Gazetteer
-from bot.directory.records import (NAME_LANGUAGES, ORG_TYPES, SERVICE_LANGUAGES, STATUSES,
-                                   EntryRecord)
+from bot.directory.records import (SERVICE_LANGUAGES, EntryRecord)
+from bot.directory.csvrows import (MAX_CELL, NUL, REQUIRED, Problem, formula_like, nul_problem,
+                                   parse_row, unescape)
 from bot.directory.vocabulary import Vocabulary
 from bot.i18n import _
 
@@ -51,37 +51,7 @@ COLUMNS: list[tuple[str, str]] = [
     ("source", "#meta+source"),
     ("checked_on", "#date+checked"),
 ]
-REQUIRED = ("id", "organisation", "topics", "coverage")
-_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
-_LANGUAGE = re.compile(r"^[a-z]{2}$")
-_EMAIL = re.compile(r"^[^@\s;]+@[^@\s;]+\.[^@\s;]+$")
-_MATRIX = re.compile(r"^@[^:\s]+:[^\s]+$")
-_TELEGRAM = re.compile(r"^@?[A-Za-z0-9_]{4,32}$")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_CHARS = ("=", "+", "-", "@")
-MAX_CELL = 2000
-_NUL = "\x00"
 _UNDECODED = re.compile("[\udc80-\udcff]")
-
-
-def _nul_problem() -> str:
-    return _("the cell holds a NUL character (an invisible control character): remove it and "
-             "send the file again")
-
-
-@dataclass(frozen=True)
-class Problem:
-    line: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = []
-        if self.line is not None:
-            where.append(_("line {line}").format(line=self.line))
-        if self.column:
-            where.append(_("column {column}").format(column=self.column))
-        return f"{', '.join(where)}: {self.message}" if where else self.message
 
 
 @dataclass
@@ -120,7 +90,7 @@ def read_directory(content: bytes, gazetteer: Gazetteer, vocabulary: Vocabulary,
     result = ParsedFile()
     for row in scan_directory(content, gazetteer, vocabulary):
         result.total_rows += 1
-        if row.problems:
+        if row.problems or row.record is None:
             result.problems.extend(row.problems)
             result.invalid_lines += 1
         else:
@@ -136,25 +106,8 @@ def scan_directory(source: bytes | BinaryIO, gazetteer: Gazetteer,
     FileError when the file cannot be read at all."""
     lines = _text_lines(source)
     first = next(lines, "")
-    delimiter = _delimiter(first)
-    rows = _CsvRows(itertools.chain([first], lines), delimiter)
-    header_row = rows.next()
-    if header_row is not None and header_row[2] is not None:
-        raise FileError(str(header_row[2]))
-    if header_row is None or not any(cell.strip() for cell in header_row[1]):
-        raise FileError(_("the file is empty: it needs a header row and at least one entry"))
-    header = [_unescape(cell.strip()) for cell in header_row[1]]
-    if any(_NUL in cell for cell in header):
-        raise FileError(str(Problem(1, None, _nul_problem())))
-    second = rows.next()
-    hashtags: list[str] = []
-    if second is not None and _is_hashtag_row(second[1]):
-        hashtags, second = [cell.strip() for cell in second[1]], None
-    mapping = _map_columns(header, hashtags)
-    missing = [name for name in REQUIRED if name not in mapping.values()]
-    if missing:
-        raise FileError(_("line 1: missing required column(s): {columns}").format(
-            columns=", ".join(missing)))
+    rows = _CsvRows(itertools.chain([first], lines), _delimiter(first))
+    header, mapping, second = _read_header(rows)
     seen_ids: dict[str, int] = {}
     found = False
     pending = [second] if second is not None else []
@@ -170,15 +123,38 @@ def scan_directory(source: bytes | BinaryIO, gazetteer: Gazetteer,
         if not any(cell.strip() for cell in cells):
             continue
         found = True
-        record, problems = _parse_row(cells, line, header, mapping, gazetteer, vocabulary)
+        record, problems = parse_row(cells, line, header, mapping, gazetteer, vocabulary)
         if record is not None and record.id in seen_ids:
             problems.append(Problem(line, "id", _("duplicate id {id!r} (first on line {first})")
                                     .format(id=record.id, first=seen_ids[record.id])))
-        if not problems:
+        if record is not None and not problems:
             seen_ids[record.id] = line
         yield Row(line, None if problems else record, problems)
     if not found:
         raise FileError(_("the file has a header but no entries"))
+
+
+def _read_header(rows: _CsvRows) -> tuple[list[str], dict[int, str], _CsvRow | None]:
+    """The header, its columns' names by position, and the first row after it unless that
+    is the HXL hashtag row."""
+    header_row = rows.next()
+    if header_row is not None and header_row[2] is not None:
+        raise FileError(str(header_row[2]))
+    if header_row is None or not any(cell.strip() for cell in header_row[1]):
+        raise FileError(_("the file is empty: it needs a header row and at least one entry"))
+    header = [unescape(cell.strip()) for cell in header_row[1]]
+    if any(NUL in cell for cell in header):
+        raise FileError(str(Problem(1, None, nul_problem())))
+    second = rows.next()
+    hashtags: list[str] = []
+    if second is not None and _is_hashtag_row(second[1]):
+        hashtags, second = [cell.strip() for cell in second[1]], None
+    mapping = _map_columns(header, hashtags)
+    missing = [name for name in REQUIRED if name not in mapping.values()]
+    if missing:
+        raise FileError(_("line 1: missing required column(s): {columns}").format(
+            columns=", ".join(missing)))
+    return header, mapping, second
 
 
 def _text_lines(source: bytes | BinaryIO) -> Iterator[str]:
@@ -215,16 +191,20 @@ def _delimiter(header_line: str) -> str:
     return best
 
 
+# A row as read: its first line, its cells, the problem that kept it from being read.
+_CsvRow = tuple[int, list[str], Problem | None]
+
+
 class _CsvRows:
     """csv.reader with the physical line each row starts on. A row the csv module refuses
     (a cell over its 131,072-character limit) becomes a problem on that line, and reading
     goes on with the next line."""
 
-    def __init__(self, lines: Iterator[str], delimiter: str):
+    def __init__(self, lines: Iterator[str], delimiter: str) -> None:
         self.reader = csv.reader(lines, delimiter=delimiter)
         self.previous_end = 0
 
-    def next(self) -> tuple[int, list[str], Problem | None] | None:
+    def next(self) -> _CsvRow | None:
         line = self.previous_end + 1
         try:
             cells = next(self.reader)
@@ -260,152 +240,6 @@ def _map_columns(header: list[str], hashtags: list[str]) -> dict[int, str]:
     return mapping
 
 
-def _formula_like(cell: str) -> bool:
-    """Whether a spreadsheet could run the cell as a formula: it starts with `=`, `+`, `-`,
-    `@`, a tab or a carriage return, possibly behind invisible characters (a BOM, a
-    zero-width or non-breaking space) that the eye, and some spreadsheets, skip."""
-    if not cell:
-        return False
-    if cell[0] in _FORMULA_START:
-        return True
-    visible = cell.lstrip(" \n")
-    while visible and unicodedata.category(visible[0]) in ("Cf", "Zs", "Cc"):
-        visible = visible[1:]
-    return visible[:1] in _FORMULA_CHARS and visible != cell
-
-
-def _unescape(cell: str) -> str:
-    """Undoes the export's protection against spreadsheet formulas ("'=…" → "=…")."""
-    if cell.startswith("'") and _formula_like(cell[1:]):
-        return cell[1:]
-    return cell
-
-
-def _split(cell: str) -> list[str]:
-    return [part.strip() for part in cell.split(";") if part.strip()]
-
-
-def _parse_row(row, line, header, mapping, gazetteer: Gazetteer, vocabulary: Vocabulary):
-    values: dict[str, str] = {}
-    attributes: dict[str, str] = {}
-    problems: list[Problem] = []
-    for position, raw in enumerate(row):
-        cell = _unescape(raw.strip())
-        if _NUL in cell:  # the row is refused; the rest of the cell is still checked
-            problems.append(Problem(line, mapping.get(position) or _header(header, position),
-                                    _nul_problem()))
-            cell = cell.replace(_NUL, "")
-        if len(cell) > MAX_CELL:
-            problems.append(Problem(line, mapping.get(position) or _header(header, position),
-                                    _("the cell is longer than {n} characters").format(n=MAX_CELL)))
-            continue
-        name = mapping.get(position)
-        if name:
-            values[name] = cell
-        elif cell:
-            attributes[_header(header, position)] = cell
-    for name in REQUIRED:
-        if not values.get(name):
-            problems.append(Problem(line, name, _("required value missing")))
-    entry_id = values.get("id", "")
-    if entry_id and not _ID.match(entry_id):
-        problems.append(Problem(line, "id", _("{value!r} is not a valid id (letters, digits, "
-                                              "-, _ and . only)").format(value=entry_id)))
-    topics = _split(values.get("topics", ""))
-    for topic in topics:
-        if topic not in vocabulary.topic_codes:
-            problems.append(Problem(line, "topics", _("unknown topic code {code!r}; known: "
-                                                      "{known}").format(
-                code=topic, known=", ".join(sorted(vocabulary.topic_codes)))))
-    coverage = _split(values.get("coverage", ""))
-    canonical_coverage = []
-    for code in coverage:
-        bare = code[1:].strip() if code.startswith("-") else code
-        if gazetteer.canonical(bare) is None:
-            problems.append(Problem(line, "coverage", _("unknown area code {code!r} (use BE, an "
-                                                        "ISO code like BE-WAL, a 5-digit NIS code, "
-                                                        "DG, FWB or VG)").format(code=code)))
-        canonical_coverage.append(("-" if code.startswith("-") else "") + bare.upper()
-                                  if not bare.isdecimal() else code)
-    if coverage and all(c.startswith("-") for c in coverage):
-        problems.append(Problem(line, "coverage", _("only excluded areas: add at least one "
-                                                    "covered area")))
-    org_type = values.get("org_type", "").lower()
-    if org_type and org_type not in ORG_TYPES:
-        problems.append(Problem(line, "org_type", _("{value!r} is not one of {allowed}").format(
-            value=org_type, allowed=", ".join(ORG_TYPES))))
-    status = (values.get("status") or "active").lower()
-    if status not in STATUSES:
-        problems.append(Problem(line, "status", _("{value!r} is not one of {allowed}").format(
-            value=status, allowed=", ".join(STATUSES))))
-    languages = [code.lower() for code in _split(values.get("languages", ""))]
-    for code in languages:
-        if not _LANGUAGE.match(code):
-            problems.append(Problem(line, "languages", _("{value!r} is not a two-letter language "
-                                                         "code (ISO 639-1)").format(value=code)))
-    last_verified = _date(values, "last_verified", line, problems)
-    checked_on = _date(values, "checked_on", line, problems)
-    for column, pattern, example in (("email", _EMAIL, "name@example.org"),
-                                     ("matrix", _MATRIX, "@user:server.org"),
-                                     ("telegram", _TELEGRAM, "@username")):
-        value = values.get(column, "")
-        if value and not pattern.match(value):
-            problems.append(Problem(line, column, _("{value!r} does not look like {example}")
-                                    .format(value=value, example=example)))
-    url = values.get("url", "")
-    if url and not url.lower().startswith(("http://", "https://")):
-        problems.append(Problem(line, "url", _("{value!r} must start with https:// or http://")
-                                .format(value=url)))
-    if problems:
-        return None, problems
-    record = EntryRecord(
-        id=entry_id,
-        organisation=values["organisation"],
-        organisation_names={lang: values[f"organisation_{lang}"] for lang in NAME_LANGUAGES
-                            if values.get(f"organisation_{lang}")},
-        acronym=values.get("acronym", ""),
-        org_type=org_type,
-        service=values.get("service", ""),
-        topics=tuple(dict.fromkeys(topics)),
-        coverage=tuple(dict.fromkeys(canonical_coverage)),
-        keywords=tuple(_split(values.get("keywords", ""))),
-        languages=tuple(dict.fromkeys(languages)),
-        contact_name=values.get("contact_name", ""),
-        email=values.get("email", ""),
-        phone=values.get("phone", ""),
-        url=url,
-        address=values.get("address", ""),
-        matrix=values.get("matrix", ""),
-        telegram=values.get("telegram", "").lstrip("@"),
-        status=status,
-        last_verified=last_verified,
-        attributes=attributes,
-        services={lang: values[f"service_{lang}"] for lang in SERVICE_LANGUAGES
-                  if values.get(f"service_{lang}")},
-        hours=values.get("hours", ""),
-        source=tuple(_split(values.get("source", ""))),
-        checked_on=checked_on,
-    )
-    return record, []
-
-
-def _date(values: dict[str, str], column: str, line: int, problems: list[Problem]) -> date | None:
-    if not values.get(column):
-        return None
-    try:
-        return date.fromisoformat(values[column][:10])
-    except ValueError:
-        problems.append(Problem(line, column, _("{value!r} is not a date like 2025-03-31")
-                                .format(value=values[column])))
-        return None
-
-
-def _header(header: list[str], position: int) -> str:
-    if position < len(header) and header[position]:
-        return header[position]
-    return f"column_{position + 1}"
-
-
 def write_directory(records: list[EntryRecord]) -> bytes:
     """Both header rows, one line per entry, unknown columns after the known ones; cells that
     a spreadsheet would run as a formula are prefixed with `'` (import removes it)."""
@@ -426,7 +260,7 @@ def _extra_tag(name: str) -> str:
 
 
 def _escape(cell: str) -> str:
-    return "'" + cell if _formula_like(cell) else cell
+    return "'" + cell if formula_like(cell) else cell
 
 
 def _cells(record: EntryRecord) -> list[str]:

@@ -106,7 +106,7 @@ def normalise_phone(text: str) -> str:
     if not national.isdigit():
         raise _bad_phone(raw)
     if len(national) == 9 and national[0] == "4":
-        groups = (national[:3], national[3:5], national[5:7], national[7:])
+        groups: tuple[str, ...] = (national[:3], national[3:5], national[5:7], national[7:])
     elif len(national) == 8 and national[:3] in {"800", "900", "902", "903", "904", "905",
                                                  "909"}:
         groups = (national[:3], national[3:5], national[5:])

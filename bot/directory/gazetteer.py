@@ -83,13 +83,13 @@ class Gazetteer:
 
     # ---- loading -------------------------------------------------------------------------
     @classmethod
-    def load(cls, data_dir: Path) -> "Gazetteer":
+    def load(cls, data_dir: Path) -> Gazetteer:
         data_dir = Path(data_dir)
         gaz = cls()
         munis = _read(data_dir / "geo" / "be_municipalities.csv")
         levels = _read(data_dir / "geo" / "be_provinces_regions.csv")
         members: dict[str, set[str]] = {}
-        communities = {"DG": set(), "FWB": set(), "VG": set()}
+        communities: dict[str, set[str]] = {"DG": set(), "FWB": set(), "VG": set()}
         for row in munis:
             nis = row["nis_code"]
             region = REGION_NIS[row["region"]]
@@ -128,12 +128,28 @@ class Gazetteer:
             "VG": {"fr": "Communauté flamande", "nl": "Vlaamse Gemeenschap",
                    "de": "Flämische Gemeinschaft", "en": "Flemish Community"},
         }
-        for code, nis in communities.items():
-            gaz.areas[code] = Area(code, "community", community_names[code], frozenset(nis), "BE")
+        for community, covered in communities.items():
+            gaz.areas[community] = Area(community, "community", community_names[community],
+                                        frozenset(covered), "BE")
         gaz._load_names(munis, levels, data_dir)
         return gaz
 
-    def _load_names(self, munis, levels, data_dir: Path) -> None:
+    def _load_names(self, munis: list[dict[str, str]], levels: list[dict[str, str]],
+                    data_dir: Path) -> None:
+        self._load_municipality_names(munis)
+        self._load_area_names(levels)
+        self._load_postal_codes(munis, data_dir)
+        for row in _read(data_dir / "vocabulary" / "exonyms.csv"):
+            code = self.canonical(row["code"])
+            if code is None:
+                raise ValueError(f"exonyms.csv: unknown area code {row['code']!r}")
+            level = self.areas[code].level
+            self._add_name(row["name"], code,
+                           MUNICIPALITY_NAME if level == "municipality" else AREA_NAME,
+                           row["lang"])
+        self._sound_index()
+
+    def _load_municipality_names(self, munis: list[dict[str, str]]) -> None:
         for row in munis:
             for lang in ("fr", "nl", "de", "en"):
                 if row[f"name_{lang}"]:
@@ -142,6 +158,8 @@ class Gazetteer:
                 old_code, _, old_name = merged.strip().partition(" ")
                 if old_code != row["nis_code"]:
                     self._add_name(old_name, row["nis_code"], LOCALITY_NAME)
+
+    def _load_area_names(self, levels: list[dict[str, str]]) -> None:
         for row in levels:
             for lang in ("fr", "nl", "de", "en"):
                 name = row[f"name_{lang}"]
@@ -152,6 +170,8 @@ class Gazetteer:
                 for prefix in _AREA_PREFIXES:
                     if lowered.startswith(prefix) and row["level"] == "province":
                         self._add_name(name[len(prefix):], row["code"], AREA_NAME, lang)
+
+    def _load_postal_codes(self, munis: list[dict[str, str]], data_dir: Path) -> None:
         # The language a locality's own name is written in: that of its municipality.
         local_lang = {row["nis_code"]: "de" if row["community"] == "German-speaking" else
                       {"VLG": "nl", "WAL": "fr"}.get(row["region"]) for row in munis}
@@ -164,15 +184,6 @@ class Gazetteer:
                 if name:
                     self._add_name(name, row["municipality_nis"], LOCALITY_NAME, lang)
                     self._add_short_name(name, row["municipality_nis"])
-        for row in _read(data_dir / "vocabulary" / "exonyms.csv"):
-            code = self.canonical(row["code"])
-            if code is None:
-                raise ValueError(f"exonyms.csv: unknown area code {row['code']!r}")
-            level = self.areas[code].level
-            self._add_name(row["name"], code,
-                           MUNICIPALITY_NAME if level == "municipality" else AREA_NAME,
-                           row["lang"])
-        self._sound_index()
 
     def _add_name(self, name: str, code: str, priority: int, lang: str | None = None) -> None:
         variants = {name, umlaut_variant(name) or name}
@@ -229,7 +240,8 @@ class Gazetteer:
         else:
             found = [code]
         ranked = sorted(((c, self.areas[c].rank) for c in found),
-                        key=lambda item: (item[1], len(self.areas[item[0]].municipalities), item[0]))
+                        key=lambda item: (item[1], len(self.areas[item[0]].municipalities),
+                                          item[0]))
         return tuple(ranked)
 
     def overlaps(self, first: str, second: str) -> bool:
@@ -246,8 +258,8 @@ class Gazetteer:
     def lookup(self, key: str) -> PlaceReading | None:
         """A folded phrase or a postal code → its reading, or None."""
         if key.isdecimal():
-            codes = self.postal_codes.get(key)
-            return PlaceReading(codes, MUNICIPALITY_NAME) if codes else None
+            postal = self.postal_codes.get(key)
+            return PlaceReading(postal, MUNICIPALITY_NAME) if postal else None
         by_priority = self.names.get(key)
         if not by_priority:
             return None

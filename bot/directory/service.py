@@ -1,5 +1,6 @@
-"""The directory service: import/export, the in-memory index and its refresh, freshness.
-Built by `build(services)` from the composition root; knows nothing of chat."""
+"""The directory service: import/export, the in-memory index and its refresh, freshness, and
+the last question of each chat (for `/more`). Built by `_wire_directory` in bot/bootstrap.py,
+which also makes its re-verification, change log and campaign parts; knows nothing of chat."""
 from __future__ import annotations
 
 import asyncio
@@ -7,24 +8,28 @@ import gc
 import io
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.directory.campaign import build as build_campaign
-from bot.directory.changes import build as build_changes
-from bot.directory.csvformat import (FileError, Problem, read_directory, scan_directory,
-                                     write_directory)
+from bot.db import Database
+from bot.directory.csvformat import (FileError, ParsedFile, Problem, read_directory,
+                                     scan_directory, write_directory)
 from bot.directory.gazetteer import Gazetteer
 from bot.directory.index import DirectoryIndex, SearchOutcome
-from bot.directory.models import DirectoryEntry, Organisation, organisation_from
-from bot.directory.privacy import register as register_privacy
+from bot.directory.models import DirectoryEntry, LastQuery, Organisation, organisation_from, utcnow
 from bot.directory.records import EntryRecord
 from bot.directory.staged import OnApplied, StagedImport
-from bot.directory.verification import build as build_verification
 from bot.directory.vocabulary import Vocabulary
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.directory.campaign import Campaign
+    from bot.directory.changes import ChangeLog
+    from bot.directory.verification import Verification
 
 log = logging.getLogger("coordbot.directory")
 
@@ -52,17 +57,40 @@ class ImportReport:
                 "skipped": self.skipped, "replace": self.replace}
 
 
+@dataclass
+class MoreResults:
+    """The next page of the chat's last question; numbering goes on after `shown_before`."""
+
+    query: str
+    shown_before: int
+    outcome: SearchOutcome
+
+
 class DirectoryService:
-    def __init__(self, data_dir: Path, clock=None):
+    # Its parts, made with it by the composition root (`_wire_directory`): the re-verification
+    # job (verification.py), focal points' changes (changes.py), the completeness campaign
+    # (campaign.py).
+    verification: Verification
+    changes: ChangeLog
+    campaign: Campaign
+
+    def __init__(self, data_dir: Path, clock: Clock | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.clock = clock
         self.gazetteer = Gazetteer.load(self.data_dir)
         self.vocabulary = Vocabulary.load(self.data_dir)
         self.index = DirectoryIndex([], self.gazetteer, self.vocabulary)
         self._refresh_lock = asyncio.Lock()
-        self.verification = None  # set by build(): the re-verification job (verification.py)
-        self.changes = None       # set by build(): focal points' changes (changes.py)
-        self.campaign = None      # set by build(): the completeness campaign (campaign.py)
+
+    async def on_start(self, db: Database, *, load_bundled_data: bool) -> None:
+        """At start-up: the bundled directory when the database holds none, then the index."""
+        async with db.transaction() as session:
+            if load_bundled_data:
+                report = await self.load_seed_if_empty(session)
+                if report is not None and not report.applied:
+                    log.warning("seed directory not loaded", extra={"fields": {
+                        "problems": len(report.problems)}})
+            await self.refresh(session)
 
     # ---- reading -------------------------------------------------------------------------
     async def records(self, session: AsyncSession) -> list[EntryRecord]:
@@ -114,6 +142,40 @@ class DirectoryService:
         return self.index.search(text, limit=limit, language=language, offset=offset,
                                  place=place)
 
+    # ---- the chat's last question, for `/more` ---------------------------------------------
+    async def answer_query(self, session: AsyncSession, chat_key: str, user_id: int, text: str,
+                           *, limit: int, language: str | None,
+                           place: str | None = None) -> SearchOutcome:
+        """`search`, remembering the question for `more_results`, unless its place is
+        ambiguous and must be asked back first."""
+        outcome = self.search(text, limit=limit, language=language, place=place)
+        if not (outcome.ambiguous and place is None):
+            row = await self._last_query(session, chat_key, user_id)
+            if row is None:
+                row = LastQuery(chat_key=chat_key, user_id=user_id)
+                session.add(row)
+            row.query, row.place, row.shown = text, place, len(outcome.results)
+            row.updated_at = utcnow()
+        return outcome
+
+    async def more_results(self, session: AsyncSession, chat_key: str, user_id: int, *,
+                           limit: int, language: str | None) -> MoreResults | None:
+        """The next `limit` results of the chat's last question; None when there was none."""
+        row = await self._last_query(session, chat_key, user_id)
+        if row is None:
+            return None
+        outcome = self.search(row.query, limit=limit, language=language, offset=row.shown,
+                              place=row.place)
+        page = MoreResults(row.query, row.shown, outcome)
+        row.shown += len(outcome.results)
+        return page
+
+    @staticmethod
+    async def _last_query(session: AsyncSession, chat_key: str, user_id: int
+                          ) -> LastQuery | None:
+        return await session.scalar(select(LastQuery).where(
+            LastQuery.chat_key == chat_key, LastQuery.user_id == user_id))
+
     # ---- areas, for the audiences of other features ---------------------------------------
     # "A person is in area X" when the directory entry they stand for lies in X: every
     # municipality the entry covers (its codes minus its `-` exclusions) is inside X. The entry
@@ -133,7 +195,8 @@ class DirectoryService:
         first, second = self.area_code(inner), self.area_code(outer)
         if first is None or second is None:
             return False
-        return self.gazetteer.area(first).municipalities <= self.gazetteer.area(second).municipalities
+        return (self.gazetteer.area(first).municipalities
+                <= self.gazetteer.area(second).municipalities)
 
     def organisations_named(self, text: str) -> dict[str, list[EntryRecord]]:
         """The organisations `text` names ("CPAS de Mons", "Fedasil"), each with its entries,
@@ -164,7 +227,8 @@ class DirectoryService:
     def entry_within(self, entry_id: str, area: str) -> bool:
         code = self.area_code(area)
         covered = self.index.municipalities_of(entry_id)
-        return bool(code and covered) and covered <= self.gazetteer.area(code).municipalities
+        return code is not None and bool(covered) \
+            and covered <= self.gazetteer.area(code).municipalities
 
     def entry_in_place(self, entry_id: str, area: str) -> bool:
         """Whether an entry is *in* a place as audiences mean it (commands.md): it lies in the
@@ -195,7 +259,7 @@ class DirectoryService:
         return best[1] if best else None
 
     # ---- import / export -----------------------------------------------------------------
-    def parse(self, content: bytes, skip_invalid: bool = False):
+    def parse(self, content: bytes, skip_invalid: bool = False) -> ParsedFile:
         return read_directory(content, self.gazetteer, self.vocabulary, skip_invalid=skip_invalid)
 
     async def import_file(self, session: AsyncSession, content: bytes, *, replace: bool = False,
@@ -226,7 +290,8 @@ class DirectoryService:
         answering, then switches the directory in one transaction, in which `on_applied`
         (session, report) records the audit entry."""
         report = ImportReport(applied=False, replace=replace)
-        stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else open(source, "rb")
+        stream: BinaryIO = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) \
+            else await asyncio.to_thread(Path(source).open, "rb")
         try:
             rows = scan_directory(stream, self.gazetteer, self.vocabulary)
             job = StagedImport(report, rows, replace=replace, skip_invalid=skip_invalid,
@@ -292,7 +357,7 @@ class DirectoryService:
 
     # ---- freshness -----------------------------------------------------------------------
     def _now(self) -> datetime:
-        return self.clock.now() if self.clock else datetime.now(timezone.utc)
+        return self.clock.now() if self.clock else datetime.now(UTC)
 
     def today(self) -> date:
         return self._now().date()
@@ -371,6 +436,8 @@ class DirectoryService:
         found = []
         for row in rows:
             requested = _aware(row.changes_requested_at)
+            if requested is None:
+                continue
             if row.last_verified is None or row.last_verified < requested.date():
                 found.append((row.to_record(), requested))
         return found
@@ -379,28 +446,4 @@ class DirectoryService:
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def build(services) -> DirectoryService:
-    """Composition root hook: `services.directory = build_directory(services)`."""
-    service = DirectoryService(services.settings.bundled_data_dir, services.clock)
-    services.startup_hooks.append(_start(service))
-    service.verification = build_verification(services, service)
-    service.changes = build_changes(services, service)
-    service.campaign = build_campaign(services, service)
-    if services.trust is not None:
-        register_privacy(services.trust.privacy, service)
-    return service
-
-
-def _start(service: DirectoryService):
-    async def start(services) -> None:
-        async with services.db.transaction() as session:
-            if services.settings.load_bundled_data:
-                report = await service.load_seed_if_empty(session)
-                if report is not None and not report.applied:
-                    log.warning("seed directory not loaded", extra={"fields": {
-                        "problems": len(report.problems)}})
-            await service.refresh(session)
-    return start
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -22,7 +22,8 @@ import asyncio
 import logging
 import time
 from datetime import datetime
-from typing import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import cast
 
 from sqlalchemy import (JSON, Column, Date, DateTime, Integer, MetaData, String, Table, Text,
                         delete, func, insert, literal, select, update)
@@ -123,7 +124,7 @@ class StagedImport:
             # answers everyone else, then waits for it a row (~0.5 ms), not a switch interval.
             time.sleep(0)
             self.report.total_rows += 1
-            if row.problems:
+            if row.problems or row.record is None:
                 self.report.skipped += 1
                 self.problem_count += len(row.problems)
                 room = MAX_PROBLEMS - len(self.report.problems)
@@ -137,7 +138,8 @@ class StagedImport:
         return batch
 
     async def _switch(self, conn: AsyncConnection) -> None:
-        entries, orgs = DirectoryEntry.__table__, Organisation.__table__
+        # Mapped classes' tables, which the typing of `__table__` knows only as FromClause.
+        entries, orgs = cast(Table, DirectoryEntry.__table__), cast(Table, Organisation.__table__)
         staged_ids = select(STAGING.c.id)
         existing = await conn.scalar(select(func.count()).select_from(entries).where(
             entries.c.id.in_(staged_ids))) or 0

@@ -89,7 +89,7 @@ def sound_keys(latin: str, lang: str | None = None) -> frozenset[str]:
                 grown.add(text)
                 continue
             for choice in product(replacements, repeat=len(parts) - 1):
-                grown.add("".join(p + c for p, c in zip(parts, choice)) + parts[-1])
+                grown.add("".join(p + c for p, c in zip(parts, choice, strict=False)) + parts[-1])
                 if len(grown) >= MAX_VARIANTS:
                     break
         variants = set(sorted(grown)[:MAX_VARIANTS])

@@ -15,17 +15,25 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
+from bot.conversations import Conversations
+from bot.db import Database
 from bot.directory.models import DirectoryEntry
-from bot.i18n import _
+from bot.directory.records import EntryRecord
+from bot.i18n import Catalogues, _
 from bot.markup import bold, escape
 from bot.messages import ChatRef, Choice, Reply, command_prefix
-from bot.outbox import OutboxMessage
+from bot.outbox import Outbox, OutboxMessage
 from bot.people import Identity, User
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.directory.service import DirectoryService
 
 log = logging.getLogger("coordbot.directory")
 
@@ -41,6 +49,15 @@ class FocalPoint:
     chat_key: str
 
 
+@dataclass(frozen=True)
+class Answered:
+    """An answer recorded: the entry as it now is, and whether its focal point gave it (a
+    coordinator answering for them is audited)."""
+
+    record: EntryRecord
+    by_focal_point: bool
+
+
 def period_of(day: date, every_days: int) -> int:
     """The number of the verification period `day` falls in: part of the outbox key, so an
     entry is asked at most once per period whatever happens."""
@@ -51,7 +68,7 @@ def answer_value(entry_id: str, answer: str, prefix: str = "/") -> str:
     return f"{prefix}verify {entry_id} {answer}"
 
 
-def question(record, prefix: str = "/") -> Reply:
+def question(record: EntryRecord, prefix: str = "/") -> Reply:
     """The question, in the current language (the caller chose the focal point's)."""
     lines = [_("Is your directory entry still correct?"),
              f"{bold(record.organisation)} (`{record.id}`)"]
@@ -67,20 +84,26 @@ def question(record, prefix: str = "/") -> Reply:
 
 
 class Verification:
-    def __init__(self, services: Any, directory):
-        self.services = services
+    def __init__(self, directory: DirectoryService, *, db: Database, clock: Clock,
+                 outbox: Outbox, conversations: Conversations, catalogues: Catalogues,
+                 settings: Settings) -> None:
         self.directory = directory
+        self.db = db
+        self.clock = clock
+        self.outbox = outbox
+        self.conversations = conversations
+        self.catalogues = catalogues
+        self.settings = settings
 
     @property
     def every_days(self) -> int:
-        return self.services.settings.directory_verify_every_days
+        return self.settings.directory_verify_every_days
 
     async def run_due(self) -> int:
         """Asks every focal point whose entry is due; returns how many were asked. Entries
         whose focal point cannot be reached yet are asked on a later run."""
-        services = self.services
-        async with services.db.transaction() as session:
-            linked = await self._linked_entries(session)
+        async with self.db.transaction() as session:
+            linked = await self.linked_entries(session)
             due = await self.directory.due_for_verification(session, self.every_days,
                                                             set(linked))
             asked = unreachable = 0
@@ -97,11 +120,12 @@ class Verification:
                 "due": len(due), "asked": asked, "unreachable": unreachable}})
         return asked
 
-    async def _linked_entries(self, session: AsyncSession) -> dict[str, list[User]]:
+    async def linked_entries(self, session: AsyncSession) -> dict[str, list[User]]:
         linked: dict[str, list[User]] = {}
         for user in await session.scalars(select(User).where(User.entry_id.is_not(None))
                                           .order_by(User.id)):
-            linked.setdefault(user.entry_id, []).append(user)
+            if user.entry_id is not None:
+                linked.setdefault(user.entry_id, []).append(user)
         return linked
 
     async def focal_point(self, session: AsyncSession, entry: DirectoryEntry,
@@ -110,7 +134,7 @@ class Verification:
             identity = await session.scalar(select(Identity).where(
                 Identity.user_id == user.id, Identity.direct_chat_id.is_not(None))
                 .order_by(Identity.id).limit(1))
-            if identity is not None:
+            if identity is not None and identity.direct_chat_id is not None:
                 return FocalPoint(user, ChatRef(identity.platform, identity.direct_chat_id).key())
         for identity in await self._handle_identities(session, entry):
             if identity.direct_chat_id:
@@ -131,14 +155,13 @@ class Verification:
         return found
 
     async def _ask(self, session: AsyncSession, entry: DirectoryEntry, focal: FocalPoint) -> bool:
-        services = self.services
         chat = ChatRef.parse(focal.chat_key)
         prefix = command_prefix(chat.platform)
-        locale = focal.user.locale or services.settings.default_locale
-        with services.catalogues.use(locale):
+        locale = focal.user.locale or self.settings.default_locale
+        with self.catalogues.use(locale):
             reply = question(entry.to_record(), prefix)
         key = f"dirverify:{entry.id}:{period_of(self.directory.today(), self.every_days)}"
-        queued = await services.outbox.enqueue(session, chat, reply, key,
+        queued = await self.outbox.enqueue(session, chat, reply, key,
                                                source=f"directory:{entry.id}")
         if queued:
             await self._offer_numbered_answer(session, focal, entry.id)
@@ -148,7 +171,7 @@ class Verification:
                                      entry_id: str) -> None:
         """On the console and Matrix people answer by number: a pending conversation lets `1`
         answer the oldest open question. Never displaces another kind of conversation."""
-        conversations = self.services.conversations
+        conversations = self.conversations
         pending = await conversations.current(session, focal.chat_key, focal.user.id)
         if pending is not None and pending.kind != ANSWER_KIND:
             return
@@ -159,6 +182,20 @@ class Verification:
                                   {"entries": entries}, ttl=timedelta(days=14))
 
     # ---- answers ---------------------------------------------------------------------------
+    async def record_answer(self, session: AsyncSession, user: User, entry_id: str,
+                            answer: str, *, coordinator: bool) -> Answered | None:
+        """`CONFIRM`: the entry is verified today; `CHANGES`: the request is kept until it is
+        confirmed. Only its focal point or a coordinator answers for an entry: None for
+        anyone else, or when there is no such entry."""
+        mine = await self.may_answer(session, user, entry_id)
+        if not (mine or coordinator):
+            return None
+        if answer == CONFIRM:
+            record = await self.directory.confirm(session, entry_id)
+        else:
+            record = await self.directory.request_changes(session, entry_id)
+        return Answered(record, mine) if record is not None else None
+
     async def may_answer(self, session: AsyncSession, user: User, entry_id: str) -> bool:
         """The entry's focal point, known by ids only: linked to the entry (an invitation set
         it), the owner of the entry's Matrix id (Matrix ids never change hands), or the person
@@ -182,19 +219,8 @@ class Verification:
                  if i.direct_chat_id]
         if not chats:
             return False
-        since = self.services.clock.now() - timedelta(days=self.every_days)
+        since = self.clock.now() - timedelta(days=self.every_days)
         found = await session.scalar(select(OutboxMessage.id).where(
             OutboxMessage.source == f"directory:{entry_id}", OutboxMessage.chat_key.in_(chats),
             OutboxMessage.created_at >= since).limit(1))
         return found is not None
-
-
-def build(services: Any, directory) -> Verification:
-    verification = Verification(services, directory)
-
-    async def start(services_) -> None:
-        services_.scheduler.add_job(verification.run_due, "interval", hours=1, id=JOB_ID,
-                                    replace_existing=True, max_instances=1, coalesce=True)
-
-    services.startup_hooks.append(start)
-    return verification

@@ -40,7 +40,7 @@ class Vocabulary:
     max_phrase_tokens: int = 1
 
     @classmethod
-    def load(cls, data_dir: Path) -> "Vocabulary":
+    def load(cls, data_dir: Path) -> Vocabulary:
         data_dir = Path(data_dir)
         vocab = cls()
         for row in _read(data_dir / "topics.csv"):

@@ -1,13 +1,14 @@
 """Chat command handlers, one module per feature. This is the one place features are included."""
-from bot.handlers import (audience, checkins, core, directory, meetings, reminders, trust,
-                          web)
+from bot.handlers import (audience, checkin_answers, checkin_rounds, core, directory, meetings,
+                          reminders, trust, web)
 
 FEATURES = [
     core.FEATURE,
     directory.FEATURE,
     reminders.FEATURE,
     meetings.FEATURE,
-    checkins.FEATURE,
+    checkin_answers.FEATURE,
+    checkin_rounds.FEATURE,
     trust.FEATURE,
     audience.FEATURE,
     web.FEATURE,

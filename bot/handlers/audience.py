@@ -4,14 +4,16 @@ itself lives in bot/audience.py."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot.audience import AudienceError, describe, parse_audience, recipients_line
 from bot.directory.text import phrase
 from bot.i18n import N_, _
 from bot.markup import bold, escape
 from bot.messages import Choice, Reply
-from bot.router import Command, Context, ConversationStep, Feature
+from bot.router import (Command, Context, ConversationStep, Feature, HandlerResult,
+                        UserError)
 
 CHOOSE_KIND = "audience.choose"
 SHOWN = 5          # recipients a preview names
@@ -31,11 +33,22 @@ async def ask_back(ctx: Context, problem: AudienceError, rebuild: Callable[[str]
     turns a corrected audience text into the command's full arguments."""
     if not problem.readings:
         return escape(str(problem))
-    payload = {"command": ctx.command, "labels": [r.label for r in problem.readings],
-               "args": [rebuild(problem.rewrite(r)) for r in problem.readings]}
+    payload: dict[str, Any] = {
+        "command": ctx.command, "labels": [r.label for r in problem.readings],
+        "args": [rebuild(problem.rewrite(r)) for r in problem.readings]}
     await ctx.services.conversations.start(ctx.session, ctx.chat_key, ctx.user.id, CHOOSE_KIND,
                                            payload, ttl=timedelta(hours=1))
     return Reply(escape(str(problem)), _choices(payload["labels"]))
+
+
+async def answered_anyway(handling: Awaitable[HandlerResult]) -> HandlerResult:
+    """A command run from a conversation step that has already ended or moved its
+    conversation on: a refusal (UserError) is answered without rolling that back, so the
+    person is not asked the same question again."""
+    try:
+        return await handling
+    except UserError as refused:
+        return refused.answer
 
 
 def _choices(labels: list[str]) -> list[Choice]:
@@ -54,7 +67,7 @@ async def choose_step(ctx: Context, pending):
     if command is None or not ctx.can(command.action):
         return _("That command is no longer available to you; nothing was done.")
     ctx.command, ctx.args = command.name, payload["args"][picked]
-    return await command.handler(ctx)
+    return await answered_anyway(command.handler(ctx))
 
 
 def _picked(text: str, labels: list[str]) -> int | None:

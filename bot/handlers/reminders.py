@@ -3,21 +3,23 @@
 sends to others is previewed first and saved only after Confirm."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import timedelta
+from typing import Any
 
-from bot.conversations import PendingConversation, preview_answer
+from bot.audience import BLOCKED, AudienceError, describe, only_self
+from bot.conversations import confirm_choices, confirm_step
+from bot.handlers import audience as audiences
+from bot.handlers.reminder_answers import ack, ack_reads, ack_step
 from bot.i18n import N_, _, current_locale, ngettext
 from bot.markup import bold, escape
-from bot.messages import Attachment, Choice, Reply
-from bot.audience import BLOCKED, AudienceError, describe, only_self
-from bot.handlers import audience as audiences
-from bot.reminders.calendar import calendar_ics
 from bot.reminders.formatting import duration, moment
+from bot.messages import Attachment, Reply
+from bot.reminders.answers import ACK_ANSWERS, ACK_KIND, ack_count
+from bot.reminders.ids import parse_short_id, short_id
 from bot.reminders.models import Schedule
-from bot.reminders.answers import read_answer
-from bot.reminders.service import (ACK_ANSWERS, ACK_KIND, ack_count, ack_offers,
-                                   parse_occurrence_token, parse_short_id, short_id)
-from bot.router import Command, ConversationStep, Context, Feature, role_label
+from bot.reminders.service import RemindersService
+from bot.router import (Command, ConversationStep, Context, Feature, HandlerResult, UserError,
+                        role_label)
 from bot.trust import audit
 from bot.when import When, WhenError, parse_when
 from bot.when.recurrence import parse_local
@@ -30,11 +32,7 @@ MAX_LISTED = 30
 MAX_TEXT = 2000
 
 
-def _confirm_choices() -> list[Choice]:
-    return [Choice(_("Confirm"), "yes"), Choice(_("Cancel"), "no")]
-
-
-def _service(ctx: Context):
+def _service(ctx: Context) -> RemindersService:
     return ctx.services.reminders
 
 
@@ -80,7 +78,7 @@ async def _new_schedule(ctx: Context, kind: str):
         requires=_requires(ctx, {"note": "remind"}.get(kind, kind), tokens))
     title = _(KIND_TITLES[kind])
     return Reply(await _preview(ctx, title, text, when, tokens, audience_text),
-                 _confirm_choices())
+                 confirm_choices())
 
 
 def _parse_when(ctx: Context, text: str) -> When:
@@ -147,7 +145,6 @@ async def _preview(ctx: Context, title: str, text: str, when: When, tokens: list
 
 
 def duration_text(minutes: int) -> str:
-    from datetime import timedelta
     return duration(timedelta(minutes=minutes))
 
 
@@ -157,14 +154,7 @@ async def _describe(ctx: Context, tokens: list[str]) -> str:
 
 # --- confirmation -----------------------------------------------------------------------------
 
-async def confirm_step(ctx: Context, pending: PendingConversation):
-    answer = preview_answer(ctx.message.text)
-    if answer is None:
-        return Reply(_("Please answer 1 to confirm or 2 to cancel."), _confirm_choices())
-    payload = dict(pending.payload)
-    await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
-    if not answer:
-        return _("Cancelled; nothing was saved or sent.")
+async def _save(ctx: Context, payload: dict[str, Any]) -> HandlerResult:
     return await CONFIRMED[payload["action"]](ctx, payload)
 
 
@@ -247,41 +237,38 @@ async def list_reminders(ctx: Context):
     return "\n".join(lines)
 
 
-async def _managed(ctx: Context, word: str, *, active: bool = True) -> Schedule | str:
-    """The reminder named by `word` if this person may manage it, else the answer to give.
+async def _managed(ctx: Context, word: str, *, active: bool = True) -> Schedule:
+    """The reminder named by `word` if this person may manage it (UserError otherwise).
     `active=False` also finds finished ones (a one-off meeting's answers come in after it
     was delivered, when it is no longer active)."""
     schedule_id = parse_short_id(word) if word else None
     if schedule_id is None:
-        return ctx.usage().text
+        raise UserError(ctx.usage())
     schedule = await _service(ctx).get(ctx.session, schedule_id)
     mine = schedule is not None and (schedule.owner_id == ctx.user.id
                                      or ctx.can("reminders.manage_any"))
-    if not mine or (active and not schedule.active):
-        return _("There is no active reminder {id} that you may manage. {prefix}reminders lists "
-                 "yours.").format(id=escape(word[:20]), prefix=ctx.prefix)
+    if schedule is None or not mine or (active and not schedule.active):
+        raise UserError(_("There is no active reminder {id} that you may manage. {prefix}"
+                          "reminders lists yours.").format(id=escape(word[:20]),
+                                                           prefix=ctx.prefix))
     return schedule
 
 
 async def cancel(ctx: Context):
     schedule = await _managed(ctx, ctx.args.split(";")[0].strip())
-    if isinstance(schedule, str):
-        return schedule
     await _service(ctx).cancel(ctx.session, schedule)
     await _audit(ctx, "reminders.cancel", schedule)
-    ctx.after_commit.append(_service(ctx).plan_next_job)
+    ctx.after_commit.append(_service(ctx).replan)
     return _("Reminder {id} ({title}) is cancelled.").format(id=short_id(schedule.id),
                                                             title=escape(schedule.title))
 
 
 async def skip(ctx: Context):
     schedule = await _managed(ctx, ctx.args.strip())
-    if isinstance(schedule, str):
-        return schedule
     skipped, following = await _service(ctx).skip_next(ctx.session, schedule)
     if skipped is not None:
         await _audit(ctx, "reminders.skip", schedule, occurrence=skipped.isoformat())
-    ctx.after_commit.append(_service(ctx).plan_next_job)
+    ctx.after_commit.append(_service(ctx).replan)
     tz = ctx.user.timezone or schedule.timezone
     if skipped is None:
         return _("Reminder {id} has no upcoming time to skip.").format(id=short_id(schedule.id))
@@ -292,16 +279,13 @@ async def skip(ctx: Context):
                                                      next=moment(following, tz))
 
 
-async def edit(ctx: Context):
+async def edit(ctx: Context) -> HandlerResult:
     parts = _parts(ctx.args)
     if len(parts) < 2:
         return ctx.usage()
     schedule = await _managed(ctx, parts[0])
-    if isinstance(schedule, str):
-        return schedule
-    when_text = parts[1] if parts[1] not in {"", "-"} else None
-    text = parts[2] if len(parts) > 2 and parts[2] not in {"", "-"} else None
-    audience_text = "; ".join(parts[3:]) if len(parts) > 3 and parts[3] not in {"", "-"} else None
+    when_text, text, audience_text = (_changed(parts, 1), _changed(parts, 2),
+                                      _changed(parts, 3, whole=True))
     if when_text is None and text is None and audience_text is None:
         return ctx.usage()
     try:
@@ -312,96 +296,35 @@ async def edit(ctx: Context):
     except AudienceError as problem:
         return await audiences.ask_back(ctx, problem,
                                         lambda new: "; ".join([*parts[:3], new]))
-    preview_when = when or When(parse_local(schedule.start_local), schedule.timezone, schedule.rrule,
-                                tuple(schedule.leads_minutes or ()), schedule.skip_holidays,
-                                tuple(schedule.exdates or ()))
     await ctx.services.conversations.start_preview(
         ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND,
         {"action": "edit", "schedule_id": schedule.id, "text": text,
          "when": when.as_dict() if when else None, "audience": tokens},
         requires=_requires(ctx, "edit", tokens, schedule))
     title = _("Change {id}").format(id=short_id(schedule.id))
-    return Reply(await _preview(ctx, title, text or schedule.message, preview_when,
+    return Reply(await _preview(ctx, title, text or schedule.message,
+                                when or _current_when(schedule),
                                 tokens or list(schedule.audience or []), audience_text),
-                 _confirm_choices())
+                 confirm_choices())
+
+
+def _changed(parts: list[str], index: int, *, whole: bool = False) -> str | None:
+    """Part `index` of /edit, None when absent or "-" (unchanged); `whole` keeps the rest."""
+    if len(parts) <= index or parts[index] in {"", "-"}:
+        return None
+    return "; ".join(parts[index:]) if whole else parts[index]
+
+
+def _current_when(schedule: Schedule) -> When:
+    return When(parse_local(schedule.start_local), schedule.timezone, schedule.rrule,
+                tuple(schedule.leads_minutes or ()), schedule.skip_holidays,
+                tuple(schedule.exdates or ()))
 
 
 # --- acknowledgements -------------------------------------------------------------------------
 
-async def ack(ctx: Context):
-    """`/ack R12 yes` (also `oui`, `1`, "je serai là"…) answers the occurrence the person was
-    last reminded of; `/ack R12 20260310T090000Z yes` (what the buttons send) a given one."""
-    words = ctx.args.split()
-    if len(words) < 2:
-        return ctx.usage()
-    occurrence = parse_occurrence_token(words[1]) if len(words) >= 3 else None
-    said = words[2] if occurrence is not None else " ".join(words[1:])
-    return await _record(ctx, words[0], occurrence, said, command=True)
-
-
-async def _record(ctx: Context, schedule_word: str, occurrence: datetime | None, said: str, *,
-                  command: bool = False):
-    service = _service(ctx)
-    schedule_id = parse_short_id(schedule_word)
-    schedule = await service.get(ctx.session, schedule_id) if schedule_id else None
-    if schedule is not None and occurrence is None:
-        occurrence = service.occurrence_to_answer(schedule)
-    answer = read_answer(said, schedule.kind, _labels(), command=command) if schedule else None
-    # One answer for every refusal: someone the reminder does not address learns nothing,
-    # not even whether it exists.
-    if schedule is None or occurrence is None or answer is None \
-            or not service.answerable(schedule, occurrence) \
-            or not await service.may_answer(ctx.session, schedule, ctx.user, ctx.chat_key):
-        return _("I could not record that answer: the reminder or the answer is unknown.")
-    await service.record_ack(ctx.session, schedule, occurrence, ctx.user, answer)
-    return _("Thank you, noted for {title}: {answer}.").format(
-        title=escape(schedule.title), answer=_(ACK_ANSWERS[answer]))
-
-
-def _labels() -> dict[str, str]:
-    """The choices of a delivered reminder as the reader sees them."""
-    return {"yes": _("I'll attend"), "no": _("Can't attend"), "done": _("Done")}
-
-
-async def ack_reads(ctx: Context, pending: PendingConversation) -> list[tuple[str, str]]:
-    """The reminders waiting for this person's answer that the message answers (`1`, `2`,
-    a choice's label, "je serai là", "kan niet komen"…), as (key, label) pairs."""
-    found = []
-    for offer in ack_offers(pending):
-        if read_answer(ctx.message.text, offer.get("kind", ""), _labels()) is None:
-            continue
-        schedule = await _service(ctx).get(ctx.session, int(offer["schedule_id"]))
-        occurrence = parse_occurrence_token(offer.get("occurrence", ""))
-        if schedule is None or occurrence is None:
-            continue
-        label = (_("Meeting “{title}” ({when})") if schedule.kind == "meeting"
-                 else _("Deadline “{title}” ({when})")).format(
-                     title=schedule.title,  # a choice's label: plain text
-                     when=moment(occurrence, ctx.user.timezone or schedule.timezone))
-        found.append((f"{schedule.id}:{offer['occurrence']}", label))
-    return found
-
-
-async def ack_step(ctx: Context, pending: PendingConversation):
-    """Answers the reminder the router picked (`ctx.target`); it stops waiting for it."""
-    offers = ack_offers(pending)
-    chosen = next((o for o in offers if f"{o['schedule_id']}:{o['occurrence']}" == ctx.target),
-                  None)
-    if chosen is None:
-        return _("I could not record that answer: the reminder or the answer is unknown.")
-    remaining = [o for o in offers if o is not chosen]
-    if remaining:
-        await ctx.services.conversations.update(ctx.session, pending, {"offers": remaining})
-    else:
-        await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id, ACK_KIND)
-    return await _record(ctx, str(chosen["schedule_id"]),
-                         parse_occurrence_token(chosen["occurrence"]), ctx.message.text)
-
-
 async def acks(ctx: Context):
     schedule = await _managed(ctx, ctx.args.strip(), active=False)
-    if isinstance(schedule, str):
-        return schedule
     if schedule.kind == "note":
         return _("{id} is a plain reminder; only meetings and deadlines collect answers.").format(
             id=short_id(schedule.id))
@@ -448,21 +371,15 @@ async def broadcast(ctx: Context):
     await ctx.services.conversations.start_preview(
         ctx.session, ctx.chat_key, ctx.user.id, CONFIRM_KIND,
         {"action": "broadcast", "text": text, "audience": tokens}, requires=["broadcast"])
-    return Reply("\n".join(lines), _confirm_choices())
+    return Reply("\n".join(lines), confirm_choices())
 
 
-async def calendar(ctx: Context):
-    service = _service(ctx)
-    schedules = [s for s in await service.visible(ctx.session, ctx.user, ctx.chat_key,
-                                                  everything=False)
-                 if s.kind in {"meeting", "deadline"}]
-    if not schedules:
+async def calendar(ctx: Context) -> HandlerResult:
+    count, content = await _service(ctx).calendar_file(ctx.session, ctx.user, ctx.chat_key)
+    if content is None:
         return _("You have no meetings or deadlines to put in a calendar yet.")
-    todos = [item for extra in service.calendar_extras
-             for item in await extra(ctx.session, ctx.user, schedules)]
-    content = calendar_ics(schedules, ctx.services.clock.now(), todos=todos)
     return Reply(_("Your meetings and deadlines ({count}), to import in your calendar "
-                   "(Outlook, Google, Apple).").format(count=len(schedules)),
+                   "(Outlook, Google, Apple).").format(count=count),
                  attachment=Attachment("coordbot.ics", content, "text/calendar"))
 
 
@@ -489,6 +406,6 @@ FEATURE = Feature(
         Command("calendar", calendar, N_("your meetings and deadlines as a calendar file"),
                 N_("/calendar")),
     ],
-    conversations=[ConversationStep(CONFIRM_KIND, confirm_step, confirms=True),
+    conversations=[ConversationStep(CONFIRM_KIND, confirm_step(_save), confirms=True),
                    ConversationStep(ACK_KIND, ack_step, reads=ack_reads)],
 )

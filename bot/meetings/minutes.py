@@ -9,9 +9,9 @@ from babel.dates import format_date
 
 from bot.i18n import _, current_locale
 from bot.meetings.models import OPEN, MeetingItem
-from bot.meetings.service import STATUS_LABELS, Minutes, action_id
+from bot.meetings.service import Minutes
+from bot.meetings.texts import STATUS_LABELS, action_id, due_of
 from bot.reminders.formatting import BABEL_LOCALES, moment
-from bot.when.recurrence import as_utc
 
 
 def long_date(occurrence: str) -> str:
@@ -35,7 +35,7 @@ def title(minutes: Minutes) -> str:
 
 def rows(minutes: Minutes, owners: dict[int, str], tz: str) -> list[list[str]]:
     return [[action_id(item.id), _plain(item.text), owners.get(item.id, ""),
-             moment(as_utc(item.due_at), tz), _status(item)] for item in minutes.actions]
+             moment(due_of(item), tz), _status(item)] for item in minutes.actions]
 
 
 def headers() -> list[str]:
@@ -79,10 +79,10 @@ def docx(minutes: Minutes, owners: dict[int, str], tz: str) -> bytes:
     if table_rows:
         table = document.add_table(rows=1, cols=len(headers()))
         table.style = "Table Grid"
-        for cell, text in zip(table.rows[0].cells, headers()):
+        for cell, text in zip(table.rows[0].cells, headers(), strict=False):
             cell.text = text
         for row in table_rows:
-            for cell, text in zip(table.add_row().cells, row):
+            for cell, text in zip(table.add_row().cells, row, strict=False):
                 cell.text = text
     else:
         document.add_paragraph(_("No action recorded."))

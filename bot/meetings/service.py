@@ -6,29 +6,40 @@ under a key built from the action, what is said and the due date it is about, so
 second pass never sends it twice and a new due date gets its own reminders."""
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.audience import AudienceResolver, Recipient, describe
+from bot.audience import AudienceResolver, describe
+from bot.config import Settings
+from bot.conversations import Conversations
+from bot.db import Database
 from bot.directory.text import phrase
-from bot.i18n import N_, _, current_locale
+from bot.i18n import Catalogues, _, current_locale
 from bot.markup import escape
-from bot.meetings.models import ACTION, AGENDA, DECISION, DECLINED, DONE, OPEN, MeetingItem
-from bot.messages import ChatRef, Choice, Reply, command_prefix
-from bot.outbox import OutboxMessage
+from bot.meetings.models import ACTION, AGENDA, DECISION, DECLINED, OPEN, MeetingItem
+from bot.messages import ChatRef, Reply, command_prefix
+from bot.outbox import Outbox, OutboxMessage
 from bot.people import User
 from bot.policy import allowed
 from bot.reminders.formatting import moment
+from bot.meetings.texts import (STATUS_LABELS, action_id, due_of, owner_message,
+                                parse_action_id)
+from bot.reminders.ids import digest, parse_short_id, short_id
 from bot.reminders.models import Schedule
-from bot.reminders.service import parse_letter_id, parse_short_id, short_id
-from bot.when.recurrence import as_utc
+from bot.reminders.service import RemindersService
+from bot.when.recurrence import Firing, as_utc
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.directory.service import DirectoryService
 
 log = logging.getLogger("coordbot.meetings")
 
@@ -48,19 +59,6 @@ NEXT_MEETING = ("before the next meeting", "by the next meeting", "avant la proc
                 "pour la prochaine reunion", "voor de volgende vergadering",
                 "tegen de volgende vergadering", "vor der nachsten sitzung",
                 "bis zur nachsten sitzung", "до наступної наради")
-STATUS_LABELS = {OPEN: N_("still open"), DONE: N_("done"), DECLINED: N_("not theirs")}
-
-
-def action_id(item_id: int) -> str:
-    return f"A{item_id}"
-
-
-def parse_action_id(text: str) -> int | None:
-    return parse_letter_id(text, "A")
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _token(instant: datetime | None) -> str:
@@ -77,14 +75,20 @@ class Minutes:
 
 
 class MeetingsService:
-    def __init__(self, services: Any):
-        self.services = services
-        self.settings = services.settings
-        self.db = services.db
-        self.clock = services.clock
-        self.outbox = services.outbox
-        self.catalogues = services.catalogues
-        self._lines_cache: tuple[Any, dict] = (None, {})
+    def __init__(self, *, settings: Settings, db: Database, clock: Clock, outbox: Outbox,
+                 catalogues: Catalogues, conversations: Conversations,
+                 reminders: RemindersService, scheduler: AsyncIOScheduler | None,
+                 directory: DirectoryService | None) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.outbox = outbox
+        self.catalogues = catalogues
+        self.conversations = conversations
+        self.reminders = reminders
+        self.scheduler = scheduler
+        self.directory = directory
+        self._lines_cache: tuple[AsyncSession | None, dict[Any, list[str]]] = (None, {})
 
     # --- meetings and their occurrences -----------------------------------------------------
 
@@ -93,18 +97,36 @@ class MeetingsService:
         schedule = await session.get(Schedule, schedule_id) if schedule_id else None
         return schedule if schedule is not None and schedule.kind == "meeting" else None
 
+    async def meeting_by_id(self, session: AsyncSession, schedule_id: int) -> Schedule | None:
+        schedule = await session.get(Schedule, schedule_id)
+        return schedule if schedule is not None and schedule.kind == "meeting" else None
+
+    async def _series(self, session: AsyncSession, schedule_id: int) -> Schedule:
+        """The series of an item: a foreign key, so it exists while the item does."""
+        schedule = await session.get(Schedule, schedule_id)
+        if schedule is None:
+            raise LookupError(f"schedule {schedule_id} of a meeting item is gone")
+        return schedule
+
+    async def meeting_of(self, session: AsyncSession, item: MeetingItem) -> Schedule | None:
+        return await session.get(Schedule, item.schedule_id)
+
+    async def action_by_id(self, session: AsyncSession, item_id: int) -> MeetingItem | None:
+        item = await session.get(MeetingItem, item_id)
+        return item if item is not None and item.kind == ACTION else None
+
     def _local_date(self, schedule: Schedule, instant: datetime) -> str:
         return instant.astimezone(ZoneInfo(schedule.timezone)).date().isoformat()
 
     def next_occurrence(self, schedule: Schedule) -> str | None:
         """The meeting the agenda is for: the next one."""
-        upcoming = self.services.reminders.upcoming(schedule, 1)
+        upcoming = self.reminders.upcoming(schedule, 1)
         return self._local_date(schedule, upcoming[0]) if upcoming else None
 
     def current_occurrence(self, schedule: Schedule) -> str:
         """The meeting decisions and actions are recorded for: the one just held or about to
         start (an early reminder counts), else the next one; today for a series without any."""
-        found = self.services.reminders.occurrence_to_answer(schedule)
+        found = self.reminders.occurrence_to_answer(schedule)
         return self._local_date(schedule, found or self.clock.now())
 
     def next_meeting_due(self, schedule: Schedule, text: str) -> datetime | None:
@@ -113,12 +135,12 @@ class MeetingsService:
         if phrase(text) not in {phrase(words) for words in NEXT_MEETING}:
             return None
         current = self.current_occurrence(schedule)
-        upcoming = self.services.reminders.upcoming(schedule, 3)
+        upcoming = self.reminders.upcoming(schedule, 3)
         return next((o for o in upcoming if self._local_date(schedule, o) > current), None)
 
     async def is_participant(self, session: AsyncSession, schedule: Schedule, user: User,
                              chat_key: str) -> bool:
-        return await self.services.reminders.may_answer(session, schedule, user, chat_key)
+        return await self.reminders.may_answer(session, schedule, user, chat_key)
 
     @staticmethod
     def may_record(schedule: Schedule, user: User) -> bool:
@@ -186,7 +208,7 @@ class MeetingsService:
         return await self._owns(self._resolver(session), item, user)
 
     def _resolver(self, session: AsyncSession) -> AudienceResolver:
-        return AudienceResolver(session, self.services.directory)
+        return AudienceResolver(session, self.directory)
 
     @staticmethod
     async def _owns(resolver: AudienceResolver, item: MeetingItem, user: User) -> bool:
@@ -210,7 +232,7 @@ class MeetingsService:
         item.owner, item.status, item.closed_by, item.closed_at = list(owner), OPEN, None, None
         item.reminded_at = item.overdue_at = None
         await session.flush()
-        await self._tell_owners(session, item, f"reassigned:{_digest('|'.join(owner))}")
+        await self._tell_owners(session, item, f"reassigned:{digest('|'.join(owner))}")
 
     # --- follow-up ------------------------------------------------------------------------
 
@@ -240,22 +262,24 @@ class MeetingsService:
         ids = list(await session.scalars(select(MeetingItem.schedule_id).where(
             MeetingItem.kind == ACTION, MeetingItem.status == OPEN).distinct()))
         queued = 0
-        for schedule in [await session.get(Schedule, i) for i in sorted(ids)[:BATCH]]:
+        for schedule in [await self._series(session, i) for i in sorted(ids)[:BATCH]]:
             local = now.astimezone(ZoneInfo(schedule.timezone)).date()
             monday = self._morning(schedule, local - timedelta(days=local.weekday()))
             actions = [a for a in await self.open_actions(session, schedule)
                        if as_utc(a.created_at) < monday]
             if actions and now >= monday:
-                queued += await self._digest(session, schedule, actions, local.isocalendar())
+                week = local.isocalendar()
+                queued += await self._digest(session, schedule, actions,
+                                             f"{week.year}-W{week.week:02d}")
         return queued
 
     async def _digest(self, session: AsyncSession, schedule: Schedule,
-                      actions: list[MeetingItem], week) -> int:
+                      actions: list[MeetingItem], week: str) -> int:
         owner = await session.get(User, schedule.owner_id)
         target = await self._resolver(session).direct(owner) if owner else None
-        if target is None:
+        if owner is None or target is None:
             return 0
-        key = f"act-digest:{schedule.id}:{week.year}-W{week.week:02d}"
+        key = f"act-digest:{schedule.id}:{week}"
         if await session.scalar(select(OutboxMessage.id).where(
                 OutboxMessage.idempotency_key == key)) is not None:
             return 0
@@ -266,7 +290,7 @@ class MeetingsService:
                 title=escape(schedule.title), id=short_id(schedule.id))]
             for item in actions[:MAX_LINES]:
                 line = await self.action_line(session, item, tz)
-                lines.append(line + (" — " + _("overdue") if as_utc(item.due_at) < now else ""))
+                lines.append(line + (" — " + _("overdue") if due_of(item) < now else ""))
         return await self.outbox.enqueue(session, ChatRef.parse(target.chat_key),
                                          Reply("\n".join(lines)), key,
                                          source=f"meeting-digest:{schedule.id}")
@@ -274,8 +298,8 @@ class MeetingsService:
     async def _follow_up(self, session: AsyncSession, item: MeetingItem, now: datetime) -> int:
         """In working hours, in the meeting's time zone: the reminder from 9:00 the day before
         the due date, the overdue notice from 9:00 the day after."""
-        schedule = await session.get(Schedule, item.schedule_id)
-        due = as_utc(item.due_at)
+        schedule = await self._series(session, item.schedule_id)
+        due = due_of(item)
         day = due.astimezone(ZoneInfo(schedule.timezone)).date()
         if item.overdue_at is None and now >= self._morning(schedule, day + timedelta(days=1)):
             item.overdue_at = item.reminded_at = now
@@ -288,65 +312,49 @@ class MeetingsService:
     @staticmethod
     def _morning(schedule: Schedule, day: date) -> datetime:
         zone = ZoneInfo(schedule.timezone)
-        return datetime.combine(day, MORNING, tzinfo=zone).astimezone(timezone.utc)
+        return datetime.combine(day, MORNING, tzinfo=zone).astimezone(UTC)
 
     async def deliver(self) -> None:
         for _pass in range(20):
             if await self.outbox.deliver_pending(limit=500) < 500:
                 return
 
-    async def start_jobs(self, services: Any = None) -> None:
-        self.services.scheduler.add_job(
+    async def start_jobs(self, _services: object = None) -> None:
+        if self.scheduler is None:
+            return
+        self.scheduler.add_job(
             self.run_due, "interval", seconds=self.settings.reminders_tick_seconds, id=JOB_TICK,
             replace_existing=True, max_instances=1, coalesce=True)
 
     async def _tell_owners(self, session: AsyncSession, item: MeetingItem, what: str) -> int:
         recipients, _unreachable = await self._resolver(session).resolve(item.owner or [])
-        schedule = await session.get(Schedule, item.schedule_id)
+        schedule = await self._series(session, item.schedule_id)
         author = await session.get(User, item.author_id) if item.author_id else None
         queued = 0
         for recipient in recipients:
             with self.catalogues.use(recipient.locale or (author.locale if author else None)
                                      or self.settings.default_locale):
-                reply = self.owner_message(item, schedule, recipient, what.partition(":")[0])
+                reply = owner_message(item, schedule, recipient, what.partition(":")[0])
             sent = await self.outbox.enqueue(
                 session, ChatRef.parse(recipient.chat_key), reply,
-                f"act:{item.id}:{what}:{_digest(recipient.chat_key)}", source=f"action:{item.id}")
+                f"act:{item.id}:{what}:{digest(recipient.chat_key)}", source=f"action:{item.id}")
             if sent and recipient.is_direct and recipient.user_id is not None:
-                await self._offer(session, recipient, item)
+                await self._offer(session, recipient.chat_key, recipient.user_id, item)
             queued += sent
         return queued
 
-    async def _offer(self, session: AsyncSession, recipient: Recipient,
+    async def _offer(self, session: AsyncSession, chat_key: str, user_id: int,
                      item: MeetingItem) -> None:
-        conversations = self.services.conversations
-        pending = await conversations.current(session, recipient.chat_key, recipient.user_id,
-                                              kind=ANSWER_KIND)
+        conversations = self.conversations
+        pending = await conversations.current(session, chat_key, user_id, kind=ANSWER_KIND)
         offered = [i for i in (pending.payload.get("actions", []) if pending else [])
                    if i != item.id][-(MAX_OFFERS - 1):] + [item.id]
-        await conversations.start(session, recipient.chat_key, recipient.user_id, ANSWER_KIND,
+        await conversations.start(session, chat_key, user_id, ANSWER_KIND,
                                   {"actions": offered}, ttl=ANSWER_TTL, background=True)
-
-    def owner_message(self, item: MeetingItem, schedule: Schedule, recipient: Recipient,
-                      what: str) -> Reply:
-        tz = recipient.timezone or schedule.timezone
-        heading = {
-            "new": _("Action {id} for you, from the meeting “{title}”:"),
-            "reassigned": _("Action {id} for you, from the meeting “{title}”:"),
-            "due": _("Reminder: action {id} from the meeting “{title}” is due soon:"),
-            "late": _("Action {id} from the meeting “{title}” is overdue:"),
-        }[what]
-        prefix = command_prefix(recipient.chat_key)
-        aid = action_id(item.id)
-        lines = [heading.format(id=aid, title=escape(schedule.title)), escape(item.text),
-                 _("Due: {when}.").format(when=moment(as_utc(item.due_at), tz)),
-                 _("Answer with {prefix}done {id}, {prefix}later {id} DATE or "
-                   "{prefix}notmine {id}.").format(prefix=prefix, id=aid)]
-        return Reply("\n".join(lines), answer_choices(aid, prefix))
 
     async def _tell_recorder(self, session: AsyncSession, item: MeetingItem, user: User) -> None:
         """"Not mine": the recorder (else the meeting's owner) hears it, to reassign it."""
-        schedule = await session.get(Schedule, item.schedule_id)
+        schedule = await self._series(session, item.schedule_id)
         recorder = await session.get(User, item.author_id or schedule.owner_id)
         if recorder is None:
             return
@@ -366,7 +374,7 @@ class MeetingsService:
 
     # --- what other features show -----------------------------------------------------------
 
-    async def reminder_lines(self, session: AsyncSession, schedule: Schedule, firing,
+    async def reminder_lines(self, session: AsyncSession, schedule: Schedule, firing: Firing,
                              tz: str) -> list[str]:
         """Added to a delivered meeting reminder (bot/reminders/service.py `extra_lines`): the
         agenda of this meeting and the actions still open from earlier ones."""
@@ -381,7 +389,7 @@ class MeetingsService:
             self._lines_cache[1][key] = await self._reminder_lines(session, schedule, firing, tz)
         return self._lines_cache[1][key]
 
-    async def _reminder_lines(self, session: AsyncSession, schedule: Schedule, firing,
+    async def _reminder_lines(self, session: AsyncSession, schedule: Schedule, firing: Firing,
                               tz: str) -> list[str]:
         occurrence = self._local_date(schedule, firing.occurrence)
         lines = []
@@ -399,12 +407,12 @@ class MeetingsService:
         return lines
 
     async def action_line(self, session: AsyncSession, item: MeetingItem, tz: str) -> str:
-        owner = await describe(session, self.services.directory, item.owner or [], "")
+        owner = await describe(session, self.directory, item.owner or [], "")
         line = _("{id} {text} — {owner}, due {when}").format(
             id=action_id(item.id), text=escape(item.text), owner=escape(owner),
-            when=moment(as_utc(item.due_at), tz))
+            when=moment(due_of(item), tz))
         if item.status != OPEN:
-            line += f" ({_(STATUS_LABELS[item.status])})"
+            line += f" ({_(STATUS_LABELS[item.status or OPEN])})"
         return "• " + line
 
     async def minutes(self, session: AsyncSession, schedule: Schedule,
@@ -431,22 +439,3 @@ class MeetingsService:
         for item in await self.my_actions(session, user):
             found.setdefault(item.id, item)
         return [found[key] for key in sorted(found)]
-
-
-def answer_choices(aid: str, prefix: str = "/") -> list[Choice]:
-    return [Choice(_("Done"), f"{prefix}done {aid}"),
-            Choice(_("Need more time"), f"{prefix}later {aid}"),
-            Choice(_("Not mine"), f"{prefix}notmine {aid}")]
-
-
-def build(services: Any) -> MeetingsService:
-    """Composition: `services.meetings = build_meetings(services)` in bot/bootstrap.py."""
-    from bot.meetings.privacy import register
-
-    service = MeetingsService(services)
-    services.startup_hooks.append(service.start_jobs)
-    services.reminders.extra_lines.append(service.reminder_lines)
-    services.reminders.calendar_extras.append(service.calendar_todos)
-    if services.trust is not None:
-        register(services.trust.privacy)
-    return service

@@ -8,8 +8,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
+
+from bot.conversations import PendingConversation
+from bot.i18n import N_, ngettext
 
 YES, NO, DONE = "yes", "no", "done"
+ACK_ANSWERS = {YES: N_("will attend"), NO: N_("cannot attend"), DONE: N_("done")}
+# The background prompt through which a reminder waits for its answer (bot/prompts.py).
+ACK_KIND = "reminders.ack"
+MAX_ACK_OFFERS = 10
 ANSWERS_OF = {"meeting": (YES, NO), "deadline": (DONE,)}
 
 # Whole phrases, compared after `normalize` (lower case, no accents, no final punctuation).
@@ -88,3 +96,23 @@ def read_answer(text: str, kind: str, labels: dict[str, str] | None = None, *,
     if found is None and command:
         found = _COMMAND_WORDS.get(said) or (said if said in offered else None)
     return found if found in offered else None
+
+
+def ack_count(answer: str, n: int) -> str:
+    """"3 will attend", for the answers to a meeting or deadline (verbs agree with n)."""
+    if answer == YES:
+        return ngettext("{n} will attend", "{n} will attend", n).format(n=n)
+    if answer == NO:
+        return ngettext("{n} cannot attend", "{n} cannot attend", n).format(n=n)
+    return ngettext("{n} done", "{n} done", n).format(n=n)
+
+
+def ack_offers(pending: PendingConversation | None) -> list[dict[str, Any]]:
+    """The reminders a background prompt waits answers for (one per row before several
+    could wait)."""
+    if pending is None:
+        return []
+    payload = pending.payload or {}
+    if "schedule_id" in payload:
+        return [{key: payload[key] for key in ("schedule_id", "kind", "occurrence")}]
+    return list(payload.get("offers", []))

@@ -2,7 +2,9 @@
 RRULE/EXDATE so Outlook and others show the whole series."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Todo, vRecur
@@ -15,7 +17,7 @@ DEADLINE_LENGTH = timedelta(minutes=15)
 
 
 def calendar_ics(schedules: list[Schedule], now: datetime, host: str = "coordbot",
-                 todos: list = ()) -> bytes:
+                 todos: Sequence[Any] = ()) -> bytes:
     """`todos`: action points (bot/meetings) with `id`, `text`, `due_at`, `status`."""
     calendar = Calendar()
     calendar.add("prodid", "-//coordbot//reminders//EN")

@@ -10,7 +10,7 @@ in the outbox go too: their reminders and broadcasts still queued for others are
 or chat, and others' schedules stop addressing them."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,7 +59,7 @@ async def erase(session: AsyncSession, user: User, service=None) -> None:
     # No delivery report is due to a sender who is gone.
     await session.execute(update(Broadcast).where(
         Broadcast.sender_id == user.id, Broadcast.reported_at.is_(None)).values(
-        reported_at=datetime.now(timezone.utc)))
+        reported_at=datetime.now(UTC)))
     await _withdraw_messages(session, user.id, mine, sent_by_me)
     await _drop_from_audiences(session, user.id)
     await _redact_reports(session, user, service, set(sent_by_me))
@@ -90,9 +90,9 @@ async def _drop_from_audiences(session: AsyncSession, user_id: int) -> None:
     # Previews awaiting confirmation (a broadcast, a schedule for others) hold tokens too.
     for pending in list(await session.scalars(select(PendingConversation).where(
             PendingConversation.user_id != user_id))):
-        audience = (pending.payload or {}).get("audience")
-        if isinstance(audience, list) and token in audience:
-            pending.payload = dict(pending.payload, audience=[t for t in audience if t != token])
+        held = (pending.payload or {}).get("audience")
+        if isinstance(held, list) and token in held:
+            pending.payload = dict(pending.payload, audience=[t for t in held if t != token])
 
 
 async def _redact_reports(session: AsyncSession, user: User, service,
@@ -103,7 +103,7 @@ async def _redact_reports(session: AsyncSession, user: User, service,
     chats = frozenset(await direct_chat_keys(session, user.id))
     failed_to_me = set()
     if chats:
-        failed_to_me = {int(source.split(":", 1)[1]) for source in await session.scalars(
+        failed_to_me = {int(str(source).split(":", 1)[1]) for source in await session.scalars(
             select(OutboxMessage.source).where(OutboxMessage.chat_key.in_(chats),
                                                OutboxMessage.source.like("broadcast:%")))}
     for broadcast in list(await session.scalars(select(Broadcast))):

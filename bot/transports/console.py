@@ -73,7 +73,7 @@ class ConsoleTransport:
 
     def _save(self, reply: Reply) -> Path | None:
         """Files sent to the console land in a folder so the user can open them."""
-        if self.files_dir is None:
+        if self.files_dir is None or reply.attachment is None:
             return None
         self.files_dir.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^\w.-]", "_", reply.attachment.filename) or "file"

@@ -96,9 +96,9 @@ class DirectChats:
         if self._dirty and (self._task is None or self._task.done()):
             self._task = asyncio.create_task(self._refresh(), name="matrix-direct-chats")
 
-    async def wait_idle(self, timeout: float = 30.0) -> None:
+    async def wait_idle(self, within: float = 30.0) -> None:
         """Until the current pass is over (tests, shutdown)."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while (self._task is not None and not self._task.done()) or self._dirty:
             if asyncio.get_running_loop().time() > deadline:
                 return
@@ -138,7 +138,8 @@ class DirectChats:
             return
         to_open = await self._record(changed)
         opened = await asyncio.gather(*(self._open(user) for user in to_open))
-        await self._record_opened({user: room for user, room in zip(to_open, opened) if room})
+        await self._record_opened({user: room for user, room
+                                   in zip(to_open, opened, strict=True) if room})
 
     def people_and_rooms(self) -> dict[str, tuple[str, list[str]]]:
         """Everyone sharing a joined room with the bot → (display name, their direct rooms,
@@ -168,7 +169,7 @@ class DirectChats:
     async def _record(self, changed: dict[str, tuple[str, list[str]]]) -> list[str]:
         """Creates the people the bot meets for the first time and points each one's
         `direct_chat_id` at an existing direct chat. Returns who still needs one opened."""
-        from bot.transports.matrix import is_allowed
+        from bot.transports.matrix_format import is_allowed
 
         to_open = []
         settings = self.transport.settings

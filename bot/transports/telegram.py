@@ -20,62 +20,54 @@ message and the recording of its id (milliseconds): that update is handled again
 
 Sending. HTML rendered from the light markup (escaped), split over 4,096 characters,
 choices as an inline keyboard. A rate limiter keeps ~30 messages/s overall and 20/min per
-group; a 429 pauses that chat for `retry_after` and the message is retried; network errors
-are retried with a bounded backoff; a chat that blocked the bot (403) is a permanent failure
-and is reported unreachable."""
+group; a 429 pauses that chat for `retry_after` and the message is retried, and a longer
+wait than the `telegram.request` policy allows is handed back as `SendResult.retry_after`
+(the outbox then pauses Telegram); network errors are retried with the policy's backoff; a
+chat that blocked the bot (403) is a permanent failure and is reported unreachable
+(`bot.transports.telegram_send`)."""
 from __future__ import annotations
 
 import asyncio
 import hmac
 import logging
-import random
 import re
 import secrets
 from collections import OrderedDict, defaultdict
-from datetime import timedelta
-from typing import Awaitable, Callable, Iterable
+from functools import partial
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from telegram import (Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
-                      LinkPreviewOptions, Message, Update)
-from telegram.constants import ChatType, ParseMode
-from telegram.error import (BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError,
-                            RetryAfter, TelegramError)
+from telegram import (Bot, BotCommand, CallbackQuery, ChatMemberUpdated, InlineKeyboardButton,
+                      InlineKeyboardMarkup, Message, Update)
+from telegram.constants import ChatType
+from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.db import Database
 from bot.logs import hide
-from bot.messages import Attachment, ChatRef, Choice, IncomingMessage, Reply
+from bot.messages import Attachment, ChatRef, IncomingMessage, Reply
+from bot.retry import TelegramRetries
 from bot.transports.base import Receiver, SendResult
-from bot.transports.telegram_format import (MAX_CAPTION, MAX_TEXT, render, split_markup,
-                                            telegram_length)
 from bot.transports.telegram_limits import RateLimiter
+from bot.transports.telegram_send import CHOSEN, TelegramSender, Undeliverable
 from bot.transports.telegram_state import Claim, UpdateLog
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger("coordbot.telegram")
 
 DEFAULT_API_URL = "https://api.telegram.org"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-CHOSEN = "coordbot:chosen"      # callback data of the button that shows the choice made
-MAX_CALLBACK_DATA = 64          # bytes, a Bot API limit
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API serves files up to 20 MB
-MAX_NETWORK_ATTEMPTS = 4
-MAX_FLOOD_RETRIES = 5
-MAX_FLOOD_WAIT = 60.0           # longer waits are left to the caller (the outbox retries)
 STOP_GRACE = 20.0
-BACKOFF_BASE = 0.5              # seconds before the first retry after a network error
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]+(?:@([A-Za-z0-9_]+))?")
 _VALID_MENU_COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 
 Menus = dict[str, list[tuple[str, str]]]   # language ("en" = default) → (command, summary)
 UnreachableRecorder = Callable[[ChatRef], Awaitable[None]]
-
-
-class Undeliverable(Exception):
-    def __init__(self, reason: str, *, permanent: bool, unreachable: bool = False):
-        super().__init__(reason)
-        self.reason, self.permanent, self.unreachable = reason, permanent, unreachable
 
 
 class TelegramTransport:
@@ -85,7 +77,7 @@ class TelegramTransport:
                  webhook_secret: str = "", webhook_listen: str = "127.0.0.1:8443",
                  menus: Menus | None = None, on_unreachable: UnreachableRecorder | None = None,
                  poll_timeout: int = 25, limiter: RateLimiter | None = None,
-                 concurrent_chats: int = 16):
+                 concurrent_chats: int = 16, retry: TelegramRetries | None = None):
         base = (api_url or DEFAULT_API_URL).rstrip("/").removesuffix("/bot")
         self.bot = Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot",
                        request=HTTPXRequest(connection_pool_size=128, read_timeout=20,
@@ -102,12 +94,14 @@ class TelegramTransport:
         self.on_unreachable = on_unreachable
         self.poll_timeout = poll_timeout
         self.limiter = limiter or RateLimiter()
+        self.retry = retry or TelegramRetries()
+        self.sender = TelegramSender(self.bot, self.limiter, self.retry.request)
         self._chat_slots = asyncio.Semaphore(concurrent_chats)
         self._receive: Receiver | None = None
         self._task: asyncio.Task | None = None
         self._handling = False
         self._stopping = False
-        self._webhook_runner = None
+        self._webhook_runner: web.AppRunner | None = None
         self._chat_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._recent: OrderedDict[object, None] = OrderedDict()  # handled ids, pressed keyboards
         self.username = ""
@@ -119,7 +113,7 @@ class TelegramTransport:
         returns."""
         self._receive = receive
         try:
-            await self._retrying(self.bot.initialize)   # getMe: fails at once on a bad token
+            await self.sender.call(self.bot.initialize)   # getMe: fails at once on a bad token
         except InvalidToken:
             # PTB's message quotes the token; ours must not.
             raise RuntimeError("Telegram rejected the bot token (COORDBOT_TELEGRAM_TOKEN)") \
@@ -129,7 +123,7 @@ class TelegramTransport:
         if self.webhook_url:
             await self._start_webhook()
         else:
-            await self._retrying(lambda: self.bot.delete_webhook(drop_pending_updates=False))
+            await self.sender.call(lambda: self.bot.delete_webhook(drop_pending_updates=False))
             self._task = asyncio.create_task(self._poll_forever(), name="telegram-polling")
         log.info("telegram transport started", extra={"fields": {
             "bot_id": self.bot_id, "mode": "webhook" if self.webhook_url else "polling"}})
@@ -145,7 +139,7 @@ class TelegramTransport:
                 self._task.cancel()   # waiting for updates: nothing fetched is confirmed
             try:
                 await asyncio.wait_for(self._task, STOP_GRACE)
-            except (asyncio.CancelledError, asyncio.TimeoutError):
+            except (TimeoutError, asyncio.CancelledError):
                 pass
             except Exception:  # noqa: BLE001 - already logged by the loop
                 pass
@@ -163,8 +157,9 @@ class TelegramTransport:
             menu = [BotCommand(name, summary[:256]) for name, summary in commands
                     if _VALID_MENU_COMMAND.fullmatch(name) and summary.strip()][:100]
             try:
-                await self._retrying(lambda: self.bot.set_my_commands(
-                    menu, language_code=None if language == "en" else language))
+                await self.sender.call(partial(self.bot.set_my_commands, menu,
+                                               language_code=None if language == "en"
+                                               else language))
             except TelegramError as exc:
                 log.warning("command menu not published", extra={"fields": {
                     "language": language, "error": type(exc).__name__}})
@@ -202,7 +197,7 @@ class TelegramTransport:
                 failures += 1
                 log.warning("telegram polling failed", extra={"fields": {
                     "error": type(exc).__name__, "failures": failures}})
-                await asyncio.sleep(_backoff(failures, cap=30.0))
+                await self.retry.polling.pause(failures)
 
     async def _handle_batch(self, batch: list[Update], handled: set[int]) -> None:
         by_chat: dict[int, list[Update]] = defaultdict(list)
@@ -233,7 +228,7 @@ class TelegramTransport:
         await self._webhook_runner.setup()
         await web.TCPSite(self._webhook_runner, host or "127.0.0.1", int(port)).start()
         await self.updates.prune_old()
-        await self._retrying(lambda: self.bot.set_webhook(
+        await self.sender.call(lambda: self.bot.set_webhook(
             self.webhook_url, secret_token=self.webhook_secret, allowed_updates=ALLOWED_UPDATES))
 
     async def _on_webhook(self, request):
@@ -261,7 +256,7 @@ class TelegramTransport:
             self._remember(update.update_id)
             await self.updates.finish(update.update_id)
         if len(self._chat_locks) > 1000:
-            for chat_id in [c for c, l in self._chat_locks.items() if not l.locked()]:
+            for chat_id in [c for c, lock in self._chat_locks.items() if not lock.locked()]:
                 del self._chat_locks[chat_id]
         return web.Response(text="ok")
 
@@ -271,11 +266,11 @@ class TelegramTransport:
             if update.message is not None:
                 incoming = await self.incoming(update.message)
                 if incoming is not None:
-                    await self._receive(incoming)
+                    await self._hand_over(incoming)
             elif update.callback_query is not None:
-                await self._on_button(update)
+                await self._on_button(update.callback_query)
             elif update.my_chat_member is not None:
-                await self._on_membership(update)
+                await self._on_membership(update.my_chat_member)
         except Exception:  # noqa: BLE001 - one bad update must not stop the others
             log.exception("telegram update not handled", extra={"fields": {
                 "update_id": update.update_id}})
@@ -331,19 +326,23 @@ class TelegramTransport:
         if size > MAX_DOWNLOAD:
             log.warning("telegram file too large to download", extra={"fields": {"size": size}})
             return None
-        telegram_file = await self._retrying(lambda: self.bot.get_file(file_id))
-        content = await self._retrying(telegram_file.download_as_bytearray)
+        telegram_file = await self.sender.call(lambda: self.bot.get_file(file_id))
+        content = await self.sender.call(telegram_file.download_as_bytearray)
         return Attachment(name, bytes(content), mime_type)
 
-    async def _on_button(self, update: Update) -> None:
-        query = update.callback_query
+    async def _hand_over(self, incoming: IncomingMessage) -> None:
+        if self._receive is not None:
+            await self._receive(incoming)
+
+    async def _on_button(self, query: CallbackQuery) -> None:
         message = query.message
-        if message is None or query.data in (None, CHOSEN):
+        if message is None or query.data is None or query.data == CHOSEN:
             await self._quietly(query.answer())
             return
         user = query.from_user
         is_direct = message.chat.type == ChatType.PRIVATE
-        label = _label_of(message, query.data) if message.is_accessible else query.data
+        label = _label_of(message, query.data) \
+            if isinstance(message, Message) else query.data
         # A button whose value is a whole command (`/ack R3 … yes`) carries everything the
         # core needs, so in a group each member may press it (attendance answers): the
         # keyboard stays, the presser sees their choice in a notice. Any other button
@@ -356,18 +355,17 @@ class TelegramTransport:
         if key in self._recent:
             return   # a second press before the keyboard changed: one answer per question
         self._remember(key)
-        if message.is_accessible and not shared:
+        if isinstance(message, Message) and not shared:
             await self._quietly(self.bot.edit_message_reply_markup(
                 message.chat.id, message.message_id, reply_markup=InlineKeyboardMarkup(
                     [[InlineKeyboardButton(f"✓ {label}", callback_data=CHOSEN)]])))
-        await self._receive(IncomingMessage(
+        await self._hand_over(IncomingMessage(
             chat=ChatRef(self.platform, str(message.chat.id)), sender_id=str(user.id),
             text=query.data, is_direct=is_direct, sender_name=user.full_name,
             sender_username=user.username, language_hint=user.language_code,
             reply_to=str(message.message_id), addressed=not is_direct))
 
-    async def _on_membership(self, update: Update) -> None:
-        change = update.my_chat_member
+    async def _on_membership(self, change: ChatMemberUpdated) -> None:
         if change.new_chat_member.status in ("kicked", "left"):
             await self._record_unreachable(ChatRef(self.platform, str(change.chat.id)))
 
@@ -385,116 +383,15 @@ class TelegramTransport:
             return SendResult(False, error="not a Telegram chat id", permanent=True)
         thread_id = int(chat.thread_id) if chat.thread_id else None
         try:
-            message_id = await self._send_reply(chat_id, thread_id, reply)
+            message_id = await self.sender.send_reply(chat_id, thread_id, reply)
         except Undeliverable as exc:
             if exc.unreachable:
                 await self._record_unreachable(chat)
             log.warning("telegram send failed", extra={"fields": {
                 "permanent": exc.permanent, "key": idempotency_key}})
-            return SendResult(False, error=exc.reason[:300], permanent=exc.permanent)
+            return SendResult(False, error=exc.reason[:300], permanent=exc.permanent,
+                              retry_after=exc.retry_after)
         return SendResult(True, message_id=str(message_id))
-
-    async def _send_reply(self, chat_id: int, thread_id: int | None, reply: Reply) -> int:
-        pieces = split_markup(reply.text, MAX_TEXT)
-        caption = None
-        if reply.attachment is not None and len(pieces) == 1 \
-                and telegram_length(render(pieces[0])[0]) <= MAX_CAPTION:
-            caption = pieces.pop()
-        keyboard = _keyboard(reply.choices)
-        message_id = 0
-        for index, piece in enumerate(pieces):
-            last = index == len(pieces) - 1 and reply.attachment is None
-            message_id = await self._send_text(chat_id, thread_id, piece,
-                                               keyboard if last else None)
-        if reply.attachment is not None:
-            message_id = await self._send_file(chat_id, thread_id, reply.attachment, caption,
-                                               keyboard)
-        return message_id
-
-    async def _send_text(self, chat_id: int, thread_id: int | None, piece: str,
-                         keyboard: InlineKeyboardMarkup | None) -> int:
-        html, plain = render(piece)
-
-        def send_as(text: str, parse_mode: str | None):
-            return lambda target: self.bot.send_message(
-                target, text, parse_mode=parse_mode, reply_markup=keyboard,
-                message_thread_id=thread_id,
-                link_preview_options=LinkPreviewOptions(is_disabled=True))
-
-        try:
-            sent = await self._deliver(chat_id, send_as(html, ParseMode.HTML))
-        except Undeliverable as exc:
-            if "parse entities" not in exc.reason.lower():
-                raise
-            sent = await self._deliver(chat_id, send_as(plain, None))   # never lose a reply
-        return sent.message_id
-
-    async def _send_file(self, chat_id: int, thread_id: int | None, attachment: Attachment,
-                         caption: str | None, keyboard: InlineKeyboardMarkup | None) -> int:
-        method = self.bot.send_photo if attachment.is_image else self.bot.send_document
-        field = "photo" if attachment.is_image else "document"
-        html = render(caption)[0] if caption else None
-
-        def upload(target):
-            return method(target, **{field: InputFile(attachment.content,
-                                                      filename=attachment.filename)},
-                          caption=html, parse_mode=ParseMode.HTML if html else None,
-                          reply_markup=keyboard, message_thread_id=thread_id)
-
-        sent = await self._deliver(chat_id, upload)
-        return sent.message_id
-
-    async def _deliver(self, chat_id: int, request: Callable[[int], Awaitable[Message]]):
-        """One paced request to a chat, retried through flood control and network errors."""
-        network_failures = floods = 0
-        migrated = False
-        for _ in range(MAX_NETWORK_ATTEMPTS + MAX_FLOOD_RETRIES + 2):
-            await self.limiter.acquire(chat_id)
-            try:
-                return await request(chat_id)
-            except RetryAfter as exc:
-                floods += 1
-                wait = _seconds(exc)
-                if floods > MAX_FLOOD_RETRIES or wait > MAX_FLOOD_WAIT:
-                    raise Undeliverable(f"flood control: retry after {wait:.0f} s",
-                                        permanent=False) from exc
-                self.limiter.pause(chat_id, wait)
-            except Forbidden as exc:
-                raise Undeliverable(exc.message, permanent=True, unreachable=True) from exc
-            except ChatMigrated as exc:
-                if migrated:
-                    raise Undeliverable("chat migrated twice", permanent=False) from exc
-                migrated, chat_id = True, exc.new_chat_id
-            except BadRequest as exc:
-                unreachable = "chat not found" in exc.message.lower()
-                raise Undeliverable(exc.message, permanent=True, unreachable=unreachable) \
-                    from exc
-            except InvalidToken as exc:
-                raise Undeliverable("invalid bot token", permanent=False) from exc
-            except NetworkError as exc:   # includes TimedOut and HTTP 5xx
-                network_failures += 1
-                if network_failures >= MAX_NETWORK_ATTEMPTS:
-                    raise Undeliverable(f"network: {exc.message}", permanent=False) from exc
-                await asyncio.sleep(_backoff(network_failures))
-        raise Undeliverable("too many retries", permanent=False)
-
-    async def _retrying(self, call: Callable[[], Awaitable]):
-        """A request outside the paced sends (getMe, files, menus): network errors and flood
-        control are waited out a few times."""
-        for attempt in range(1, MAX_NETWORK_ATTEMPTS + 1):
-            try:
-                return await call()
-            except RetryAfter as exc:
-                if attempt == MAX_NETWORK_ATTEMPTS:
-                    raise
-                await asyncio.sleep(min(_seconds(exc), MAX_FLOOD_WAIT))
-            except (BadRequest, InvalidToken):
-                raise
-            except NetworkError:
-                if attempt == MAX_NETWORK_ATTEMPTS:
-                    raise
-                await asyncio.sleep(_backoff(attempt))
-        raise AssertionError("unreachable")
 
     async def _quietly(self, call: Awaitable) -> None:
         """Cosmetic requests (answer a press, edit its keyboard) must not block the answer."""
@@ -511,20 +408,6 @@ class TelegramTransport:
             await self.on_unreachable(ChatRef(chat.platform, chat.chat_id))
         except Exception:  # noqa: BLE001 - the send result already says it
             log.exception("could not record an unreachable chat")
-
-
-def _keyboard(choices: Iterable[Choice]) -> InlineKeyboardMarkup | None:
-    rows = [[InlineKeyboardButton(choice.label, callback_data=_callback_data(choice, number))]
-            for number, choice in enumerate(choices, 1)]
-    return InlineKeyboardMarkup(rows) if rows else None
-
-
-def _callback_data(choice: Choice, number: int) -> str:
-    """The choice's value; its number when the value is over Telegram's 64 bytes (handlers
-    accept the number of a choice as well as its value)."""
-    size = len(choice.value.encode("utf-8"))
-    return choice.value if 0 < size <= MAX_CALLBACK_DATA and choice.value != CHOSEN \
-        else str(number)
 
 
 def _label_of(message: Message, data: str) -> str:
@@ -544,12 +427,3 @@ def _chat_ref(message: Message) -> ChatRef:
 def _chat_id_of(update: Update) -> int:
     chat = update.effective_chat
     return chat.id if chat is not None else 0
-
-
-def _seconds(exc: RetryAfter) -> float:
-    value = exc._retry_after  # noqa: SLF001 - the timedelta, without PTB's deprecation warning
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def _backoff(attempt: int, cap: float = 8.0) -> float:
-    return min(cap, BACKOFF_BASE * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)

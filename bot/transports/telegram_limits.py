@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 GLOBAL_PER_SECOND = 30.0
 GROUP_PER_MINUTE = 20

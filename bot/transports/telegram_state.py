@@ -10,11 +10,13 @@ deduplicates Telegram's redeliveries; they are pruned after two days (Telegram k
 undelivered updates for at most 24 hours)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from enum import Enum
+from typing import Any, cast
 
 from sqlalchemy import (BigInteger, Boolean, DateTime, String, delete, select, true,
                         update)
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,7 +28,7 @@ CLAIM_STALE = timedelta(minutes=2)
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class TelegramOffset(Base):
@@ -98,7 +100,7 @@ class UpdateLog:
                 TelegramHandledUpdate.update_id == update_id,
                 TelegramHandledUpdate.finished.is_(False),
                 TelegramHandledUpdate.handled_at < now - stale_after).values(handled_at=now))
-            if taken.rowcount:
+            if cast("CursorResult[Any]", taken).rowcount:
                 return Claim.MINE
             row = await session.get(TelegramHandledUpdate, (self.bot_id, update_id))
         return Claim.DONE if row is None or row.finished else Claim.BUSY

@@ -18,30 +18,23 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, UTC
 from zoneinfo import ZoneInfo
 
-from dateutil.relativedelta import relativedelta
 
 from bot.i18n import _
-from bot.when import errors
+from bot.when import errors, times
 from bot.when.errors import WhenError, unreadable
 from bot.when.recurrence import Recurrence, format_local, local_to_utc, parse_local
 from bot.when.repeat import is_recurring, recurrence_start, rule_of
-from bot.when.words import (AM_WORDS, AMOUNT, DAY_MONTH, DOTTED_TIME, FILLERS, HOLIDAYS,
-                            ISO_DATE, LEAD_BEFORE, LEAD_SHORT, LEAD_ZA, MONTH_DAY, MONTH_END,
-                            MONTHS,
-                            NEXT_WORDS, NOON, NUMBER_WORDS, NUMERIC_DATE, PHRASES, PM_WORDS,
-                            RELATIVE, RELATIVE_DAYS, RELATIVE_PART, SECONDS, TIME_PATTERNS,
+from bot.when.words import (DAY_MONTH, FILLERS, ISO_DATE, MONTH_DAY, MONTH_END, MONTHS,
+                            NEXT_WORDS, NUMERIC_DATE, PHRASES, RELATIVE_DAYS, RELATIVE_PART,
                             UNITS, WEEKDAY_INDEX, WEEKDAYS, alternation, fold)
 
 MIN_INTERVAL = timedelta(minutes=5)
 DEFAULT_TIME = time(9, 0)
 END_OF_DAY = time(23, 59)
-MAX_LEAD = timedelta(days=31)
-MAX_AHEAD = timedelta(days=366 * 5)
 SHOWN = "%d/%m/%Y %H:%M"
-HIDDEN = "\x00"
 MONTH_YEAR = re.compile(rf"({alternation(MONTHS)})\.?(?:\s+(\d{{4}}))?")
 NUMERIC_MONTH = re.compile(r"(\d{1,2})[/.-](\d{4})")
 ISO_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
@@ -67,7 +60,7 @@ class When:
         return Recurrence(self.start_local, self.timezone, self.rrule,
                           frozenset(parse_local(x) for x in self.exdates), self.skip_holidays)
 
-    def settled(self, now: datetime) -> "When":
+    def settled(self, now: datetime) -> When:
         """A relative time counts from when it is confirmed, not from when it was typed."""
         if self.offset_seconds is None:
             return self
@@ -80,7 +73,7 @@ class When:
                 "skip_holidays": self.skip_holidays, "offset_seconds": self.offset_seconds}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "When":
+    def from_dict(cls, data: dict) -> When:
         return cls(parse_local(data["start_local"]), data["timezone"], data.get("rrule"),
                    tuple(data.get("leads_minutes") or ()), bool(data.get("skip_holidays")),
                    offset_seconds=data.get("offset_seconds"))
@@ -94,16 +87,16 @@ def parse_when(text: str, locale: str, tz: str, now: datetime) -> When:
     zone = ZoneInfo(tz)
     original = text.strip()
     work = _prepare(original)
-    work, leads = _take_leads(work)
-    work, skip_holidays = _take_holidays(work)
-    instant = _relative(work, now, original)
+    work, leads = times.take_leads(work)
+    work, skip_holidays = times.take_holidays(work)
+    instant = times.relative(work, now, original)
     if instant is not None:
         offset = int((instant - now).total_seconds())
         when = When(_local(instant, zone), tz, None, leads, skip_holidays, offset_seconds=offset)
         return _checked(when, original, now)
-    work, at = _take_time(work, original)
-    if is_recurring(_tokens(work)):
-        rule = rule_of(_tokens(work), original)
+    work, at = times.take_time(work, original)
+    if is_recurring(times.tokens(work)):
+        rule = rule_of(times.tokens(work), original)
         when = When(recurrence_start(rule, at, _local(now, zone)), tz, rule, leads, skip_holidays)
     else:
         when = When(_one_off(work, at, _local(now, zone), original, DEFAULT_TIME), tz, None,
@@ -118,11 +111,11 @@ def parse_moment(text: str, tz: str, now: datetime, *, default_time: time = DEFA
     zone = ZoneInfo(tz)
     original = text.strip()
     work = _prepare(original)
-    instant = _relative(work, now, original)
+    instant = times.relative(work, now, original)
     if instant is not None:
-        return instant.astimezone(timezone.utc)
-    work, at = _take_time(work, original)
-    if is_recurring(_tokens(work)):
+        return instant.astimezone(UTC)
+    work, at = times.take_time(work, original)
+    if is_recurring(times.tokens(work)):
         raise WhenError(_("Give one date and time here, not a repetition."))
     local = _one_off(work, at, _local(now, zone), original, default_time)
     instant = local_to_utc(local, zone)
@@ -137,13 +130,15 @@ def parse_date(text: str, today: date, *, future: bool = True) -> date:
     original = text.strip()
     work = _prepare(original)
     noon = datetime.combine(today, time(12))
-    instant = _relative(work, noon, original)
+    instant = times.relative(work, noon, original)
     if instant is not None:
         return instant.date()
-    work, at = _take_time(work, original)
+    work, at = times.take_time(work, original)
     relative = RELATIVE_PART.search(work)
+    day: date | None
     if relative:
-        day, rest = _shifted(noon, relative.group(1), original).date(), _cut(work, relative)
+        day = times.shifted(noon, relative.group(1), original).date()
+        rest = times.cut(work, relative)
     else:
         day, rest, _roll = _date_of(work, datetime.combine(today, time(0)), original, future)
     _no_leftovers(rest, original)
@@ -163,7 +158,7 @@ def parse_month(text: str, today: date) -> date:
     work = _prepare(original).strip(" .")
     match = MONTH_YEAR.fullmatch(work)
     if match:
-        month = int(MONTHS[match.group(1)])  # type: ignore[arg-type]
+        month = int(MONTHS[match.group(1)])
         return _valid_date(int(match.group(2) or today.year), month, 1, original)
     match = NUMERIC_MONTH.fullmatch(work)
     if match:
@@ -173,7 +168,7 @@ def parse_month(text: str, today: date) -> date:
     if match:
         year, month = (int(g) for g in match.groups())
         return _valid_date(year, month, 1, original)
-    unknown = [t for t in _tokens(work) if t not in MONTHS and not t.isdecimal()]
+    unknown = [t for t in times.tokens(work) if t not in MONTHS and not t.isdecimal()]
     raise unreadable(original, unknown[0] if unknown else None)
 
 
@@ -210,7 +205,7 @@ def _checked(when: When, original: str, now: datetime) -> When:
         if when.rrule is None:
             raise errors.in_the_past(when.start_local.strftime(SHOWN))
         raise WhenError(_("\"{text}\" never happens after now.").format(text=original[:80]))
-    gaps = [later - earlier for earlier, later in zip(upcoming, upcoming[1:])]
+    gaps = [later - earlier for earlier, later in zip(upcoming, upcoming[1:], strict=False)]
     if gaps and min(gaps) < MIN_INTERVAL:
         minutes = int(MIN_INTERVAL.total_seconds() // 60)
         raise WhenError(_("That repeats too often: a reminder may repeat at most every "
@@ -220,7 +215,7 @@ def _checked(when: When, original: str, now: datetime) -> When:
 
 def _no_leftovers(rest: str, original: str) -> None:
     """Every word must have been used: the first one that was not is asked back."""
-    for token in _tokens(rest):
+    for token in times.tokens(rest):
         if token not in FILLERS and token not in NEXT_WORDS:
             raise unreadable(original, token)
 
@@ -241,144 +236,14 @@ def _prepare(original: str) -> str:
     return work
 
 
-def _number(word: str) -> int:
-    return int(word) if word.isdecimal() else int(NUMBER_WORDS[word])  # type: ignore[arg-type]
-
-
-def _relative(work: str, now: datetime, original: str) -> datetime | None:
-    """ "in 30 seconds", "dans 2 heures", "over twee weken", "через 3 дні": the instant."""
-    match = RELATIVE.match(work.strip(" ,"))
-    return _shifted(now, match.group(1), original) if match else None
-
-
-def _shifted(now: datetime, amounts: str, original: str) -> datetime:
-    moment = now
-    for amount, unit in AMOUNT.findall(amounts):
-        kind = "second" if unit in SECONDS else str(UNITS[unit])
-        if len(amount) > 6:
-            raise _too_far()
-        try:
-            moment += relativedelta(**{kind + "s": _number(amount)})
-        except (ValueError, OverflowError):
-            raise _too_far() from None
-    if moment - now > MAX_AHEAD:
-        raise _too_far()
-    return moment
-
-
-def _too_far() -> WhenError:
-    return WhenError(_("That is too far ahead: at most five years."))
-
-
-def _amount_total(text: str) -> timedelta:
-    total = timedelta()
-    for amount, unit in AMOUNT.findall(text):
-        kind = UNITS.get(unit)
-        if kind not in ("minute", "hour", "day", "week"):
-            raise WhenError(_("Use minutes, hours, days or weeks for \"{text}\".").format(
-                text=text.strip()[:40]))
-        if len(amount) > 6:
-            raise _too_far()
-        total += timedelta(minutes=_number(amount) * {"minute": 1, "hour": 60, "day": 1440,
-                                                       "week": 10080}[str(kind)])
-    return total
-
-
-def _take_leads(work: str) -> tuple[str, tuple[int, ...]]:
-    leads: set[int] = set()
-    for pattern in (LEAD_BEFORE, LEAD_ZA):
-        for match in list(pattern.finditer(work)):
-            for amount, unit in AMOUNT.findall(match.group(1)):  # "1 day and 1 hour": two leads
-                leads.add(int(_amount_total(f"{amount} {unit}").total_seconds() // 60))
-        work = pattern.sub(" ", work)
-    for amount, unit in LEAD_SHORT.findall(work):
-        if len(amount) > 6:
-            raise _too_far()
-        leads.add(int(amount) * {"d": 1440, "h": 60, "m": 1, "min": 1}[unit])
-    work = LEAD_SHORT.sub(" ", work)
-    leads.discard(0)
-    if any(timedelta(minutes=m) > MAX_LEAD for m in leads):
-        raise WhenError(_("A reminder can come at most 31 days before its time."))
-    return work, tuple(sorted(leads, reverse=True))
-
-
-def _take_holidays(work: str) -> tuple[str, bool]:
-    if HOLIDAYS.search(work):
-        return HOLIDAYS.sub(" ", work), True
-    return work, False
-
-
-def _take_time(work: str, original: str) -> tuple[str, time | None]:
-    """The time of day, and the text without it. Parts of the day ("du soir", "'s avonds",
-    "abends") move an afternoon hour; alone, they are not precise enough."""
-    # "dans 2 heures": the hours of a relative time are not a time of day
-    relative = RELATIVE_PART.search(work)
-    if relative:
-        work = work[:relative.start()] + f" {HIDDEN} " + work[relative.end():]
-    work, at = _clock_time(work)
-    if relative:
-        work = work.replace(HIDDEN, relative.group(0))
-    words = work.split()
-    periods = [w for w in words if w in PM_WORDS or w in AM_WORDS]
-    if periods and at is None:
-        raise errors.vague(errors.original_word(periods[0], original))
-    if at is not None and at.hour < 12 and any(w in PM_WORDS for w in periods):
-        at = at.replace(hour=at.hour + 12)
-    return " ".join(w for w in words if w not in periods), at
-
-
-def _clock_time(work: str) -> tuple[str, time | None]:
-    words = work.split()
-    if set(words) & NOON:
-        return " ".join(w for w in words if w not in NOON), time(12, 0)
-    for index, pattern in enumerate(TIME_PATTERNS):
-        match = pattern.search(work)
-        if match:
-            return _cut(work, match), _time_of(match, am_pm=index == 0)
-    match = DOTTED_TIME.search(work)
-    if match and (int(match.group(2)) > 12 or _names_a_day(_cut(work, match))):
-        return _cut(work, match), _time_of(match)
-    return work, None
-
-
-def _time_of(match: re.Match, am_pm: bool = False) -> time:
-    groups = match.groups()
-    hour = int(groups[0])
-    minute = int(groups[1]) if len(groups) > 1 and groups[1] and groups[1].isdecimal() else 0
-    written = re.sub(r"^\D+", "", match.group(0))  # "om 14.75": quote the time, not "om"
-    if am_pm:
-        if not 1 <= hour <= 12:
-            raise errors.invalid_time(written)
-        hour = hour % 12 + (12 if groups[2].replace(".", "") == "pm" else 0)
-    if hour > 23 or minute > 59:
-        raise errors.invalid_time(written)
-    return time(hour, minute)
-
-
-def _names_a_day(rest: str) -> bool:
-    """Another part of the text says which day, so "14.30" can only be a time."""
-    tokens = set(_tokens(rest))
-    return bool(tokens & (set(WEEKDAYS) | set(MONTHS) | set(RELATIVE_DAYS))) or bool(
-        NUMERIC_DATE.search(rest) or ISO_DATE.search(rest))
-
-
-def _tokens(work: str) -> list[str]:
-    work = re.sub(r"(\d{1,2})\.(?=\s|$)", r"\1e", work)  # German ordinals: "am 5." = the 5th
-    return [t for t in re.split(r"[^\w]+", work) if t]
-
-
-def _cut(work: str, match: re.Match) -> str:
-    return work[:match.start()] + " " + work[match.end():]
-
-
 # --- one-off dates ----------------------------------------------------------------------------
 
 def _one_off(work: str, at: time | None, now_local: datetime, original: str,
              default_time: time) -> datetime:
     relative = RELATIVE_PART.search(work)
     if relative:  # "in 3 days" next to other words: "dans 3 jours à 10h"
-        _no_leftovers(_cut(work, relative), original)
-        moment = _shifted(now_local, relative.group(1), original)
+        _no_leftovers(times.cut(work, relative), original)
+        moment = times.shifted(now_local, relative.group(1), original)
         return datetime.combine(moment.date(), at) if at else moment
     day, rest, roll = _date_of(work, now_local, original, future=True)
     _no_leftovers(rest, original)
@@ -402,14 +267,14 @@ def _date_of(work: str, now_local: datetime, original: str,
     if found is not None:
         day, rest = found
         return day, _same_weekday(day, rest, original), timedelta()
-    tokens = _tokens(work)
+    tokens = times.tokens(work)
     if MONTH_END in tokens:  # "fin du mois": the last day of this month
         last = calendar.monthrange(today.year, today.month)[1]
         return today.replace(day=last), " ".join(t for t in tokens if t != MONTH_END), timedelta()
     for token in tokens:
         if token in RELATIVE_DAYS:
             rest = " ".join(t for t in tokens if t != token)
-            shift = int(RELATIVE_DAYS[token])  # type: ignore[arg-type]
+            shift = int(RELATIVE_DAYS[token])
             return today + timedelta(days=shift), rest, timedelta()
     return _weekday(tokens, today, original)
 
@@ -418,8 +283,8 @@ def _written_date(work: str, today: date, original: str,
                   future: bool) -> tuple[date, str] | None:
     match = ISO_DATE.search(work)
     if match:
-        year, month, day = (int(g) for g in match.groups())
-        return _valid_date(year, month, day, original), _cut(work, match)
+        year, month, day_number = (int(g) for g in match.groups())
+        return _valid_date(year, month, day_number, original), times.cut(work, match)
     for pattern, day_group, month_group in ((NUMERIC_DATE, 1, 2), (DAY_MONTH, 1, 2),
                                             (MONTH_DAY, 2, 1)):
         match = pattern.search(work)
@@ -428,12 +293,12 @@ def _written_date(work: str, today: date, original: str,
             month = int(month_text) if month_text.isdecimal() else _month(month_text)
             day = _dated(match.group(3), month, int(match.group(day_group)), today, original,
                          future)
-            return day, _cut(work, match)
+            return day, times.cut(work, match)
     return None
 
 
 def _month(word: str) -> int:
-    return int(MONTHS[word])  # type: ignore[arg-type]
+    return int(MONTHS[word])
 
 
 def _dated(year_text: str | None, month: int, day: int, today: date, original: str,
@@ -466,7 +331,7 @@ def _valid_date(year: int, month: int, day: int, original: str) -> date:
 
 def _same_weekday(day: date, rest: str, original: str) -> str:
     """"dinsdag 8 december": the weekday must be the date's, else we ask which one."""
-    tokens = _tokens(rest)
+    tokens = times.tokens(rest)
     for token in tokens:
         if token in WEEKDAYS and WEEKDAY_INDEX[str(WEEKDAYS[token])] != day.weekday():
             raise errors.wrong_weekday(day)

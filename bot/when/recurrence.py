@@ -7,9 +7,9 @@ offset would drift by an hour twice a year)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 from functools import lru_cache
-from typing import Iterator
+from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
@@ -26,14 +26,14 @@ SCAN_YEARS = 5
 
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands datetimes back naive; everything stored is UTC."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(
-        timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(
+        UTC)
 
 
 def local_to_utc(local: datetime, tz: ZoneInfo) -> datetime:
     """A naive local wall-clock time to UTC. In the autumn overlap the first (summer-time)
     instant is used; in the spring gap the time moves forward by the gap (02:30 → 03:30)."""
-    return local.replace(tzinfo=tz, fold=0).astimezone(timezone.utc)
+    return local.replace(tzinfo=tz, fold=0).astimezone(UTC)
 
 
 def format_local(local: datetime) -> str:

@@ -34,12 +34,12 @@ def recurrence_start(rule: str, at: time | None, now_local: datetime) -> datetim
 
 
 def _number(word: str) -> int:
-    return int(word) if word.isdecimal() else int(NUMBER_WORDS[word])  # type: ignore[arg-type]
+    return int(word) if word.isdecimal() else int(NUMBER_WORDS[word])
 
 
 def _ordinal(token: str) -> int | None:
     if token in ORDINAL_WORDS:
-        return int(ORDINAL_WORDS[token])  # type: ignore[arg-type]
+        return int(ORDINAL_WORDS[token])
     match = ORDINAL_SUFFIX.match(token)
     return int(match.group(1)) if match else None
 
@@ -89,15 +89,15 @@ def _read_word(reading: _Reading, token: str) -> bool:
         reading.units.add(str(FREQUENCY_WORDS[token]))
     elif token in UNITS:
         reading.units.add(str(UNITS[token]))
-    elif _ordinal(token) is not None:
-        reading.ordinals.append(_ordinal(token))  # type: ignore[arg-type]
+    elif (ordinal := _ordinal(token)) is not None:
+        reading.ordinals.append(ordinal)
     elif token.isdecimal():
         if len(token) > 6:
             return False
         reading.numbers.append(int(token))
     elif token in NUMBER_WORDS:  # "un mardi sur deux": an article, not a count
         if NUMBER_WORDS[token] != 1:
-            reading.numbers.append(int(NUMBER_WORDS[token]))  # type: ignore[arg-type]
+            reading.numbers.append(int(NUMBER_WORDS[token]))
     elif token in RECURRENCE_MARKERS:
         reading.german_every |= token in GERMAN_EVERY
     elif token not in FILLERS:
@@ -106,34 +106,61 @@ def _read_word(reading: _Reading, token: str) -> bool:
 
 
 def _rule(reading: _Reading, original: str) -> str:
-    month_scope = "month" in reading.units or "month" in reading.intervals
-    if "minute" in reading.intervals or "minute" in reading.units:
-        return f"FREQ=MINUTELY;INTERVAL={reading.intervals.get('minute', 1)}"
-    if "hour" in reading.intervals or "hour" in reading.units:
-        return f"FREQ=HOURLY;INTERVAL={reading.intervals.get('hour', 1)}"
-    week_interval = reading.intervals.get("week", 2 if reading.other else 1)
-    if reading.workdays:
-        return f"FREQ=WEEKLY;INTERVAL={week_interval};BYDAY=MO,TU,WE,TH,FR"
-    if reading.weekdays and reading.ordinals:
-        if reading.german_every and reading.ordinals == [2] and not month_scope:
-            return f"FREQ=WEEKLY;INTERVAL=2;BYDAY={','.join(reading.weekdays)}"  # jeden zweiten
-        days = [f"{'+' if n > 0 else ''}{n}{day}" for n in reading.ordinals
-                for day in reading.weekdays]
-        if any(abs(n) > 5 for n in reading.ordinals):
-            raise unreadable(original)
-        return f"FREQ=MONTHLY;INTERVAL={reading.intervals.get('month', 1)};BYDAY={','.join(days)}"
-    if reading.weekdays:
-        return f"FREQ=WEEKLY;INTERVAL={week_interval};BYDAY={','.join(reading.weekdays)}"
-    if month_scope or reading.ordinals:
-        days = reading.ordinals + reading.numbers
-        if any(not (1 <= d <= 31 or d == -1) for d in days):
-            raise unreadable(original)
-        by_day = f";BYMONTHDAY={','.join(str(d) for d in days)}" if days else ""
-        return f"FREQ=MONTHLY;INTERVAL={reading.intervals.get('month', 1)}{by_day}"
-    if "day" in reading.intervals or "day" in reading.units:
-        return f"FREQ=DAILY;INTERVAL={reading.intervals.get('day', 1)}"
-    if "week" in reading.intervals or "week" in reading.units:
-        return f"FREQ=WEEKLY;INTERVAL={week_interval}"
-    if "year" in reading.intervals or "year" in reading.units:
-        return f"FREQ=YEARLY;INTERVAL={reading.intervals.get('year', 1)}"
+    """The RRULE of what was read: the first of these readings that applies, in order."""
+    for build in (_frequent_rule, _weekday_rule, _month_day_rule, _unit_rule):
+        rule = build(reading, original)
+        if rule is not None:
+            return rule
     raise unreadable(original)
+
+
+def _has(reading: _Reading, unit: str) -> bool:
+    return unit in reading.intervals or unit in reading.units
+
+
+def _week_interval(reading: _Reading) -> int:
+    return reading.intervals.get("week", 2 if reading.other else 1)
+
+
+def _frequent_rule(reading: _Reading, original: str) -> str | None:
+    for unit, frequency in (("minute", "MINUTELY"), ("hour", "HOURLY")):
+        if _has(reading, unit):
+            return f"FREQ={frequency};INTERVAL={reading.intervals.get(unit, 1)}"
+    return None
+
+
+def _weekday_rule(reading: _Reading, original: str) -> str | None:
+    """Working days, weekdays, or "the 2nd Tuesday of the month" (weekdays with ordinals)."""
+    if reading.workdays:
+        return f"FREQ=WEEKLY;INTERVAL={_week_interval(reading)};BYDAY=MO,TU,WE,TH,FR"
+    if not reading.weekdays:
+        return None
+    weekdays = ",".join(reading.weekdays)
+    if not reading.ordinals:
+        return f"FREQ=WEEKLY;INTERVAL={_week_interval(reading)};BYDAY={weekdays}"
+    if reading.german_every and reading.ordinals == [2] and not _has(reading, "month"):
+        return f"FREQ=WEEKLY;INTERVAL=2;BYDAY={weekdays}"  # jeden zweiten
+    if any(abs(n) > 5 for n in reading.ordinals):
+        raise unreadable(original)
+    days = [f"{'+' if n > 0 else ''}{n}{day}" for n in reading.ordinals
+            for day in reading.weekdays]
+    return f"FREQ=MONTHLY;INTERVAL={reading.intervals.get('month', 1)};BYDAY={','.join(days)}"
+
+
+def _month_day_rule(reading: _Reading, original: str) -> str | None:
+    if not (_has(reading, "month") or reading.ordinals):
+        return None
+    month_days = reading.ordinals + reading.numbers
+    if any(not (1 <= d <= 31 or d == -1) for d in month_days):
+        raise unreadable(original)
+    by_day = f";BYMONTHDAY={','.join(str(d) for d in month_days)}" if month_days else ""
+    return f"FREQ=MONTHLY;INTERVAL={reading.intervals.get('month', 1)}{by_day}"
+
+
+def _unit_rule(reading: _Reading, original: str) -> str | None:
+    for unit, frequency in (("day", "DAILY"), ("week", "WEEKLY"), ("year", "YEARLY")):
+        if _has(reading, unit):
+            interval = _week_interval(reading) if unit == "week" else reading.intervals.get(
+                unit, 1)
+            return f"FREQ={frequency};INTERVAL={interval}"
+    return None

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
+from typing import TypeVar
+
+V = TypeVar("V")
 
 
 def fold(text: str) -> str:
@@ -17,7 +21,8 @@ def fold(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _words(mapping: dict) -> dict[str, object]:
+def _words(mapping: dict[V, str]) -> dict[str, V]:
+    """Each word of the values (folded) → its key: {"MO": "monday lundi"} → {"monday": "MO"…}."""
     return {fold(word): value for value, words in mapping.items() for word in words.split()}
 
 
@@ -25,7 +30,7 @@ def _set(words: str) -> set[str]:
     return {fold(w) for w in words.split()}
 
 
-def alternation(words) -> str:
+def alternation(words: Iterable[str]) -> str:
     """A regex alternative of the words, longest first (so `dec` does not hide `decembre`)."""
     return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
 

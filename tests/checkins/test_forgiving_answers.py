@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.checkins.forms import load_form
+from bot.checkins.form_files import load_form
 from bot.checkins.models import CheckinAssignment
 from tests.checkins.conftest import deliver, register
 from tests.english import english_in
@@ -106,7 +106,8 @@ def test_dates_and_months_in_words(text, expected):
     assert (value, problem) == (expected, None)
 
 
-@pytest.mark.parametrize("text", ["soon", "31 février 2026", "13/2026", "32/01/2026", "novembre 2026 2027"])
+@pytest.mark.parametrize("text", ["soon", "31 février 2026", "13/2026", "32/01/2026",
+                                  "novembre 2026 2027"])
 def test_what_is_not_a_date_is_refused(text):
     assert MONTHLY.question("month").parse_answer(text, {}, "fr", today=TODAY)[0] is None
 

@@ -7,7 +7,8 @@ import pytest
 from openpyxl import Workbook
 
 from bot.checkins.expressions import ExpressionError, holds, parse
-from bot.checkins.forms import FormError, Form, load_form, load_yaml
+from bot.checkins.form_files import load_form, load_yaml
+from bot.checkins.forms import Form, FormError
 from tools.make_example_forms import build_workbook
 
 FORMS = Path(__file__).resolve().parents[2] / "data" / "forms"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from openpyxl import load_workbook
 
@@ -67,7 +67,7 @@ async def answer_all(bot, i: int, english: bool = True) -> str:
 
 def local(year, month, day, hour, minute=0) -> datetime:
     # March 2026 in Brussels is UTC+1.
-    return datetime(year, month, day, hour - 1, minute, tzinfo=timezone.utc)
+    return datetime(year, month, day, hour - 1, minute, tzinfo=UTC)
 
 
 def fmt(value) -> str:
@@ -233,7 +233,7 @@ def check_summary(text: str, answers: dict[int, dict], *, assigned: int, late: i
     bottlenecks = {b: sum(1 for a in answers.values() if a.get("bottleneck") == b)
                    for b in BOTTLENECKS}
     line = next(line for line in text.split("\n") if line.startswith("What is the main"))
-    for name, count in bottlenecks.items():
+    for count in bottlenecks.values():
         if count:
             assert re.search(rf"\b{count}\b", line)
     support_counts = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from sqlalchemy import select
@@ -18,7 +18,7 @@ FORMS = Path(__file__).resolve().parents[2] / "data" / "forms"
 
 def brussels(month, day, hour, minute=0) -> datetime:
     offset = 1 if month < 3 or (month == 3 and day < 29) else 2  # 2026 summer time from 29/3
-    return datetime(2026, month, day, hour - offset, minute, tzinfo=timezone.utc)
+    return datetime(2026, month, day, hour - offset, minute, tzinfo=UTC)
 
 
 async def open_round(bot, command: str) -> str:
@@ -138,7 +138,7 @@ async def test_monthly_results_by_region_texts_escaping_and_retention(checkin_bo
     assert cells["rita"] == "'@admin check Namur"
     assert cells["piet"] == "More arrivals in Gent"
 
-    bot.clock.set(datetime(2027, 3, 8, tzinfo=timezone.utc))
+    bot.clock.set(datetime(2027, 3, 8, tzinfo=UTC))
     done = await bot.services.checkins.run_due()
     assert done["closed"] == 1 and done["reduced"] == 1
     async with bot.services.db.session() as session:
@@ -164,3 +164,21 @@ async def test_forms_added_from_a_chat_attachment(checkin_bot):
                         attachment=Attachment("bad.yaml", b"settings: {}\n"))
     assert "cannot use this form" in bad and "form_id" in bad
     assert "Attach an XLSForm" in await bot.ask("/forms add", as_="alice")
+
+
+async def test_refusals_are_answered_and_change_nothing(checkin_bot):
+    bot = checkin_bot
+    await register(bot, ["hana"])
+    assert "direct chat with me, not in a group" in await bot.ask("/checkin", as_="hana",
+                                                                 chat="coord")
+    assert "Unknown form nope" in await bot.ask("/results nope", as_="alice", chat="coord")
+    assert "No round of weekly_local has been opened yet" in await bot.ask(
+        "/results weekly_local", as_="alice", chat="coord")
+    assert "must be after the opening time" in await bot.ask(
+        "/rounds open weekly_local; tomorrow 10:00; role:focal_point; in 3 days",
+        as_="alice", chat="coord")
+    await open_round(bot, "/rounds open weekly_local; in 3 days; role:focal_point")
+    assert "is closed" in await bot.ask("/rounds close weekly_local", as_="alice", chat="coord")
+    assert "Round 1 of weekly_local is not open" in await bot.ask(
+        "/rounds close weekly_local 1", as_="alice", chat="coord")
+    assert "0/1 answered" in await bot.ask("/rounds", as_="alice", chat="coord")

@@ -33,7 +33,7 @@ class MatrixBot:
     """The application with its Matrix transport, restartable on the same store and database."""
 
     def __init__(self, tmp_path: Path, database_url: str, server: SynapseServer, *,
-                 features: list | None = None, account=None, **overrides):
+                 features: list | None = None, account=None, retry=None, **overrides):
         self.tmp_path = tmp_path
         self.database_url = database_url
         self.server = server
@@ -41,6 +41,7 @@ class MatrixBot:
         self.user_id = self.account.user_id
         self.overrides = overrides
         self.features = features or []
+        self.retry = retry  # a `MatrixRetries`; the real policies when None
         self.harness = None
         self.transport = None
         self.timeline_limit = None  # a small sync timeline, to force gaps
@@ -58,7 +59,7 @@ class MatrixBot:
             from bot.router import Router
             self.harness.services.router = Router([*FEATURES, *self.features])
         self.transport = MatrixTransport(self.harness.services.settings, sync_timeout_ms=5000,
-                                         db=self.harness.services.db)
+                                         db=self.harness.services.db, retry=self.retry)
         if self.timeline_limit:
             self.transport.sync_filter = {**self.transport.sync_filter, "room": {
                 **self.transport.sync_filter["room"], "timeline": {"limit": self.timeline_limit}}}

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.messages import ChatRef
 from bot.outbox import SENT, OutboxMessage
 from bot.reminders.models import Acknowledgement
-from bot.transports.matrix import KEYCAPS
+from bot.transports.matrix_format import KEYCAPS
 from tests.matrix.people import MatrixPerson, is_file
 
 pytestmark = pytest.mark.slow

@@ -2,14 +2,17 @@
 mentions, backoff, transaction ids, persisted state and configuration."""
 from __future__ import annotations
 
+import dataclasses
 import random
 from pathlib import Path
 
 from bot.config import load_settings
 from bot.messages import Choice, Reply
-from bot.transports.matrix import (MatrixState, MatrixTransport, backoff_delay,
-                                   choice_for_reaction, is_allowed, render_notice,
-                                   strip_mention, strip_reply_fallback, transaction_id)
+from bot.retry import MATRIX_SEND, MATRIX_SYNC, MatrixRetries, RetryPolicy
+from bot.transports.matrix import MatrixTransport
+from bot.transports.matrix_format import (choice_for_reaction, is_allowed, render_notice,
+                                          strip_mention, strip_reply_fallback, transaction_id)
+from bot.transports.matrix_state import MatrixState
 from bot.transports.registry import configured_transports
 
 YES_NO = [["Yes", "yes"], ["No", "no"]]
@@ -60,7 +63,7 @@ def test_reply_fallback_is_removed():
 
 def test_backoff_grows_with_jitter_and_stops_at_60_seconds():
     rng = random.Random(7)
-    delays = [backoff_delay(n, rng=rng) for n in range(1, 12)]
+    delays = [MATRIX_SYNC.delay(n, rng=rng) for n in range(1, 12)]
 
     assert 0.5 <= delays[0] <= 1.0
     assert 4.0 <= delays[3] <= 8.0
@@ -103,10 +106,20 @@ class _ServerError:
     transport_response = type("R", (), {"status": 502})()
 
 
-def _transport(tmp_path: Path, **overrides) -> MatrixTransport:
+def _transport(tmp_path: Path, retry: MatrixRetries | None = None,
+               **overrides) -> MatrixTransport:
     settings = load_settings(environ={}, data_dir=tmp_path, matrix_homeserver="http://127.0.0.1:9",
                              matrix_user_id="@bot:localhost", matrix_password="pw", **overrides)
-    return MatrixTransport(settings)
+    return MatrixTransport(settings, retry=retry)
+
+
+class _RecordingPolicy(RetryPolicy):
+    """The real policy, whose waits are written down instead of slept."""
+
+    slept: list[float]
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
 
 
 async def test_sync_loop_honours_retry_after_and_backs_off_on_errors(tmp_path):
@@ -122,14 +135,11 @@ async def test_sync_loop_honours_retry_after_and_backs_off_on_errors(tmp_path):
         await transport.client.close()
 
 
-async def test_sends_retry_after_rate_limit_then_give_up(tmp_path, monkeypatch):
-    transport = _transport(tmp_path)
+async def test_sends_retry_after_rate_limit_then_give_up(tmp_path):
+    policy = _RecordingPolicy(**dataclasses.asdict(MATRIX_SEND))
     slept: list[float] = []
-
-    async def fake_sleep(seconds):
-        slept.append(seconds)
-
-    monkeypatch.setattr("bot.transports.matrix.asyncio.sleep", fake_sleep)
+    object.__setattr__(policy, "slept", slept)
+    transport = _transport(tmp_path, retry=MatrixRetries(send=policy))
     calls = []
 
     async def always_limited():
@@ -137,7 +147,7 @@ async def test_sends_retry_after_rate_limit_then_give_up(tmp_path, monkeypatch):
         return _RateLimited()
 
     try:
-        result = await transport._with_retries(always_limited)
+        result = await transport.sender.with_retries(always_limited)
     finally:
         await transport.client.close()
     assert isinstance(result, _RateLimited)
@@ -163,11 +173,11 @@ async def test_typed_answer_to_a_command_choice_becomes_the_command(tmp_path):
         reminder = [["I'll attend", "/ack R1 20260302T090200Z yes"],
                     ["Can't attend", "/ack R1 20260302T090200Z no"]]
         transport.state.remember_sent("!room", "$reminder", reminder)
-        assert transport._open_command_choice("!room", "2") == "/ack R1 20260302T090200Z no"
-        assert transport._open_command_choice("!room", "i'll attend") == reminder[0][1]
-        assert transport._open_command_choice("!room", "3") is None
-        assert transport._open_command_choice("!other", "1") is None
+        assert transport.reader.open_command_choice("!room", "2") == "/ack R1 20260302T090200Z no"
+        assert transport.reader.open_command_choice("!room", "i'll attend") == reminder[0][1]
+        assert transport.reader.open_command_choice("!room", "3") is None
+        assert transport.reader.open_command_choice("!other", "1") is None
         transport.state.remember_sent("!room", "$preview", [["Confirm", "yes"], ["Cancel", "no"]])
-        assert transport._open_command_choice("!room", "1") is None
+        assert transport.reader.open_command_choice("!room", "1") is None
     finally:
         await transport.client.close()

@@ -10,13 +10,22 @@ from sqlalchemy import select
 from bot.messages import ChatRef, Reply
 from bot.outbox import FAILED, SENT, OutboxMessage
 from bot.people import KnownChat
-from bot.transports import telegram as telegram_module
+from bot.retry import TELEGRAM_REQUEST, TelegramRetries
 from tests.telegram.conftest import ADMIN, start_telegram
+
+FAST = TelegramRetries().scaled(100)   # the same backoff, a hundred times faster
 
 
 async def test_flood_control_server_errors_and_dropped_connections_are_survived(
-        fake, telegram, monkeypatch):
-    monkeypatch.setattr(telegram_module, "BACKOFF_BASE", 0.05)
+        fake, app):
+    telegram = await start_telegram(app, fake, retry=FAST)
+    try:
+        await _survive_faults(fake)
+    finally:
+        await telegram.stop()
+
+
+async def _survive_faults(fake):
     fake.fail("sendMessage", 429, retry_after=1)
     fake.send_text(ADMIN, "/techo one")
     await fake.wait_for_sent(ADMIN, 1)
@@ -34,12 +43,15 @@ async def test_flood_control_server_errors_and_dropped_connections_are_survived(
     assert fake.faults_served == {"429": 1, "500": 2, "drop": 2}
 
 
-async def test_network_retries_are_bounded(fake, telegram, monkeypatch):
-    monkeypatch.setattr(telegram_module, "BACKOFF_BASE", 0.01)
+async def test_network_retries_are_bounded(fake, app):
+    telegram = await start_telegram(app, fake, retry=FAST)
     fake.fail("sendMessage", 500, count=100)
-    result = await telegram.send(ChatRef("telegram", "5005"), Reply("hello"))
-    assert not result.ok and not result.permanent
-    assert len(fake.calls_of("sendMessage")) == telegram_module.MAX_NETWORK_ATTEMPTS
+    try:
+        result = await telegram.send(ChatRef("telegram", "5005"), Reply("hello"))
+    finally:
+        await telegram.stop()
+    assert not result.ok and not result.permanent and result.retry_after is None
+    assert len(fake.calls_of("sendMessage")) == TELEGRAM_REQUEST.attempts
 
 
 async def test_blocked_chat_is_permanent_and_marked_unreachable(app, fake, telegram):

@@ -85,10 +85,10 @@ def _squeezed(text: str) -> str:
 
 def test_buttons_carry_the_value_or_the_number_when_too_long_for_telegram():
     from bot.messages import Choice
-    from bot.transports.telegram import _keyboard
+    from bot.transports.telegram_send import keyboard_of
 
     long_value = "organisation:" + "é" * 40          # 93 bytes: over Telegram's 64
-    markup = _keyboard([Choice("Yes", "yes"), Choice("CPAS Liège", long_value)])
+    markup = keyboard_of([Choice("Yes", "yes"), Choice("CPAS Liège", long_value)])
     data = [row[0].callback_data for row in markup.inline_keyboard]
     assert data == ["yes", "2"]                       # handlers accept a choice's number
-    assert _keyboard([]) is None
+    assert keyboard_of([]) is None
