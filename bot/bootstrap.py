@@ -1,19 +1,23 @@
 """The composition root: builds every part of the application from settings, and accepts
-fakes (clock, transports) for tests. Nothing is built at import time anywhere else."""
+fakes (clock, transports) for tests. Nothing is built at import time anywhere else.
+
+`build_app` makes the core parts, the `Services` bag (bot/services.py), then each domain
+service in order with one `_wire_<domain>` function: it constructs the service from typed
+parts and registers the service's jobs, start-up hooks, privacy exporters and retention
+tasks. Domain packages register nothing themselves."""
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
-from typing import Any, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkins.privacy import register as register_checkins_privacy
 from bot.checkins.service import CheckinsService
-from bot.clock import clock_from_settings
+from bot.clock import Clock, clock_from_settings
 from bot.config import Settings
 from bot.conversations import Conversations
 from bot.db import Database
@@ -26,11 +30,12 @@ from bot.directory.privacy import register as register_directory_privacy
 from bot.directory.service import DirectoryService
 from bot.directory.verification import JOB_ID as VERIFICATION_JOB_ID
 from bot.directory.verification import Verification
+from bot.handlers import FEATURES
+from bot.i18n import Catalogues
 from bot.leader import LeaderLoop, Lease
 from bot.meetings.privacy import register as register_meetings_privacy
 from bot.meetings.service import MeetingsService
-from bot.i18n import Catalogues, _, ngettext, normalize_locale
-from bot.messages import ChatRef, IncomingMessage, Reply
+from bot.messages import IncomingMessage, Reply
 from bot.outbox import Outbox
 from bot.people import People
 from bot.reminders.broadcasts import Broadcasts
@@ -38,44 +43,24 @@ from bot.reminders.delivery import Delivery
 from bot.reminders.privacy import register as register_reminders_privacy
 from bot.reminders.service import RemindersService
 from bot.router import Router
-from bot.transports.base import Transport, Transports
-from bot.trust.service import build as build_trust
-from bot.web.access import build as build_web
+from bot.scheduling import Job, JobsInFlight, schedule, stop_gently
+from bot.services import Services
+from bot.transports.base import Receiver, Transport, Transports
+from bot.trust.service import TrustService
+from bot.web.access import WebAccess, erase_moved, erase_personal, export_personal
+
+__all__ = ["App", "Services", "build_app"]  # Services: re-exported for older imports
 
 log = logging.getLogger("coordbot.app")
 
 
-@dataclass
-class Services:
-    """Everything a handler may use, reached as `ctx.services.<name>`."""
-
-    settings: Settings
-    db: Database
-    catalogues: Catalogues
-    clock: Any
-    people: People
-    conversations: Conversations
-    transports: Transports
-    outbox: Outbox = None  # type: ignore[assignment]
-    # Jobs are derived from the database at start-up (stable ids); no persistent job store.
-    scheduler: Any = None
-    router: Router = None  # type: ignore[assignment]
-    # Domain services, set by build_app when their feature exists.
-    directory: Any = None
-    reminders: Any = None
-    checkins: Any = None
-    meetings: Any = None
-    trust: Any = None
-    web: Any = None
-    devices: Any = None
-    startup_hooks: list[Any] = field(default_factory=list)
-    shutdown_hooks: list[Any] = field(default_factory=list)
-
-
 class App:
-    def __init__(self, services: Services):
+    def __init__(self, services: Services) -> None:
         self.services = services
-        self.leaders: list[tuple[LeaderLoop, asyncio.Task]] = []
+        self.leaders: list[tuple[LeaderLoop, asyncio.Task[None]]] = []
+        self.jobs_in_flight = JobsInFlight(services.scheduler)
+        # How long a job running at shutdown may take to end before it is cancelled.
+        self.job_grace_seconds = 15.0
 
     @property
     def router(self) -> Router:
@@ -84,7 +69,7 @@ class App:
     async def handle(self, message: IncomingMessage) -> list[Reply]:
         return await self.router.route(self.services, message)
 
-    def receiver_for(self, transport: Transport):
+    def receiver_for(self, transport: Transport) -> Receiver:
         """The callback a transport hands each incoming message to; replies go back through it."""
 
         async def receive(message: IncomingMessage) -> None:
@@ -105,46 +90,10 @@ class App:
             for hook in self.services.startup_hooks:
                 await hook(self.services)
         if start_scheduler:
-            self.services.scheduler.add_job(
-                self.services.outbox.deliver_pending, "interval", seconds=5,
-                id="outbox.deliver", replace_existing=True, max_instances=1, coalesce=True)
+            schedule(self.services.scheduler, [Job(
+                "outbox.deliver", self.services.outbox.deliver_pending, "interval",
+                {"seconds": 5})])
             self.services.scheduler.start()
-
-    async def _stop_scheduler(self, grace_seconds: float = 15.0) -> None:
-        """Lets jobs in flight finish before stopping: APScheduler's shutdown cancels them,
-        and a job cancelled mid-transaction can leave a database connection thread open,
-        which keeps the process from exiting."""
-        scheduler = self.services.scheduler
-        if not scheduler.running:
-            return
-        scheduler.pause()
-        executor = scheduler._lookup_executor("default")  # noqa: SLF001 - no public API for this
-        in_flight = [f for f in getattr(executor, "_pending_futures", ()) if not f.done()]
-        if in_flight:
-            await asyncio.wait(in_flight, timeout=grace_seconds)
-        scheduler.shutdown(wait=False)
-
-    async def console_welcome(self, chat: ChatRef, language: str | None, *,
-                              greet: bool) -> list[str]:
-        """The lines a console prints as it opens: a greeting on a terminal, and how many
-        messages were waiting for this person (delivered right after)."""
-        services = self.services
-        async with services.db.session() as session:
-            identity = await services.people.identity(session, chat.platform, chat.chat_id)
-            locale = (identity.user.locale if identity else None) or normalize_locale(language) \
-                or services.settings.default_locale
-        waiting = await services.outbox.waiting(chat.key())
-        lines = []
-        with services.catalogues.use(locale):
-            if greet:
-                lines.append(_("Hello {name}. Ask a question such as “logement Liège”, or type "
-                               "/help to see what you can do. Ctrl-D ends.").format(
-                                   name=chat.chat_id))
-            if waiting:
-                lines.append(ngettext("{count} message was waiting for you:",
-                                      "{count} messages were waiting for you:",
-                                      waiting).format(count=waiting))
-        return lines
 
     async def serve(self, transports: list[Transport]) -> None:
         for transport in transports:
@@ -187,7 +136,7 @@ class App:
 
     async def stop(self) -> None:
         await self._stop_leaders()
-        await self._stop_scheduler()
+        await stop_gently(self.services.scheduler, self.jobs_in_flight, self.job_grace_seconds)
         for hook in reversed(self.services.shutdown_hooks):
             await hook(self.services)
         for transport in self.services.transports:
@@ -195,33 +144,58 @@ class App:
         try:
             # A connection a cancelled task left half-closed must not keep the process alive.
             await asyncio.wait_for(self.services.db.dispose(), timeout=10)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("database connections did not close in time")
 
 
-def build_app(settings: Settings, *, clock=None, database: Database | None = None) -> App:
-    from bot.handlers import FEATURES
+def _scheduling(jobs: Callable[[], list[Job]]) -> Callable[[Services], Awaitable[None]]:
+    """A start-up hook that schedules the jobs a domain exposes."""
 
+    async def start(services: Services) -> None:
+        schedule(services.scheduler, jobs())
+
+    return start
+
+
+# ---- trust ----
+def _wire_trust(services: Services) -> TrustService:
+    trust = TrustService(services.db, services.clock, services.people, services.conversations,
+                         services.settings)
+    services.startup_hooks.append(_scheduling(trust.jobs))
+    return trust
+
+
+# ---- web ----
+def _wire_web(services: Services) -> WebAccess:
+    access = WebAccess(services.clock, services.settings.web_session_hours)
+    services.trust.privacy.register("web", export_personal, erase_personal, erase_moved)
+    return access
+
+
+def build_app(settings: Settings, *, clock: Clock | None = None,
+              database: Database | None = None) -> App:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     clock = clock or clock_from_settings(settings)
+    db = database or Database(settings.effective_database_url)
+    transports = Transports()
     services = Services(
         settings=settings,
-        db=database or Database(settings.effective_database_url),
+        db=db,
         catalogues=Catalogues(settings.locales_dir),
         clock=clock,
         people=People(settings.admins, settings.timezone, clock),
         conversations=Conversations(clock, timedelta(minutes=settings.preview_ttl_minutes)),
-        transports=Transports(),
+        transports=transports,
+        outbox=Outbox(db, transports, clock, claim_seconds=settings.outbox_claim_seconds),
+        scheduler=AsyncIOScheduler(timezone="UTC"),
+        router=Router(FEATURES),
     )
-    services.outbox = Outbox(services.db, services.transports, clock,
-                             claim_seconds=settings.outbox_claim_seconds)
-    services.scheduler = AsyncIOScheduler(timezone="UTC")
-    services.router = Router(FEATURES)
-    services.trust = build_trust(services)
+    # In this order: a domain may use the services wired before it.
+    services.trust = _wire_trust(services)
     services.directory = _wire_directory(services)
     services.reminders = _wire_reminders(services)
     services.checkins = _wire_checkins(services)
-    services.web = build_web(services)
+    services.web = _wire_web(services)
     services.meetings = _wire_meetings(services)
     services.devices = _wire_devices(services)
     return App(services)
@@ -291,12 +265,13 @@ def _wire_directory(services: Services) -> DirectoryService:
     """The directory and its parts; at start-up the bundled data is loaded into an empty
     database and the index built, then the re-verification, digest and campaign jobs run."""
     settings, db, clock = services.settings, services.db, services.clock
-    sending = {"db": db, "clock": clock, "outbox": services.outbox,
-               "catalogues": services.catalogues, "settings": settings}
+    outbox, catalogues = services.outbox, services.catalogues
     directory = DirectoryService(settings.bundled_data_dir, clock)
-    directory.verification = Verification(directory, conversations=services.conversations,
-                                          **sending)
-    directory.changes = ChangeLog(directory, **sending)
+    directory.verification = Verification(
+        directory, conversations=services.conversations, db=db, clock=clock, outbox=outbox,
+        catalogues=catalogues, settings=settings)
+    directory.changes = ChangeLog(directory, db=db, clock=clock, outbox=outbox,
+                                  catalogues=catalogues, settings=settings)
 
     async def paused_on(session: AsyncSession, user_id: int, day: date) -> bool:
         # The check-ins' calendar (public holidays, /away days); check-ins are wired later.
@@ -307,7 +282,8 @@ def _wire_directory(services: Services) -> DirectoryService:
         return bool(checkins.paused_on(day, absences))
 
     directory.campaign = Campaign(directory, directory.verification, paused_on=paused_on,
-                                  **sending)
+                                  db=db, clock=clock, outbox=outbox, catalogues=catalogues,
+                                  settings=settings)
 
     async def start(services_: Services) -> None:
         await directory.on_start(db, load_bundled_data=settings.load_bundled_data)

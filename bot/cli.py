@@ -7,7 +7,15 @@ import logging
 import sys
 from pathlib import Path
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from bot.config import ConfigError, Settings, load_settings, unknown_variables
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from bot.bootstrap import App
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--lang", default=None, help="your language hint (fr, nl, de, en, uk)")
     chat.set_defaults(func=run_chat)
 
-    run = commands.add_parser("run", help="run the bot on the configured Telegram/Matrix transports")
+    run = commands.add_parser("run",
+                              help="run the bot on the configured Telegram/Matrix transports")
     run.set_defaults(func=run_bot)
 
     health = commands.add_parser("health", help="exit non-zero when the database or a "
@@ -54,7 +63,7 @@ def _console_name(text: str) -> str:
     return name
 
 
-def _feature_clis():
+def _feature_clis() -> list[Callable[[Any], None]]:
     from bot.directory.cli import register as directory
     return [directory]
 
@@ -84,7 +93,7 @@ class StartupError(RuntimeError):
     """A problem that stops start-up, told in one line."""
 
 
-async def start_app(settings: Settings):
+async def start_app(settings: Settings) -> App:
     from bot.bootstrap import build_app
     app = build_app(settings)
     try:
@@ -123,10 +132,11 @@ def describe_startup_failure(settings: Settings, exc: Exception) -> str:
     return f"start-up failed ({type(exc).__name__}): {text}"
 
 
-def run_chat(settings: Settings, args) -> int:
+def run_chat(settings: Settings, args: argparse.Namespace) -> int:
     from bot.logs import set_level
     from bot.router import file_commands
     from bot.transports.console import ConsoleTransport
+    from bot.welcome import console_welcome
 
     if settings.log_level.upper() == "INFO":
         # The log shares the terminal with the conversation: only problems, unless asked.
@@ -141,8 +151,8 @@ def run_chat(settings: Settings, args) -> int:
                                    file_commands=file_commands(app.services.router))
         try:
             app.services.transports.add(console)
-            for line in await app.console_welcome(console.chat, args.lang,
-                                                  greet=console.interactive):
+            for line in await console_welcome(app.services, console.chat, args.lang,
+                                              greet=console.interactive):
                 print(line, flush=True)
             await app.services.outbox.deliver_pending()
             web = await start_web(app)
@@ -157,7 +167,7 @@ def run_chat(settings: Settings, args) -> int:
     return 0
 
 
-def run_bot(settings: Settings, args) -> int:
+def run_bot(settings: Settings, args: argparse.Namespace) -> int:
     from bot.locks import single_runner_lock
     from bot.transports.registry import transport_plans
 
@@ -198,7 +208,7 @@ def run_bot(settings: Settings, args) -> int:
     return 0
 
 
-async def start_web(app):
+async def start_web(app: App) -> web.AppRunner | None:
     """The dashboard listener when COORDBOT_WEB_LISTEN or COORDBOT_WEB_BASE_URL is set."""
     settings = app.services.settings
     if not settings.web_enabled:
@@ -211,7 +221,7 @@ async def start_web(app):
                            f"(COORDBOT_WEB_LISTEN): {exc.strerror or exc}") from None
 
 
-async def stop_web(runner) -> None:
+async def stop_web(runner: web.AppRunner | None) -> None:
     if runner is not None:
         await runner.cleanup()
 
@@ -231,7 +241,7 @@ async def _until_terminated() -> None:
     await stop.wait()
 
 
-def db_upgrade(settings: Settings, args) -> int:
+def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     from bot.db import Database, mask_url
     from bot.migrations import current_revision, upgrade
 
@@ -251,7 +261,7 @@ def db_upgrade(settings: Settings, args) -> int:
     return 0
 
 
-def health_check(settings: Settings, args) -> int:
+def health_check(settings: Settings, args: argparse.Namespace) -> int:
     from bot.health import run_checks
     from bot.transports.registry import leases
 
@@ -261,7 +271,7 @@ def health_check(settings: Settings, args) -> int:
     return 0 if all(check.ok for check in checks) else 1
 
 
-def config_check(settings: Settings, args) -> int:
+def config_check(settings: Settings, args: argparse.Namespace) -> int:
     for name, value in settings.masked().items():
         print(f"{name} = {value}")
     print("configuration is valid")

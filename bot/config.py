@@ -7,8 +7,9 @@ import difflib
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -107,7 +108,16 @@ class Settings:
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'coordbot.sqlite3'}"
 
-    def validate(self) -> "Settings":
+    def validate(self) -> Settings:
+        self._validate_words()
+        self._validate_numbers()
+        self._validate_addresses()
+        self.matrix_allowed = [_allowed_entry(entry) for entry in self.matrix_allowed]
+        self.telegram_bot_username = self.telegram_bot_username.lstrip("@")
+        return self
+
+    def _validate_words(self) -> None:
+        """Languages, zones, levels, admins, the database URL and the fake date."""
         if self.default_locale not in LOCALES:
             raise ConfigError(f"COORDBOT_DEFAULT_LOCALE: {self.default_locale!r} is not one of "
                               f"{', '.join(LOCALES)}")
@@ -137,6 +147,8 @@ class Settings:
             except ValueError:
                 raise ConfigError(f"COORDBOT_FAKE_NOW: {self.fake_now!r} is not an ISO date-time "
                                   "(2026-03-02T09:00:00+00:00)") from None
+
+    def _validate_numbers(self) -> None:
         if self.reminders_grace_hours < 0 or self.reminders_tick_seconds < 1:
             raise ConfigError("COORDBOT_REMINDERS_GRACE_HOURS must be >= 0 and "
                               "COORDBOT_REMINDERS_TICK_SECONDS >= 1")
@@ -158,10 +170,6 @@ class Settings:
                 raise ConfigError(f"COORDBOT_{name.upper()}: must be positive")
         if self.rate_limit_burst < 0 or self.rate_limit_per_minute < 0:
             raise ConfigError("COORDBOT_RATE_LIMIT_*: must be 0 (off) or positive")
-        self._validate_addresses()
-        self.matrix_allowed = [_allowed_entry(entry) for entry in self.matrix_allowed]
-        self.telegram_bot_username = self.telegram_bot_username.lstrip("@")
-        return self
 
     def _validate_addresses(self) -> None:
         """Ports within 1–65535 and a webhook Telegram will actually call."""
@@ -263,7 +271,7 @@ def _mask_db(url: str) -> str:
 
 
 def load_settings(config_file: Path | None = None, environ: dict[str, str] | None = None,
-                  **overrides) -> Settings:
+                  **overrides: Any) -> Settings:
     env = dict(os.environ if environ is None else environ)
     raw: dict[str, object] = {}
     if config_file is not None:
@@ -285,7 +293,8 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
             try:
                 raw[name] = Path(env[f"{key}_FILE"]).read_text(encoding="utf-8").strip()
             except OSError as exc:
-                raise ConfigError(f"{key}_FILE: cannot read {env[key + '_FILE']} ({exc.strerror})") from None
+                raise ConfigError(f"{key}_FILE: cannot read {env[key + '_FILE']} "
+                                  f"({exc.strerror})") from None
     raw.update(overrides)
     settings = Settings()
     for name, value in raw.items():
@@ -293,7 +302,7 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
     return settings.validate()
 
 
-def _coerce(name: str, f, value):
+def _coerce(name: str, f: Field[Any], value: Any) -> object:
     default = getattr(Settings(), name)
     key = f"COORDBOT_{name.upper()}"
     if isinstance(default, bool):

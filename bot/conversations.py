@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timedelta
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint,
                         delete, or_, select, update)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.clock import Clock
 from bot.db import Base
 from bot.i18n import _
 from bot.messages import Choice, Reply
@@ -59,7 +60,7 @@ class PendingConversation(Base):
 class Conversations:
     """Start, find and end the pending conversation of a person in a chat."""
 
-    def __init__(self, clock, preview_ttl: timedelta = timedelta(minutes=30)):
+    def __init__(self, clock: Clock, preview_ttl: timedelta = timedelta(minutes=30)) -> None:
         self.clock = clock
         self.preview_ttl = preview_ttl
 
@@ -141,7 +142,8 @@ class Conversations:
             PendingConversation.user_id == user_id).values(expires_at=self.clock.now(),
                                                            requires=[ROLE_CHANGED]))
 
-    async def update(self, session: AsyncSession, pending: PendingConversation, payload: dict) -> None:
+    async def update(self, session: AsyncSession, pending: PendingConversation,
+                     payload: dict[str, Any]) -> None:
         pending.payload = dict(payload)
         await session.flush()
 
@@ -171,8 +173,7 @@ def answering(kind: str) -> Iterator[None]:
 
 
 def _aware(moment: datetime) -> datetime:
-    from datetime import timezone
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def confirmation_answer(text: str) -> bool | None:

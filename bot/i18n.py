@@ -2,7 +2,8 @@
 answered lives in a context variable, so concurrent conversations never mix languages.
 
 Catalogues are split by gettext *domain*, one per feature (`core`, `directory`, `reminders`,
-`checkins`, and `when` for the time parser), under `locales/<ll>/LC_MESSAGES/<domain>.po`. `Catalogues` merges them per locale.
+`checkins`, and `when` for the time parser), under `locales/<ll>/LC_MESSAGES/<domain>.po`.
+`Catalogues` merges them per locale.
 """
 from __future__ import annotations
 
@@ -11,24 +12,26 @@ import io
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 LOCALES = ("en", "fr", "nl", "de", "uk")
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "nl": "Nederlands", "de": "Deutsch",
                   "uk": "Українська"}
 DOMAINS = ("core", "directory", "reminders", "checkins", "when", "web", "meetings", "devices")
 
-_translations: ContextVar[_gettext.NullTranslations] = ContextVar(
-    "coordbot_translations", default=_gettext.NullTranslations())
+# No catalogue in use (outside any `Catalogues.use`): the English source text.
+_SOURCE_TEXT = _gettext.NullTranslations()
+_translations: ContextVar[_gettext.NullTranslations | None] = ContextVar(
+    "coordbot_translations", default=None)
 _locale: ContextVar[str] = ContextVar("coordbot_locale", default="en")
 
 
 def _(message: str) -> str:
-    return _translations.get().gettext(message)
+    return (_translations.get() or _SOURCE_TEXT).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    return _translations.get().ngettext(singular, plural, n)
+    return (_translations.get() or _SOURCE_TEXT).ngettext(singular, plural, n)
 
 
 def N_(message: str) -> str:

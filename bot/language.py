@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.i18n import LOCALES
@@ -17,13 +18,17 @@ if TYPE_CHECKING:
     from bot.messages import IncomingMessage
     from bot.people import User
 
+# The directory's language detection for free text (None: it cannot tell).
+Detector = Callable[[str], str | None]
+
 GREETING, THANKS, HELP, FAREWELL = "greeting", "thanks", "help", "farewell"
 
 # What people send before they know what the bot does. "hallo" is Dutch and German alike: in
 # Belgium far more people write it in Dutch, and a platform hint or /lang settles the rest.
 SMALL_TALK: dict[str, dict[str, tuple[str, ...]]] = {
     GREETING: {
-        "fr": ("bonjour", "bonsoir", "salut", "coucou", "bjr", "bonjour a tous", "bonjour madame", "bonjour monsieur", "re bonjour", "allo"),
+        "fr": ("bonjour", "bonsoir", "salut", "coucou", "bjr", "bonjour a tous", "bonjour madame",
+               "bonjour monsieur", "re bonjour", "allo"),
         "nl": ("hallo", "hoi", "dag", "goeiedag", "goedendag", "goedemorgen", "goeiemorgen",
                "goedemiddag", "goeiemiddag", "goedenavond", "goeienavond", "hallo allemaal",
                "dag allemaal"),
@@ -112,7 +117,7 @@ def command_word(word: str) -> tuple[str, str] | None:
     return COMMAND_WORDS.get(fold(word))
 
 
-def guess_language(text: str, detect=None) -> str | None:
+def guess_language(text: str, detect: Detector | None = None) -> str | None:
     """The language `text` is written in, when its words say so; `detect` is the directory's
     detection for anything that is not small talk."""
     text = (text or "").strip()
@@ -137,7 +142,8 @@ class FirstWords:
     def __init__(self) -> None:
         self._guessed: set[int] = set()
 
-    def locale_for(self, user: "User", message: "IncomingMessage", detect=None) -> str | None:
+    def locale_for(self, user: User, message: IncomingMessage,
+                   detect: Detector | None = None) -> str | None:
         if user.locale and user.id not in self._guessed:
             return None
         if not (message.is_direct or message.addressed):
@@ -148,7 +154,7 @@ class FirstWords:
             self._guessed.add(user.id)
         return user.locale
 
-    def adopt(self, user: "User", locale: str | None) -> str | None:
+    def adopt(self, user: User, locale: str | None) -> str | None:
         """A likely language from elsewhere (the person who invited them), for someone with
         none yet; what they write later still moves it."""
         if user.locale or locale not in LOCALES:

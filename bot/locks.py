@@ -10,10 +10,15 @@ import fcntl
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+if TYPE_CHECKING:
+    from bot.db import Database
 
 # Advisory lock keys (any 64-bit integers, fixed for this application).
 MIGRATION_LOCK_KEY = 0x636F6F7264_01  # "coord" + 1
@@ -54,7 +59,7 @@ class LockFile:
 
 
 @asynccontextmanager
-async def migration_lock(connection, url: str) -> AsyncIterator[None]:
+async def migration_lock(connection: AsyncConnection, url: str) -> AsyncIterator[None]:
     """Only one process upgrades the schema at a time; the others wait, then find it done."""
     path = sqlite_file(url)
     if path is None:
@@ -73,7 +78,7 @@ async def migration_lock(connection, url: str) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def setup_lock(db) -> AsyncIterator[None]:
+async def setup_lock(db: Database) -> AsyncIterator[None]:
     """Start-up (migrations, then loading the bundled data into an empty database) is done
     by one process at a time: four consoles started at the same instant on a new database
     all start, and the bundled data is loaded once."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from typing import TextIO
 from urllib.parse import quote
 
 OWN_LOGGER = "coordbot"
@@ -28,9 +29,9 @@ BODY_KEYS = ("text", "caption", "body", "formatted_body", "first_name", "last_na
              "displayname", "display_name", "name", "title", "secret_token", "password",
              "access_token", "token")
 _FIELDS = re.compile(
-    r"""(?P<key>["']?\b(?:%s)\b["']?\s*[:=]\s*)"""
-    r"""(?P<value>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,;&'"{}\[\]()]+)"""
-    % "|".join(BODY_KEYS), re.IGNORECASE)
+    r"""(?P<key>["']?\b(?:""" + "|".join(BODY_KEYS) + r""")\b["']?\s*[:=]\s*)"""
+    r"""(?P<value>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,;&'"{}\[\]()]+)""",
+    re.IGNORECASE)
 _hidden: set[str] = set()
 
 
@@ -73,13 +74,13 @@ class KeyValueFormatter(logging.Formatter):
         parts = [self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), f"level={record.levelname.lower()}",
                  f"logger={record.name}", f"event={_quote(redact(record.getMessage()))}"]
         parts += [f"{key}={_quote(_field_value(key, value))}" for key, value in fields.items()]
-        if record.exc_info:
+        if record.exc_info and record.exc_info[0] is not None:
             parts.append(f"error={_quote(record.exc_info[0].__name__)}")
             parts.append(f"trace={_quote(redact(self.formatException(record.exc_info)))}")
         return redact(" ".join(parts))
 
 
-def _field_value(key: str, value) -> str:
+def _field_value(key: str, value: object) -> str:
     return MASK if key.lower() in BODY_KEYS else redact(str(value))
 
 
@@ -89,7 +90,7 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def configure_logging(level: str = "INFO", stream=None) -> None:
+def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
     floor = max(LIBRARY_FLOOR, logging.getLevelName(level.upper()))
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(KeyValueFormatter())

@@ -28,7 +28,7 @@ class ChatRef:
         return f"{self.platform}:{self.chat_id}"
 
     @classmethod
-    def parse(cls, key: str) -> "ChatRef":
+    def parse(cls, key: str) -> ChatRef:
         platform, _, chat_id = key.partition(":")
         if platform not in PLATFORMS or not chat_id:
             raise ValueError(f"not a chat reference: {key!r}")

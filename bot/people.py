@@ -2,13 +2,14 @@
 invitation says otherwise; `COORDBOT_ADMINS` names the bootstrap admins."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, func,
                         select, update)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from bot.clock import Clock
 from bot.db import Base
 from bot.messages import ChatRef, IncomingMessage
 from bot.policy import Role
@@ -24,7 +25,7 @@ def fit_name(name: str | None, fallback: str) -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class User(Base):
@@ -38,7 +39,7 @@ class User(Base):
     organisation_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     entry_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    identities: Mapped[list["Identity"]] = relationship(
+    identities: Mapped[list[Identity]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="raise")
 
     @property
@@ -77,17 +78,23 @@ class KnownChat(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     platform: Mapped[str] = mapped_column(String(20))
     is_direct: Mapped[bool] = mapped_column(Boolean, default=True)
-    unreachable_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    unreachable_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                               nullable=True)
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class People:
     """Finds or creates the user behind a message and keeps roles from `COORDBOT_ADMINS`."""
 
-    def __init__(self, admins: list[str], default_timezone: str, clock=None):
+    def __init__(self, admins: list[str], default_timezone: str,
+                 clock: Clock | None = None) -> None:
         self.admins = {a.strip() for a in admins}
         self.default_timezone = default_timezone
         self.clock = clock
+
+    def choose_locale(self, user: User, locale: str) -> None:
+        """The language the person chose (`/lang`): what is pushed to them later uses it."""
+        user.locale = locale
 
     async def resolve(self, session: AsyncSession, message: IncomingMessage) -> User:
         platform = message.chat.platform

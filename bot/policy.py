@@ -20,7 +20,7 @@ class Role(IntEnum):
         return self.name.lower()
 
     @classmethod
-    def parse(cls, value: str | None) -> "Role | None":
+    def parse(cls, value: str | None) -> Role | None:
         if not value:
             return None
         try:

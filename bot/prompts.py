@@ -18,7 +18,7 @@ message. Previews' buttons send yes/no words, which reminders do not read withou
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.conversations import PendingConversation, answering, preview_answer
@@ -42,8 +42,8 @@ class Target:
     foreground: bool = False   # a question the person is answering, not one the bot pushed
 
 
-async def answer_pending(router: "Router", ctx: "Context", text: str,
-                         parsed: tuple[str, str] | None) -> tuple[bool, "HandlerResult"]:
+async def answer_pending(router: Router, ctx: Context, text: str,
+                         parsed: tuple[str, str] | None) -> tuple[bool, HandlerResult]:
     """(handled, result): whether a pending prompt took the message, and its answer."""
     conversations = ctx.services.conversations
     live, expired = await conversations.prompts(ctx.session, ctx.chat_key, ctx.user.id)
@@ -71,12 +71,23 @@ async def answer_pending(router: "Router", ctx: "Context", text: str,
     return True, await _answer_target(router, ctx, live, target)
 
 
-async def _choose(router: "Router", ctx: "Context", live: list[PendingConversation],
+async def _choose(router: Router, ctx: Context, live: list[PendingConversation],
                   claiming: list[PendingConversation]) -> Target | list[Target] | None:
     """For free text with several prompts waiting (newest first): the prompt it answers, the
     prompts to ask about, or None when none takes it."""
+    targets, anything = await _offered(router, ctx, live, claiming)
+    if not targets:   # the question asked last says how to answer it, as always
+        return Target(claiming[0].kind, "", "", _aware(claiming[0].created_at),
+                      True) if claiming else None
+    return _ranked(targets, anything)
+
+
+async def _offered(router: Router, ctx: Context, live: list[PendingConversation],
+                   claiming: list[PendingConversation]) -> tuple[list[Target], Target | None]:
+    """The prompts that would take the message, and the newest question that takes any
+    text (None when there is none)."""
     targets: list[Target] = []
-    anything: Target | None = None   # the newest question that takes any text
+    anything: Target | None = None
     for pending in live:
         step = router.conversations.get(pending.kind)
         reads = await _reads(ctx, pending, step) if step is not None else []
@@ -86,9 +97,11 @@ async def _choose(router: "Router", ctx: "Context", live: list[PendingConversati
                               True)
         targets += [Target(pending.kind, key, label, asked, not pending.background)
                     for key, label in reads or []]
-    if not targets:   # the question asked last says how to answer it, as always
-        return Target(claiming[0].kind, "", "", _aware(claiming[0].created_at),
-                      True) if claiming else None
+    return targets, anything
+
+
+def _ranked(targets: list[Target], anything: Target | None) -> Target | list[Target]:
+    """The one target that wins, or every candidate (questions being answered first)."""
     if anything is not None and anything.asked_at >= max(t.asked_at for t in targets):
         return anything
     newest = max(targets, key=lambda t: t.asked_at)
@@ -96,18 +109,18 @@ async def _choose(router: "Router", ctx: "Context", live: list[PendingConversati
     # One prompt only, or a question the person is answering asked after every other one.
     if not others or (newest.foreground and all(newest.asked_at >= t.asked_at for t in others)):
         return newest
-    asked = targets + ([anything] if anything else [])
-    return [t for t in asked if t.foreground] + [t for t in asked if not t.foreground]
+    offered = targets + ([anything] if anything else [])
+    return [t for t in offered if t.foreground] + [t for t in offered if not t.foreground]
 
 
-def _claims(router: "Router", pending: PendingConversation,
+def _claims(router: Router, pending: PendingConversation,
             parsed: tuple[str, str] | None) -> bool:
     step = router.conversations.get(pending.kind)
     return step is not None and (parsed is None or parsed[0] in step.commands)
 
 
-async def _run(ctx: "Context", pending: PendingConversation, step: "ConversationStep",
-               parsed: tuple[str, str] | None, target: str | None = None) -> "HandlerResult":
+async def _run(ctx: Context, pending: PendingConversation, step: ConversationStep,
+               parsed: tuple[str, str] | None, target: str | None = None) -> HandlerResult:
     if parsed:
         ctx.command, ctx.args = parsed
     ctx.target = target
@@ -119,8 +132,8 @@ async def _run(ctx: "Context", pending: PendingConversation, step: "Conversation
         return await step.handler(ctx, pending)
 
 
-async def _reads(ctx: "Context", pending: PendingConversation,
-                 step: "ConversationStep") -> list[tuple[str, str]] | None:
+async def _reads(ctx: Context, pending: PendingConversation,
+                 step: ConversationStep) -> list[tuple[str, str]] | None:
     """What of this conversation takes the message; None when the step cannot tell (it then
     takes anything, as a free-text question does)."""
     if step.reads is not None:
@@ -131,8 +144,8 @@ async def _reads(ctx: "Context", pending: PendingConversation,
     return None
 
 
-async def _answer_target(router: "Router", ctx: "Context", live: list[PendingConversation],
-                         target: Target) -> "HandlerResult":
+async def _answer_target(router: Router, ctx: Context, live: list[PendingConversation],
+                         target: Target) -> HandlerResult:
     pending = next((p for p in live if p.kind == target.kind), None)
     step = router.conversations.get(target.kind)
     if pending is None or step is None:
@@ -140,7 +153,7 @@ async def _answer_target(router: "Router", ctx: "Context", live: list[PendingCon
     return await _run(ctx, pending, step, None, target.key or None)
 
 
-async def _ask_which(ctx: "Context", text: str, targets: list[Target]) -> Reply:
+async def _ask_which(ctx: Context, text: str, targets: list[Target]) -> Reply:
     await ctx.services.conversations.start(
         ctx.session, ctx.chat_key, ctx.user.id, WHICH_KIND,
         {"text": text, "targets": [[t.kind, t.key, t.label] for t in targets]},
@@ -154,12 +167,12 @@ def _picked(which: PendingConversation, text: str) -> Target | None:
     said = text.strip().lower()
     for number, (kind, key, label) in enumerate(which.payload.get("targets", []), 1):
         if said in {str(number), label.lower()}:
-            return Target(kind, key, label, datetime.now(timezone.utc))
+            return Target(kind, key, label, datetime.now(UTC))
     return None
 
 
-async def _answer_picked(router: "Router", ctx: "Context", live: list[PendingConversation],
-                         target: Target, original: str) -> "HandlerResult":
+async def _answer_picked(router: Router, ctx: Context, live: list[PendingConversation],
+                         target: Target, original: str) -> HandlerResult:
     """The person said which prompt their earlier message answers: it answers it now. A
     foreground conversation chosen this way becomes the newest, so that its next answers
     go to it without asking again."""
@@ -174,7 +187,7 @@ def is_confirmation(text: str) -> bool:
     return preview_answer(text) is not None
 
 
-def answers_preview(router: "Router", pending: PendingConversation, text: str,
+def answers_preview(router: Router, pending: PendingConversation, text: str,
                     parsed: tuple[str, str] | None) -> bool:
     """Whether a message is the answer to a preview that is no longer pending."""
     step = router.conversations.get(pending.kind)
@@ -185,7 +198,7 @@ def answers_preview(router: "Router", pending: PendingConversation, text: str,
     return is_confirmation(text)
 
 
-def stale_preview(ctx: "Context", pending: PendingConversation) -> str:
+def stale_preview(ctx: Context, pending: PendingConversation) -> str:
     """The answer to a confirmation that can no longer be confirmed: nothing happens."""
     if not all(ctx.can(action) for action in pending.requires or []):
         return _("Your role has changed since this preview (you are now {role}): nothing was "
@@ -198,10 +211,10 @@ def stale_preview(ctx: "Context", pending: PendingConversation) -> str:
                     minutes).format(n=minutes)
 
 
-def _role_label(ctx: "Context") -> str:
+def _role_label(ctx: Context) -> str:
     from bot.router import role_label
     return role_label(ctx.role)
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -10,19 +10,20 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _, normalize_locale
-from bot.language import FirstWords, command_word, guess_language, small_talk
+from bot.language import Detector, FirstWords, command_word, guess_language, small_talk
 from bot.messages import IncomingMessage, Reply, command_prefix
 from bot.policy import POLICY, ROLE_LABELS, Role, allowed
 from bot.prompts import answer_pending
 from bot.trust.ratelimit import Verdict
 
 if TYPE_CHECKING:
-    from bot.bootstrap import Services
+    from bot.services import Services
     from bot.conversations import PendingConversation
     from bot.people import User
 
@@ -34,7 +35,8 @@ ConversationHandler = Callable[["Context", "PendingConversation"], Awaitable[Han
 Reader = Callable[["Context", "PendingConversation"], Awaitable[list[tuple[str, str]]]]
 
 PREFIXES = ("/", "!")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 _COMMAND = re.compile(r"^[/!]([A-Za-z_][A-Za-z0-9_-]{0,31})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?$", re.S)
 
 
@@ -64,7 +66,7 @@ class UserError(Exception):
     answer for the person. The router replies with it and rolls back everything the message
     changed, so a handler needs no "return a string or the object" paths."""
 
-    def __init__(self, answer: "Reply | str"):
+    def __init__(self, answer: Reply | str):
         super().__init__("user error")  # never the text: logs must not hold message content
         self.answer = answer
 
@@ -98,9 +100,9 @@ class Feature:
 @dataclass
 class Context:
     message: IncomingMessage
-    user: "User"
+    user: User
     session: AsyncSession
-    services: "Services"
+    services: Services
     command: str | None = None
     args: str = ""
     target: str | None = None  # which of a conversation's prompts the message answers
@@ -167,10 +169,9 @@ class Router:
         if feature.small_talk_handler is not None:
             self.small_talk_handler = feature.small_talk_handler
 
-    async def route(self, services: "Services", message: IncomingMessage) -> list[Reply]:
+    async def route(self, services: Services, message: IncomingMessage) -> list[Reply]:
         # Flood limit first: a refused message never reaches the database.
-        verdict = (services.trust.limiter.check(message.identity)
-                   if services.trust and message.metered else None)
+        verdict = services.trust.limiter.check(message.identity) if message.metered else None
         if verdict is not None and verdict is not Verdict.ALLOW:
             return await _flood_warning(services, message) if verdict is Verdict.WARN else []
         try:
@@ -182,7 +183,7 @@ class Router:
                 return [Reply(_("Sorry, something went wrong on my side. Nothing was "
                                 "changed; please try again later."))]
 
-    async def _route(self, services: "Services", message: IncomingMessage) -> list[Reply]:
+    async def _route(self, services: Services, message: IncomingMessage) -> list[Reply]:
         async with services.db.transaction() as session:
             user = await services.people.resolve(session, message)
             hint = normalize_locale(message.language_hint)
@@ -274,12 +275,11 @@ def _own_word(text: str) -> tuple[str, str] | None:
     return (found[0], rest.strip()) if found else None
 
 
-def _detector(services: "Services"):
-    directory = services.directory
-    return directory.detect_language if directory is not None else None
+def _detector(services: Services) -> Detector:
+    return services.directory.detect_language
 
 
-async def _flood_warning(services: "Services", message: IncomingMessage) -> list[Reply]:
+async def _flood_warning(services: Services, message: IncomingMessage) -> list[Reply]:
     guess = guess_language(message.text, _detector(services))
     with services.catalogues.use(await services.trust.locale_for(message, guess)):
         return [Reply(_("You are sending messages faster than I can answer. I will read your "

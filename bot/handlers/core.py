@@ -6,8 +6,8 @@ from bot.i18n import LANGUAGE_NAMES, LOCALES, N_, _
 from bot.language import FAREWELL, GREETING, HELP, THANKS, small_talk
 from bot.markup import bold, escape
 from bot.policy import Role
-from bot.router import Command, Context, Feature, role_label, visible_commands
-from bot.trust import audit
+from bot.router import (Command, Context, Feature, HandlerResult, role_label,
+                        visible_commands)
 
 
 ALL_WORDS = {"all", "tout", "tous", "toutes", "alles", "alle", "все", "усе"}
@@ -34,7 +34,7 @@ def short_help(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-async def show_help(ctx: Context):
+async def show_help(ctx: Context) -> HandlerResult:
     if ctx.role == Role.GUEST and ctx.args.strip().casefold() not in ALL_WORDS:
         return short_help(ctx)
     lines = [_("What you can do here ({role}):").format(role=role_label(ctx.role))]
@@ -47,7 +47,7 @@ async def show_help(ctx: Context):
     return "\n".join(lines)
 
 
-async def small_talk_reply(ctx: Context):
+async def small_talk_reply(ctx: Context) -> HandlerResult:
     """"bonjour", "bedankt", "hilfe": a short welcome with two example questions, in the
     language the words were written in (the router has made it the person's language)."""
     kind, _lang = small_talk(ctx.message.text) or (GREETING, None)
@@ -63,7 +63,7 @@ async def small_talk_reply(ctx: Context):
     return text.format(prefix=ctx.prefix, **_examples())
 
 
-async def set_language(ctx: Context):
+async def set_language(ctx: Context) -> HandlerResult:
     choice = ctx.args.strip().lower()
     if not choice:
         current = ctx.user.locale or _("not set")
@@ -71,13 +71,13 @@ async def set_language(ctx: Context):
             current=current, choices=", ".join(LOCALES))
     if choice not in LOCALES:
         return [_("Unknown language {code!r}.").format(code=escape(choice[:10])), ctx.usage()]
-    ctx.user.locale = choice
+    ctx.services.people.choose_locale(ctx.user, choice)
     ctx.services.router.first_words.chosen(ctx.user.id)
     with ctx.services.catalogues.use(choice):
         return _("Language set to {name}.").format(name=LANGUAGE_NAMES[choice])
 
 
-async def who_am_i(ctx: Context):
+async def who_am_i(ctx: Context) -> HandlerResult:
     user = ctx.user
     identities = ", ".join(identity.key for identity in await ctx.services.people.identities_of(
         ctx.session, user))
@@ -91,7 +91,7 @@ async def who_am_i(ctx: Context):
     ])
 
 
-async def change_role(ctx: Context):
+async def change_role(ctx: Context) -> HandlerResult:
     handle, _sep, role_name = ctx.args.strip().partition(" ")
     if not handle or not role_name.strip():
         return ctx.usage()
@@ -105,11 +105,7 @@ async def change_role(ctx: Context):
             user=escape(handle[:80]))
     if target.id == ctx.user.id:
         return _("You cannot change your own role; ask another admin.")
-    before, target.role = target.role, role
-    if before != role:  # what they had pending was started with the old role's rights
-        await ctx.services.conversations.expire_all(ctx.session, target.id)
-    await audit.record(ctx.session, ctx.user.id, "role.change", audit.user_target(target.id),
-                       {"from": before.code, "to": role.code}, at=ctx.services.clock.now())
+    await ctx.services.trust.change_role(ctx.session, ctx.user, target, role)
     return _("{user} is now {role}.").format(user=bold(target.display_name),
                                             role=role_label(role))
 

@@ -3,21 +3,22 @@ privacy (/mydata, /forget)."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.audience import AudienceError, find_organisation, organisation_name, split_role
-from bot.conversations import confirmation_answer
+from bot.conversations import PendingConversation, confirm_choices, preview_answer
 from bot.handlers import audience as audiences
 from bot.i18n import N_, _, ngettext, normalize_locale
 from bot.markup import bold, escape
-from bot.messages import Attachment, Choice, Reply
-from bot.people import User
+from bot.messages import Attachment, Reply
 from bot.policy import Role
-from bot.router import Command, Context, ConversationStep, Feature, role_label
+from bot.people import Identity, User
+from bot.router import (Command, Context, ConversationStep, Feature, HandlerResult, UserError,
+                        direct_only_refusal, role_label)
 from bot.trust import audit
 from bot.trust.invitations import LinkPreview, Outcome, Redemption
-from bot.trust.models import AuditEntry
+from bot.trust.models import AuditEntry, Invitation
 
 FORGET = "trust.forget"
 LINK_CONFIRM = "trust.link"
@@ -31,40 +32,33 @@ def code(text: str) -> str:
     return f"`{escape(text)}`"
 
 
-def _direct_only(ctx: Context) -> str | None:
-    if ctx.message.is_direct:
-        return None
-    return _("For your safety, {prefix}{command} works only in a direct chat with me.").format(
-        prefix=ctx.prefix, command=ctx.command)
-
-
-async def welcome(ctx: Context):
+async def welcome(ctx: Context) -> HandlerResult:
     return _("Hello! I help the services supporting people displaced from Ukraine find who "
              "handles what, where, and coordinate. Send {prefix}help to see what you can do, "
              "{prefix}lang to change the language.").format(prefix=ctx.prefix)
 
 
-async def start(ctx: Context):
+async def start(ctx: Context) -> HandlerResult:
     if not ctx.args:
         return await welcome(ctx)
-    refusal = _direct_only(ctx)
-    if refusal:
-        return refusal
+    if not ctx.message.is_direct:  # a code is personal; the welcome is not
+        raise UserError(direct_only_refusal(ctx, ctx.services.router.commands["start"]))
     identity = await _identity(ctx)
     result = await ctx.services.trust.invitations.redeem(ctx.session, identity, ctx.user,
                                                          ctx.args)
     if result.outcome is Outcome.THROTTLED:
-        minutes = max(1, round(result.wait.total_seconds() / 60))
+        minutes = max(1, round((result.wait or timedelta()).total_seconds() / 60))
         return ngettext("Too many wrong codes. Please wait {minutes} minute before trying "
                         "again.", "Too many wrong codes. Please wait {minutes} minutes before "
                         "trying again.", minutes).format(minutes=minutes)
-    if result.outcome is Outcome.LINK_ASKED:
+    if result.outcome is Outcome.LINK_ASKED and result.preview is not None:
         await ctx.services.conversations.start(
             ctx.session, ctx.chat_key, ctx.user.id, LINK_CONFIRM,
             {"invitation": result.preview.invitation_id, "identity": identity.id},
             ttl=LINK_CONFIRM_TTL)
-        return Reply(_link_question(result.preview), _confirm_choices())
-    if result.outcome is not Outcome.REGISTERED:
+        return Reply(_link_question(result.preview), confirm_choices())
+    if result.outcome is not Outcome.REGISTERED or result.user is None \
+            or result.invitation is None:
         return _link_result(ctx, result)
     language = await _inviters_language(ctx, result.invitation)
     if language is not None:
@@ -73,17 +67,16 @@ async def start(ctx: Context):
     return _registered(ctx, result.user)
 
 
-async def _inviters_language(ctx: Context, invitation) -> str | None:
+async def _inviters_language(ctx: Context, invitation: Invitation) -> str | None:
     """Someone whose first message is `/start CODE` has written no word of their language
     yet: they are welcomed in the language of the coordinator who invited them."""
     if ctx.user.locale or normalize_locale(ctx.message.language_hint):
         return None
-    inviter = await ctx.session.get(User, invitation.created_by) if invitation.created_by \
-        else None
+    inviter = await ctx.services.trust.invitations.inviter(ctx.session, invitation)
     return ctx.services.router.first_words.adopt(ctx.user, inviter.locale if inviter else None)
 
 
-def _registered(ctx: Context, user) -> str:
+def _registered(ctx: Context, user: User) -> str:
     lines = [_("Welcome! You are registered as {role} for {org}.").format(
         role=role_label(user.role), org=code(user.organisation_id or "-"))]
     if user.entry_id:
@@ -92,14 +85,18 @@ def _registered(ctx: Context, user) -> str:
     return "\n".join(lines)
 
 
-async def _identity(ctx: Context):
-    return await ctx.services.people.identity(ctx.session, ctx.message.chat.platform,
-                                              ctx.message.sender_id)
+async def _identity(ctx: Context) -> Identity:
+    """The sender's chat identity, which the router made before any handler runs."""
+    identity = await ctx.services.people.identity(ctx.session, ctx.message.chat.platform,
+                                                  ctx.message.sender_id)
+    if identity is None:
+        raise LookupError("the sender has no chat identity")
+    return identity
 
 
-def _link_result(ctx: Context, result) -> str:
+def _link_result(ctx: Context, result: Redemption) -> str:
     """The answer to a link code, or to any code that did not register anyone."""
-    if result.outcome is Outcome.LINK_REFUSED:
+    if result.outcome is Outcome.LINK_REFUSED and result.preview is not None:
         preview = result.preview
         return "\n".join([_link_code_intro(preview), _(
             "I have linked nothing: this chat account has the role {own}, higher than that "
@@ -109,7 +106,7 @@ def _link_result(ctx: Context, result) -> str:
                 own=role_label(preview.own_role), prefix=ctx.prefix)])
     if result.outcome is Outcome.ALREADY_LINKED:
         return _("This chat account is already linked to your account.")
-    if result.outcome is Outcome.LINKED:
+    if result.outcome is Outcome.LINKED and result.user is not None:
         return _("This chat account is now linked to your account {name}. Send {prefix}whoami "
                  "to check.").format(name=bold(result.user.display_name), prefix=ctx.prefix)
     return _("This code is not valid: it may be mistyped, expired or already used. Ask "
@@ -178,26 +175,23 @@ def _moved_item(kind: str, count: int) -> str:
     return plural(count).format(n=count)
 
 
-async def link_answer(ctx: Context, pending):
-    answer = confirmation_answer(ctx.message.text)
+async def link_answer(ctx: Context, pending: PendingConversation) -> HandlerResult:
+    answer = preview_answer(ctx.message.text)
     if answer is None:
         return Reply(_("Please answer 1 to link this chat account or 2 to leave it as it is."),
-                     _confirm_choices())
+                     confirm_choices())
     await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
     if not answer:
         return _("Nothing was linked.")
     identity = await _identity(ctx)
-    if identity is None or identity.id != pending.payload.get("identity"):
+    if identity.id != pending.payload.get("identity"):
         return _link_result(ctx, Redemption(Outcome.INVALID))
     result = await ctx.services.trust.invitations.confirm_link(
         ctx.session, identity, ctx.user, pending.payload.get("invitation"))
     return _link_result(ctx, result)
 
 
-async def invite(ctx: Context):
-    refusal = _direct_only(ctx)
-    if refusal:
-        return refusal
+async def invite(ctx: Context) -> HandlerResult:
     role, role_text, rest = split_role(ctx.args)
     if not rest.strip():
         return ctx.usage()
@@ -238,10 +232,7 @@ async def invite(ctx: Context):
     return "\n".join(lines)
 
 
-async def link(ctx: Context):
-    refusal = _direct_only(ctx)
-    if refusal:
-        return refusal
+async def link(ctx: Context) -> HandlerResult:
     issued = await ctx.services.trust.invitations.create_link(ctx.session, ctx.user)
     lines = [_("Your link code: {code}. It is not an invitation: keep it to yourself. Whoever "
                "uses it and confirms acts as you, with your role.").format(
@@ -262,7 +253,7 @@ def _deep_link(ctx: Context, code_text: str) -> str | None:
     return f"https://t.me/{username}?start={code_text}" if username else None
 
 
-def _local(ctx: Context, moment) -> str:
+def _local(ctx: Context, moment: datetime) -> str:
     try:
         zone = ZoneInfo(ctx.user.timezone)
     except (KeyError, ValueError):
@@ -271,10 +262,7 @@ def _local(ctx: Context, moment) -> str:
     return audit.aware(moment).astimezone(zone).strftime("%d/%m/%Y %H:%M")
 
 
-async def show_audit(ctx: Context):
-    refusal = _direct_only(ctx)
-    if refusal:
-        return refusal
+async def show_audit(ctx: Context) -> HandlerResult:
     text = ctx.args.strip()
     if text and not text.isdecimal():
         return ctx.usage()
@@ -297,10 +285,7 @@ def _audit_line(ctx: Context, entry: AuditEntry) -> str:
     return f"{line} {escape(details)}" if details else line
 
 
-async def my_data(ctx: Context):
-    refusal = _direct_only(ctx)
-    if refusal:
-        return refusal
+async def my_data(ctx: Context) -> HandlerResult:
     content = await ctx.services.trust.privacy.export_json(ctx.session, ctx.user)
     stamp = ctx.services.clock.now().strftime("%Y%m%d")
     return Reply(_("Here is everything I store about you, as a JSON file. Send {prefix}forget "
@@ -309,26 +294,19 @@ async def my_data(ctx: Context):
                                        "application/json"))
 
 
-def _confirm_choices() -> list[Choice]:
-    return [Choice(_("Confirm"), "1"), Choice(_("Cancel"), "2")]
-
-
-async def forget(ctx: Context):
-    refusal = _direct_only(ctx)
-    if refusal:
-        return refusal
+async def forget(ctx: Context) -> HandlerResult:
     await ctx.services.conversations.start_preview(ctx.session, ctx.chat_key, ctx.user.id,
                                                    FORGET, {}, requires=["forget"])
     return Reply(_("This erases your name, your chat accounts, your role and everything the "
                    "features store about you. It cannot be undone; anonymous totals are kept. "
                    "Send {prefix}mydata first if you want a copy. Erase everything?").format(
-                       prefix=ctx.prefix), _confirm_choices())
+                       prefix=ctx.prefix), confirm_choices())
 
 
-async def forget_answer(ctx: Context, pending):
-    answer = confirmation_answer(ctx.message.text)
+async def forget_answer(ctx: Context, pending: PendingConversation) -> HandlerResult:
+    answer = preview_answer(ctx.message.text)
     if answer is None:
-        return Reply(_("Please answer 1 to erase your data or 2 to keep it."), _confirm_choices())
+        return Reply(_("Please answer 1 to erase your data or 2 to keep it."), confirm_choices())
     await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
     if not answer:
         return _("Nothing was erased.")
@@ -342,13 +320,17 @@ FEATURE = Feature(
     commands=[
         Command("start", start, N_("welcome; with a code, registers this chat account"),
                 N_("/start [CODE]")),
+        # Codes, the audit log and personal data are never shown in a group.
         Command("invite", invite, N_("create a one-time registration code"),
-                N_("/invite ROLE ORG [ENTRY]")),
+                N_("/invite ROLE ORG [ENTRY]"), direct_only=True),
         Command("link", link, N_("a code to use your account from another chat app"),
-                N_("/link")),
-        Command("audit", show_audit, N_("latest entries of the audit log"), N_("/audit [N]")),
-        Command("mydata", my_data, N_("everything stored about you, as a file"), N_("/mydata")),
-        Command("forget", forget, N_("erase your personal data"), N_("/forget")),
+                N_("/link"), direct_only=True),
+        Command("audit", show_audit, N_("latest entries of the audit log"), N_("/audit [N]"),
+                direct_only=True),
+        Command("mydata", my_data, N_("everything stored about you, as a file"), N_("/mydata"),
+                direct_only=True),
+        Command("forget", forget, N_("erase your personal data"), N_("/forget"),
+                direct_only=True),
     ],
     conversations=[ConversationStep(FORGET, forget_answer, confirms=True),
                    ConversationStep(LINK_CONFIRM, link_answer, confirms=True)],

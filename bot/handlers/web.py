@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from bot.i18n import N_, _
 from bot.markup import bold, escape
-from bot.router import Command, Context, Feature
-from bot.trust import audit
-from bot.web.access import LINK_MINUTES, FeedNameError
+from bot.router import Command, Context, Feature, HandlerResult
+from bot.web.access import LINK_MINUTES, FeedNameError, FeedNameTaken
 
 
 def _base(ctx: Context) -> str | None:
@@ -20,7 +19,7 @@ def _not_enabled() -> str:
              "COORDBOT_WEB_BASE_URL, see docs/dashboard.md).")
 
 
-async def dashboard(ctx: Context):
+async def dashboard(ctx: Context) -> HandlerResult:
     action = ctx.args.strip().lower()
     if action == "logout":
         return await _logout(ctx)
@@ -33,8 +32,6 @@ async def dashboard(ctx: Context):
         return _("Ask me for a dashboard link in a direct chat: a link is a key to your "
                  "account.")
     secret = await ctx.services.web.new_link(ctx.session, ctx.user.id)
-    await audit.record(ctx.session, ctx.user.id, "web.link", audit.user_target(ctx.user.id),
-                       at=ctx.services.clock.now())
     return "\n".join([
         _("Your dashboard link (valid {minutes} minutes, works once, do not forward it):")
         .format(minutes=LINK_MINUTES),
@@ -42,14 +39,12 @@ async def dashboard(ctx: Context):
         _("To end every dashboard session: {prefix}dashboard logout").format(prefix=ctx.prefix)])
 
 
-async def _logout(ctx: Context):
+async def _logout(ctx: Context) -> HandlerResult:
     ended = await ctx.services.web.end_sessions(ctx.session, ctx.user.id)
-    await audit.record(ctx.session, ctx.user.id, "web.logout", audit.user_target(ctx.user.id),
-                       {"sessions": ended}, at=ctx.services.clock.now())
     return _("Dashboard sessions ended: {count}.").format(count=ended)
 
 
-async def feed(ctx: Context):
+async def feed(ctx: Context) -> HandlerResult:
     words = ctx.args.split()
     if not words:
         return await _list_feeds(ctx)
@@ -60,24 +55,22 @@ async def feed(ctx: Context):
     return await _revoke_feed(ctx, words[1])
 
 
-async def _list_feeds(ctx: Context):
+async def _list_feeds(ctx: Context) -> HandlerResult:
     feeds = await ctx.services.web.feeds(ctx.session)
     if not feeds:
         return [_("No feed tokens yet."), ctx.usage()]
     return "\n".join([_("Feed tokens in use:")] + [f"• `{escape(row.name)}`" for row in feeds])
 
 
-async def _new_feed(ctx: Context, name: str):
+async def _new_feed(ctx: Context, name: str) -> HandlerResult:
     try:
         secret = await ctx.services.web.new_feed(ctx.session, name, ctx.user.id)
     except FeedNameError:
         return [_("A feed name is 1 to 60 letters, digits, dots, dashes or underscores."),
                 ctx.usage()]
-    if secret is None:
+    except FeedNameTaken:
         return _("A feed token named {name} exists already; revoke it first.").format(
             name=bold(escape(name)))
-    await audit.record(ctx.session, ctx.user.id, "web.feed_new", f"feed:{name}",
-                       at=ctx.services.clock.now())
     base = _base(ctx) or "https://…"
     return "\n".join([
         _("Feed token for {name} (shown once; keep it secret):").format(name=bold(name)),
@@ -87,11 +80,9 @@ async def _new_feed(ctx: Context, name: str):
         _("Revoke it with {prefix}feed revoke {name}.").format(prefix=ctx.prefix, name=name)])
 
 
-async def _revoke_feed(ctx: Context, name: str):
-    if not await ctx.services.web.revoke_feed(ctx.session, name):
+async def _revoke_feed(ctx: Context, name: str) -> HandlerResult:
+    if not await ctx.services.web.revoke_feed(ctx.session, name, ctx.user.id):
         return _("No feed token named {name} is in use.").format(name=bold(escape(name[:60])))
-    await audit.record(ctx.session, ctx.user.id, "web.feed_revoke", f"feed:{name}",
-                       at=ctx.services.clock.now())
     return _("Feed token {name} is revoked.").format(name=bold(escape(name)))
 
 

@@ -9,7 +9,7 @@ JSON-serialisable dict of ids, codes and counts — never names, contact details
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,7 @@ MAX_TARGET = 200
 
 async def record(session: AsyncSession, actor_user_id: int | None, action: str, target: str = "",
                  details: dict | None = None, *, at: datetime | None = None) -> AuditEntry:
-    entry = AuditEntry(at=at or datetime.now(timezone.utc), actor_user_id=actor_user_id,
+    entry = AuditEntry(at=at or datetime.now(UTC), actor_user_id=actor_user_id,
                        action=action[:60], target=(target or "")[:MAX_TARGET],
                        details=dict(details or {}))
     session.add(entry)
@@ -46,4 +46,4 @@ def user_target(user_id: int) -> str:
 
 
 def aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

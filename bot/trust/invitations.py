@@ -23,14 +23,17 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Awaitable, Callable
+from typing import Any
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.clock import Clock
 from bot.people import Identity, User
 from bot.policy import Role
+from bot.rowcount import rows_touched
 from bot.trust import audit
 from bot.trust.audit import aware
 from bot.trust.models import LINK, REGISTER, Invitation, RegistrationFailure
@@ -108,9 +111,9 @@ Holdings = Callable[[AsyncSession, User], Awaitable[dict[str, int]]]
 
 
 class Invitations:
-    def __init__(self, clock, *, valid_for: timedelta = timedelta(days=7),
+    def __init__(self, clock: Clock, *, valid_for: timedelta = timedelta(days=7),
                  failures_per_hour: int = 5, merge: Merger | None = None,
-                 holdings: Holdings | None = None):
+                 holdings: Holdings | None = None) -> None:
         self.clock = clock
         self.valid_for = valid_for
         self.failures_per_hour = failures_per_hour
@@ -119,6 +122,12 @@ class Invitations:
         self.merge = merge
         # Counts a person's own data (reminders, answers, ...) that a merge would move.
         self.holdings = holdings
+
+    async def inviter(self, session: AsyncSession, invitation: Invitation) -> User | None:
+        """Who made the code (None once their account is gone)."""
+        if invitation.created_by is None:
+            return None
+        return await session.get(User, invitation.created_by)
 
     async def create(self, session: AsyncSession, *, created_by: int, role: Role,
                      organisation_id: str, entry_id: str | None = None) -> IssuedCode:
@@ -141,7 +150,8 @@ class Invitations:
                            at=self.clock.now())
         return issued
 
-    async def _issue(self, session: AsyncSession, *, prefix: str = "", **values) -> IssuedCode:
+    async def _issue(self, session: AsyncSession, *, prefix: str = "",
+                     **values: Any) -> IssuedCode:
         now = self.clock.now()
         code = new_code(prefix)
         invitation = Invitation(code_hash=hash_code(code), created_at=now,
@@ -203,15 +213,16 @@ class Invitations:
         return result
 
     async def confirm_link(self, session: AsyncSession, identity: Identity, user: User,
-                           invitation_id: int) -> Redemption:
+                           invitation_id: object) -> Redemption:
         """The identity confirmed: the same checks again (the code may have been used, or a
         role changed, meanwhile), then the link."""
         invitation = await session.get(Invitation, invitation_id) \
             if isinstance(invitation_id, int) else None
-        if not self._usable(invitation) or invitation.kind != LINK:
+        if invitation is None or not self._usable(invitation) or invitation.kind != LINK \
+                or invitation.user_id is None:
             return Redemption(Outcome.INVALID)
         result = await self._check_link(session, identity, user, invitation)
-        if result.outcome is not Outcome.LINK_ASKED:
+        if result.outcome is not Outcome.LINK_ASKED or result.preview is None:
             return result
         if not await self._claim(session, invitation, invitation.user_id):
             return Redemption(Outcome.INVALID)
@@ -236,7 +247,7 @@ class Invitations:
                        invitation: Invitation) -> LinkPreview:
         others = await session.scalar(select(func.count()).select_from(Identity).where(
             Identity.user_id == user.id))
-        merges = others <= 1
+        merges = (others or 0) <= 1
         moves = await self.holdings(session, user) if merges and self.holdings else {}
         registered = merges and (user.role > Role.GUEST or bool(user.organisation_id)
                                  or bool(user.entry_id))
@@ -252,7 +263,7 @@ class Invitations:
     async def _record_refusal(self, session: AsyncSession, identity: Identity, user: User,
                               invitation: Invitation) -> None:
         await audit.record(session, user.id, "identity.link_refused",
-                           audit.user_target(invitation.user_id),
+                           f"user:{invitation.user_id}",
                            {"identity": identity.id, "platform": identity.platform,
                             "invitation": invitation.id, "reason": "higher_role",
                             "role": user.role.code}, at=self.clock.now())
@@ -292,7 +303,7 @@ class Invitations:
         result = await session.execute(
             update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
             .values(used_at=now, used_by=user_id).execution_options(synchronize_session=False))
-        if result.rowcount != 1:
+        if rows_touched(result) != 1:
             return False
         set_committed_value(invitation, "used_at", now)
         set_committed_value(invitation, "used_by", user_id)
@@ -321,4 +332,4 @@ class Invitations:
         old = now - timedelta(days=30)
         codes = await session.execute(delete(Invitation).where(
             (Invitation.expires_at < old) | (Invitation.used_at < old)))
-        return (failures.rowcount or 0) + (codes.rowcount or 0)
+        return rows_touched(failures) + rows_touched(codes)

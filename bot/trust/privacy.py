@@ -22,11 +22,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Awaitable, Callable
+from typing import Any
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.conversations import PendingConversation
 from bot.outbox import OutboxMessage
 from bot.people import Identity, KnownChat, User
@@ -52,7 +54,7 @@ class PersonalDataSource:
 
 
 class Privacy:
-    def __init__(self, clock):
+    def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self.sources: dict[str, PersonalDataSource] = {}
 
@@ -108,7 +110,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def row_dict(row, *columns: str) -> dict:
+def row_dict(row: object, *columns: str) -> dict[str, Any]:
     return {column: getattr(row, column) for column in columns}
 
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.conversations import PendingConversation
+from bot.db import Database
 from bot.outbox import FAILED, SENT, OutboxMessage
+from bot.rowcount import rows_touched
 from bot.trust.models import AuditEntry
 
 log = logging.getLogger("coordbot.trust")
@@ -25,7 +28,7 @@ JOB_ID = "trust.retention"
 
 
 class Retention:
-    def __init__(self, db, clock):
+    def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
         self.tasks: dict[str, RetentionTask] = {}
@@ -53,7 +56,7 @@ def purge_audit(days: int) -> RetentionTask:
     async def task(session: AsyncSession, now: datetime) -> int:
         result = await session.execute(delete(AuditEntry).where(
             AuditEntry.at < now - timedelta(days=days)))
-        return result.rowcount or 0
+        return rows_touched(result)
     return task
 
 
@@ -64,11 +67,11 @@ def blank_old_outbox(days: int) -> RetentionTask:
         result = await session.execute(update(OutboxMessage).where(
             OutboxMessage.status.in_([SENT, FAILED]), OutboxMessage.created_at < now - timedelta(
                 days=days), OutboxMessage.text != "").values(text="", choices=[]))
-        return result.rowcount or 0
+        return rows_touched(result)
     return task
 
 
 async def purge_expired_conversations(session: AsyncSession, now: datetime) -> int:
     result = await session.execute(delete(PendingConversation).where(
         PendingConversation.expires_at < now))
-    return result.rowcount or 0
+    return rows_touched(result)

@@ -1,10 +1,11 @@
 """Who may open the dashboard and read the feed: login links, sessions, feed tokens.
 
-Every secret is 256 random bits (`secrets.token_hex(32)`: hex, so chat markup never bends a link); only its SHA-256 is stored and
-looked up, and the stored hash is compared again with `hmac.compare_digest`, so no check
-depends on how much of a guess was right. A login link is bound to the person who asked for
-it, valid `LINK_MINUTES` and used once; a session ends after `session_hours` without a request
-or at `/dashboard logout`. No chat code here: the handlers and the web app call these."""
+Every secret is 256 random bits (`secrets.token_hex(32)`: hex, so chat markup never bends a
+link); only its SHA-256 is stored and looked up, and the stored hash is compared again with
+`hmac.compare_digest`, so no check depends on how much of a guess was right. A login link
+is bound to the person who asked for it, valid `LINK_MINUTES` and used once; a session ends
+after `session_hours` without a request or at `/dashboard logout`. No chat code here: the
+handlers and the web app call these."""
 from __future__ import annotations
 
 import hashlib
@@ -12,12 +13,14 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-
+from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.people import User
+from bot.rowcount import rows_touched
+from bot.trust import audit
 from bot.web.models import FeedToken, WebLoginLink, WebSession
 
 LINK_MINUTES = 10
@@ -42,8 +45,8 @@ def csrf_ok(session_secret: str, sent: str) -> bool:
     return hmac.compare_digest(csrf_token(session_secret), sent or "")
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,12 @@ class FeedNameError(ValueError):
     """A feed name that is not 1–60 letters, digits, dots, dashes or underscores."""
 
 
+class FeedNameTaken(ValueError):
+    """A live feed token has that name already (a revoked name may be used again)."""
+
+
 class WebAccess:
-    def __init__(self, clock, session_hours: int = 8):
+    def __init__(self, clock: Clock, session_hours: int = 8) -> None:
         self.clock = clock
         self.idle = timedelta(hours=session_hours)
 
@@ -69,6 +76,7 @@ class WebAccess:
         session.add(WebLoginLink(token_hash=digest(secret), user_id=user_id, created_at=now,
                                  expires_at=now + timedelta(minutes=LINK_MINUTES)))
         await session.flush()
+        await audit.record(session, user_id, "web.link", audit.user_target(user_id), at=now)
         return secret
 
     async def holder(self, session: AsyncSession, secret: str) -> User | None:
@@ -97,7 +105,7 @@ class WebAccess:
         used = await session.execute(update(WebLoginLink).where(
             WebLoginLink.id == link.id, WebLoginLink.used_at.is_(None)).values(used_at=now))
         user = await session.get(User, link.user_id)
-        if used.rowcount != 1 or user is None:
+        if rows_touched(used) != 1 or user is None:
             return None
         return Opened(await self._open_session(session, user.id), user)
 
@@ -125,11 +133,15 @@ class WebAccess:
         return await session.get(User, row.user_id)
 
     async def end_sessions(self, session: AsyncSession, user_id: int) -> int:
+        """Ends every live session of the person (`/dashboard logout`); how many."""
         now = self.clock.now()
         result = await session.execute(update(WebSession).where(
             WebSession.user_id == user_id, WebSession.ended_at.is_(None),
             WebSession.expires_at > now).values(ended_at=now))
-        return result.rowcount or 0
+        ended = rows_touched(result)
+        await audit.record(session, user_id, "web.logout", audit.user_target(user_id),
+                           {"sessions": ended}, at=now)
+        return ended
 
     async def end_session(self, session: AsyncSession, secret: str) -> None:
         await session.execute(update(WebSession).where(
@@ -137,14 +149,14 @@ class WebAccess:
 
     # ----- feed tokens --------------------------------------------------------------------
 
-    async def new_feed(self, session: AsyncSession, name: str, created_by: int) -> str | None:
-        """A token for consumer `name`; None when a live token already has that name. A
-        revoked name may be used again (its old token stays dead: the hash changes)."""
+    async def new_feed(self, session: AsyncSession, name: str, created_by: int) -> str:
+        """A token for consumer `name`. A revoked name may be used again (its old token stays
+        dead: the hash changes); a live one raises FeedNameTaken."""
         if not FEED_NAME.match(name):
             raise FeedNameError(name)
         row = await session.scalar(select(FeedToken).where(FeedToken.name == name))
         if row is not None and row.revoked_at is None:
-            return None
+            raise FeedNameTaken(name)
         secret = secrets.token_hex(32)
         now = self.clock.now()
         if row is None:
@@ -154,13 +166,18 @@ class WebAccess:
             row.token_hash, row.created_by, row.created_at, row.revoked_at = \
                 digest(secret), created_by, now, None
         await session.flush()
+        await audit.record(session, created_by, "web.feed_new", f"feed:{name}", at=now)
         return secret
 
-    async def revoke_feed(self, session: AsyncSession, name: str) -> bool:
+    async def revoke_feed(self, session: AsyncSession, name: str, revoked_by: int) -> bool:
+        """False when no live token has that name."""
+        now = self.clock.now()
         result = await session.execute(update(FeedToken).where(
-            FeedToken.name == name, FeedToken.revoked_at.is_(None)).values(
-            revoked_at=self.clock.now()))
-        return (result.rowcount or 0) == 1
+            FeedToken.name == name, FeedToken.revoked_at.is_(None)).values(revoked_at=now))
+        if rows_touched(result) != 1:
+            return False
+        await audit.record(session, revoked_by, "web.feed_revoke", f"feed:{name}", at=now)
+        return True
 
     async def feeds(self, session: AsyncSession) -> list[FeedToken]:
         return list(await session.scalars(select(FeedToken).where(
@@ -174,13 +191,6 @@ class WebAccess:
         if row is None or not same(row.token_hash, secret) or row.revoked_at is not None:
             return None
         return row
-
-
-def build(services) -> WebAccess:
-    access = WebAccess(services.clock, services.settings.web_session_hours)
-    if services.trust is not None:
-        services.trust.privacy.register("web", export_personal, erase_personal, erase_moved)
-    return access
 
 
 async def export_personal(session: AsyncSession, user: User) -> dict:

@@ -11,21 +11,33 @@ import asyncio
 import logging
 import time
 from collections import deque
-from datetime import datetime, timezone
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.checkins.models import CheckinForm, CheckinRound
 from bot.i18n import N_, _, normalize_locale
+from bot.people import User
 from bot.policy import allowed
 from bot.trust import audit
 from bot.web import feeds, views
 from bot.web.access import csrf_ok, csrf_token
+from bot.web.models import FeedToken
 from bot.web.figures import RoundFigures
 from bot.web.html import h, page
 
+if TYPE_CHECKING:
+    from bot.services import Services
+
+# A page's (title, body) for the signed-in person.
+Render = Callable[[AsyncSession, User], Awaitable[tuple[str, str]]]
 log = logging.getLogger("coordbot.web")
 STATIC = Path(__file__).resolve().parent / "static"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -36,13 +48,13 @@ SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "n
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def security_headers(https: bool):
+def security_headers(https: bool) -> Middleware:
     headers = dict(SECURITY_HEADERS)
     if https:
         headers["Strict-Transport-Security"] = "max-age=31536000"
 
     @web.middleware
-    async def add_headers(request: web.Request, handler):
+    async def add_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             response = await handler(request)
         except web.HTTPException as exc:
@@ -57,7 +69,8 @@ def security_headers(https: bool):
 class FeedLimiter:
     """At most `per_minute` requests per feed token and instance in any 60 seconds."""
 
-    def __init__(self, per_minute: int, now=time.monotonic):
+    def __init__(self, per_minute: int,
+                 now: Callable[[], float] = time.monotonic) -> None:
         self.per_minute, self.now = per_minute, now
         self.seen: dict[int, deque[float]] = {}
 
@@ -72,7 +85,7 @@ class FeedLimiter:
 
 
 class Dashboard:
-    def __init__(self, services):
+    def __init__(self, services: Services) -> None:
         self.services = services
         settings = services.settings
         self.base_url = settings.effective_web_base_url
@@ -100,7 +113,7 @@ class Dashboard:
         ])
         return app
 
-    def _locale(self, user=None, request: web.Request | None = None) -> str:
+    def _locale(self, user: User | None = None, request: web.Request | None = None) -> str:
         if user is not None and user.locale:
             return user.locale
         if request is not None:
@@ -114,11 +127,12 @@ class Dashboard:
         return web.Response(text=text, status=status, content_type="text/html",
                             charset="utf-8", headers={"Cache-Control": "no-store"})
 
-    def _message(self, request, title: str, text: str, status: int, user=None) -> web.Response:
+    def _message(self, request: web.Request, title: str, text: str, status: int,
+                 user: User | None = None) -> web.Response:
         with self.services.catalogues.use(self._locale(user, request)):
             return self._html(page(_(title), f"<p>{h(_(text))}</p>"), status)
 
-    def _nav(self, user) -> list[tuple[str, str]]:
+    def _nav(self, user: User) -> list[tuple[str, str]]:
         items = [("/", _("Dashboard")), ("/rounds", _("Rounds")),
                  ("/directory", _("Directory")), ("/reminders", _("Reminders"))]
         need = {"/rounds": "web.rounds", "/directory": "web.directory",
@@ -126,24 +140,25 @@ class Dashboard:
         return [(href, text) for href, text in items
                 if href not in need or allowed(user.role, need[href])]
 
-    async def _signed_in(self, request: web.Request, session, action: str):
-        """The person of this request's session, allowed `action`, or the refusal to send."""
+    async def _signed_in(self, request: web.Request, session: AsyncSession,
+                         action: str) -> User | web.Response:
+        """The person of this request's session, allowed `action`, or the refusal to send
+        (returned, not raised: the session's idle limit moves forward either way)."""
         user = await self.services.web.user_of(session, request.cookies.get(self.cookie))
         if user is None:
-            return None, self._message(
+            return self._message(
                 request, N_("Please sign in"),
                 N_("Send /dashboard to the bot in a direct chat to get a sign-in link."), 401)
         if not allowed(user.role, action):
-            return None, self._message(request, N_("Not available"),
-                                       N_("This page is not available to your role."), 403,
-                                       user)
-        return user, None
+            return self._message(request, N_("Not available"),
+                                 N_("This page is not available to your role."), 403, user)
+        return user
 
-    async def _view(self, request: web.Request, action: str, render) -> web.Response:
+    async def _view(self, request: web.Request, action: str, render: Render) -> web.Response:
         async with self.services.db.transaction() as session:
-            user, refusal = await self._signed_in(request, session, action)
-            if refusal is not None:
-                return refusal
+            user = await self._signed_in(request, session, action)
+            if not isinstance(user, User):
+                return user
             with self.services.catalogues.use(self._locale(user)):
                 title, body = await render(session, user)
                 csrf = csrf_token(request.cookies[self.cookie])
@@ -213,18 +228,19 @@ class Dashboard:
     # ----- pages --------------------------------------------------------------------------
 
     async def home(self, request: web.Request) -> web.Response:
-        async def render(session, user):
+        async def render(session: AsyncSession, user: User) -> tuple[str, str]:
             links = "".join(f'<li><a href="{h(href)}">{h(text)}</a></li>'
                             for href, text in self._nav(user)[1:])
             return _("Dashboard"), f'<ul class="home">{links}</ul>'
         return await self._view(request, "dashboard", render)
 
     async def rounds(self, request: web.Request) -> web.Response:
-        async def render(session, user):
+        async def render(session: AsyncSession, user: User) -> tuple[str, str]:
             return _("Check-in rounds"), await views.rounds_list(self.services, session, user)
         return await self._view(request, "web.rounds", render)
 
-    async def _round_of(self, session, request: web.Request):
+    async def _round_of(self, session: AsyncSession,
+                        request: web.Request) -> tuple[CheckinForm, CheckinRound]:
         svc = self.services.checkins
         row = await svc.form_row(session, request.match_info["form"][:100])
         if row is None:
@@ -235,7 +251,7 @@ class Dashboard:
         return row, round_
 
     async def round(self, request: web.Request) -> web.Response:
-        async def render(session, user):
+        async def render(session: AsyncSession, user: User) -> tuple[str, str]:
             row, round_ = await self._round_of(session, request)
             # Non-responders' names are personal data: the view is audited.
             await audit.record(session, user.id, "web.round_view", f"round:{round_.id}",
@@ -246,12 +262,12 @@ class Dashboard:
         return await self._view(request, "web.rounds", render)
 
     async def directory(self, request: web.Request) -> web.Response:
-        async def render(session, user):
+        async def render(session: AsyncSession, user: User) -> tuple[str, str]:
             return _("Directory"), await views.directory_page(self.services, session, user)
         return await self._view(request, "web.directory", render)
 
     async def reminders(self, request: web.Request) -> web.Response:
-        async def render(session, user):
+        async def render(session: AsyncSession, user: User) -> tuple[str, str]:
             return (_("Meetings and deadlines"),
                     await views.reminders_page(self.services, session, user))
         return await self._view(request, "web.reminders", render)
@@ -261,9 +277,9 @@ class Dashboard:
 
         svc = self.services.checkins
         async with self.services.db.transaction() as session:
-            user, refusal = await self._signed_in(request, session, "export")
-            if refusal is not None:
-                return refusal
+            user = await self._signed_in(request, session, "export")
+            if not isinstance(user, User):
+                return user
             row, round_ = await self._round_of(session, request)
             form, tz = svc.form_of(round_), svc.tz_of(user)
             rows = [] if round_.reduced_at else await svc.respondents(session, round_)
@@ -272,7 +288,7 @@ class Dashboard:
             await audit.record(session, user.id, "checkins.export", f"round:{round_.id}",
                                {"form": row.code, "number": round_.number, "rows": len(data),
                                 "via": "web"}, at=self.services.clock.now())
-            result = await self.figures.of(session, round_) if kind == "xlsx" else None
+            result = await self.figures.of(session, round_) if kind == "xlsx" else {}
         name = f"{row.code}-round{round_.number}.{kind}"
         if kind == "csv":
             body, media = reports.to_csv(header, tags, data), "text/csv"
@@ -295,7 +311,7 @@ class Dashboard:
 
     # ----- the feed -----------------------------------------------------------------------
 
-    async def _feed_consumer(self, request: web.Request, session):
+    async def _feed_consumer(self, request: web.Request, session: AsyncSession) -> FeedToken:
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else \
             request.query.get("token", "")
@@ -336,13 +352,12 @@ class Dashboard:
         return _conditional(request, feeds.Body.of(data), changed)
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _conditional(request: web.Request, body: feeds.Body, changed: datetime | None):
+def _conditional(request: web.Request, body: feeds.Body,
+                 changed: datetime | None) -> web.Response:
     """304 when the client's copy is current; else the CSV, gzipped when accepted."""
     headers = {"ETag": body.etag, "Cache-Control": "private, no-cache",
                "Vary": "Accept-Encoding, Authorization"}
@@ -364,7 +379,7 @@ def _conditional(request: web.Request, body: feeds.Body, changed: datetime | Non
                         charset="utf-8")
 
 
-async def start(services) -> web.AppRunner:
+async def start(services: Services) -> web.AppRunner:
     """Starts the listener on COORDBOT_WEB_LISTEN (127.0.0.1:8080 by default)."""
     host, _colon, port = services.settings.effective_web_listen.rpartition(":")
     runner = web.AppRunner(Dashboard(services).application(), access_log=None)

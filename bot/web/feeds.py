@@ -13,12 +13,17 @@ import gzip
 import hashlib
 import io
 from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.checkins.reports import FORMULA_START, safe_cell, summary_table
 from bot.directory.csvformat import COLUMNS
 from bot.directory.records import EntryRecord
+
+if TYPE_CHECKING:
+    from bot.checkins.forms import Form
+    from bot.checkins.models import CheckinRound
 
 PRIVATE_COLUMNS = {"contact_name", "matrix", "telegram"}
 NAMED_ONLY = {"email", "phone"}   # shown when the entry names no contact person
@@ -38,12 +43,12 @@ class Body:
     etag: str
 
     @classmethod
-    def of(cls, data: bytes) -> "Body":
+    def of(cls, data: bytes) -> Body:
         return cls(data, gzip.compress(data, compresslevel=5, mtime=0),
                    '"' + hashlib.sha256(data).hexdigest()[:32] + '"')
 
 
-def _write(header: list[str], tags: list[str], rows) -> bytes:
+def _write(header: list[str], tags: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
@@ -61,7 +66,7 @@ def directory_csv(entries: list[EntryRecord]) -> bytes:
     keep = itemgetter(*[i for i, name in enumerate(names) if name not in PRIVATE_COLUMNS])
     hide = [i for i, name in enumerate(names) if name in NAMED_ONLY]
 
-    def rows():
+    def rows() -> Iterator[list[str]]:
         # Inline rather than a function per cell: 10,000 entries × 27 cells.
         for entry in entries:
             cells = _cells(entry)
@@ -74,8 +79,9 @@ def directory_csv(entries: list[EntryRecord]) -> bytes:
                   rows())
 
 
-def rounds_csv(code: str, form_of, history: list[tuple[Any, dict[str, Any]]],
-               deadline_text) -> bytes:
+def rounds_csv(code: str, form_of: Callable[[CheckinRound], Form],
+               history: list[tuple[CheckinRound, dict[str, Any]]],
+               deadline_text: Callable[[CheckinRound], str]) -> bytes:
     """One line per figure per round: responses first, then every question's aggregates."""
     rows: list[list[Any]] = []
     for round_, result in history:

@@ -4,7 +4,8 @@ unescaped."""
 from __future__ import annotations
 
 import html
-from typing import Any, Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from bot.i18n import _, current_locale
 
@@ -83,7 +84,7 @@ def bar_chart(title: str, points: list[tuple[str, float]]) -> str:
             f'{"".join(bars)}</svg></figure>')
 
 
-def page(title: str, body: str, *, nav: list[tuple[str, str]] = (), csrf: str = "",
+def page(title: str, body: str, *, nav: Sequence[tuple[str, str]] = (), csrf: str = "",
          user_name: str = "") -> str:
     links = "".join(f'<a href="{h(href)}">{h(text)}</a>' for href, text in nav)
     logout = ""

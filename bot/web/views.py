@@ -3,16 +3,26 @@ through the domain services and returns the page body; figures come from the sam
 `summarise` as `/results`, so the page and the chat never disagree."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkins import texts
-from bot.checkins.models import SUBMITTED, CheckinAssignment, aware
+from bot.checkins.models import SUBMITTED, CheckinAssignment, CheckinForm, CheckinRound
 from bot.directory.routes import incomplete
 from bot.i18n import _, current_locale, ngettext
+from bot.people import User
+from bot.trust.audit import aware
 from bot.web.html import bar_chart, h, heading, meter, number, para, percent, table
+
+if TYPE_CHECKING:
+    from bot.checkins.forms import Form
+    from bot.directory.gazetteer import Gazetteer
+    from bot.directory.service import DirectoryService
+    from bot.services import Services
+    from bot.web.figures import RoundFigures
 
 MAX_LISTED = 200
 
@@ -23,7 +33,7 @@ def _status(code: str) -> str:
 
 # ----- rounds ------------------------------------------------------------------------------
 
-async def rounds_list(services, session: AsyncSession, user) -> str:
+async def rounds_list(services: Services, session: AsyncSession, user: User) -> str:
     svc = services.checkins
     rounds = await svc.recent_rounds(session, limit=50)
     if not rounds:
@@ -44,8 +54,8 @@ async def rounds_list(services, session: AsyncSession, user) -> str:
                  rows, numeric_from=3, raw={0, 4})
 
 
-async def round_page(services, figures, session: AsyncSession, user, row,
-                     round_) -> tuple[str, str]:
+async def round_page(services: Services, figures: RoundFigures, session: AsyncSession,
+                     user: User, row: CheckinForm, round_: CheckinRound) -> tuple[str, str]:
     """(title, body) of one round; `figures` is the dashboard's RoundFigures."""
     svc = services.checkins
     form = svc.form_of(round_)
@@ -58,7 +68,7 @@ async def round_page(services, figures, session: AsyncSession, user, row,
     return title, "".join(parts)
 
 
-def _facts(round_, result: dict[str, Any], tz) -> str:
+def _facts(round_: CheckinRound, result: dict[str, Any], tz: ZoneInfo) -> str:
     assigned, submitted = result["assigned"], result["submitted"]
     items = [(_("Responses"), f"{submitted} / {assigned}"),
              (_("Response rate"), percent(submitted, assigned)),
@@ -69,7 +79,7 @@ def _facts(round_, result: dict[str, Any], tz) -> str:
         f"<li>{h(label)}<strong>{h(value)}</strong></li>" for label, value in items) + "</ul>"
 
 
-def _regions(form, result: dict[str, Any]) -> str:
+def _regions(form: Form, result: dict[str, Any]) -> str:
     regions = result.get("regions") or {}
     rows = [[texts.region_label(form, code), c["assigned"], c["submitted"],
              percent(c["submitted"], c["assigned"]),
@@ -95,7 +105,7 @@ def _non_responders(result: dict[str, Any]) -> str:
     return head + f'<p class="muted">{h(str(len(names)))}</p><ul class="names">{items}</ul>{tail}'
 
 
-def _trend(form, history) -> str:
+def _trend(form: Form, history: list[tuple[CheckinRound, dict[str, Any]]]) -> str:
     locale = current_locale()
     charts = []
     for q in [q for q in form.answerable if q.is_numeric][:5]:
@@ -110,7 +120,7 @@ def _trend(form, history) -> str:
     return heading(_("Main figures over the last rounds")) + "".join(charts)
 
 
-def _questions(form, result: dict[str, Any]) -> str:
+def _questions(form: Form, result: dict[str, Any]) -> str:
     locale, default = current_locale(), form.default_language
     out = [heading(_("Answers"))]
     for q in form.answerable:
@@ -134,7 +144,7 @@ def _questions(form, result: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def _downloads(code: str, round_) -> str:
+def _downloads(code: str, round_: CheckinRound) -> str:
     base = f"/rounds/{h(code)}/{round_.number}"
     csv_label, xlsx_label = _("CSV with HXL row"), _("Excel workbook (XLSX)")
     return (heading(_("Downloads")) + '<p class="downloads">'
@@ -144,7 +154,7 @@ def _downloads(code: str, round_) -> str:
 
 # ----- directory ---------------------------------------------------------------------------
 
-def _bucket(gazetteer, code: str) -> str:
+def _bucket(gazetteer: Gazetteer, code: str) -> str:
     """The province an area lies in; in Brussels (no province) the region; the area itself
     when it is wider than either."""
     canonical = gazetteer.canonical(code)
@@ -154,7 +164,7 @@ def _bucket(gazetteer, code: str) -> str:
     return levels.get("province") or levels.get("region") or canonical
 
 
-async def directory_page(services, session: AsyncSession, user) -> str:
+async def directory_page(services: Services, session: AsyncSession, user: User) -> str:
     directory = services.directory
     gaz, vocab, lang = directory.gazetteer, directory.vocabulary, current_locale()
     entries = directory.index.entries
@@ -168,10 +178,11 @@ async def directory_page(services, session: AsyncSession, user) -> str:
     days = services.settings.directory_verify_every_days
     stale = await directory.stale(session, days)
     gaps = [entry for _code, group in incomplete(directory.index, gaz) for entry in group]
+    figures = [(_("Active entries"), len(entries)), (_("Not verified recently"), len(stale)),
+               (_("Without phone or e-mail"), len(gaps))]
     parts = [
-        '<ul class="kpi">' + "".join(f"<li>{h(label)}<strong>{value}</strong></li>" for label, value in [
-            (_("Active entries"), len(entries)), (_("Not verified recently"), len(stale)),
-            (_("Without phone or e-mail"), len(gaps))]) + "</ul>",
+        '<ul class="kpi">' + "".join(f"<li>{h(label)}<strong>{value}</strong></li>"
+                                     for label, value in figures) + "</ul>",
         heading(_("Entries by area")),
         table([_("Area"), _("Entries")], sorted(
             ([gaz.label(code, lang), count] for code, count in by_area.items()),
@@ -192,7 +203,8 @@ async def directory_page(services, session: AsyncSession, user) -> str:
     return "".join(parts)
 
 
-async def _changes(directory, session: AsyncSession, user, tz, lang: str) -> str:
+async def _changes(directory: DirectoryService, session: AsyncSession, user: User,
+                   tz: ZoneInfo, lang: str) -> str:
     """Changes asked for by focal points (`/verify`), and the entries changed last."""
     from bot.directory.models import DirectoryEntry
 
@@ -214,7 +226,7 @@ async def _changes(directory, session: AsyncSession, user, tz, lang: str) -> str
 
 # ----- reminders ---------------------------------------------------------------------------
 
-async def reminders_page(services, session: AsyncSession, user) -> str:
+async def reminders_page(services: Services, session: AsyncSession, user: User) -> str:
     from bot.reminders.models import Acknowledgement, Schedule
 
     schedules = [s for s in await session.scalars(
@@ -252,7 +264,7 @@ async def reminders_page(services, session: AsyncSession, user) -> str:
     return upcoming_table + await _broadcasts(session, tz)
 
 
-async def _broadcasts(session: AsyncSession, tz) -> str:
+async def _broadcasts(session: AsyncSession, tz: ZoneInfo) -> str:
     """Delivery of the last broadcasts: sent, waiting, failed, without a known chat."""
     from bot.outbox import FAILED, PENDING, SENT, OutboxMessage
     from bot.reminders.models import Broadcast
@@ -263,7 +275,7 @@ async def _broadcasts(session: AsyncSession, tz) -> str:
             select(OutboxMessage.source, OutboxMessage.status, func.count())
             .where(OutboxMessage.source.in_([f"broadcast:{b.id}" for b in sent]))
             .group_by(OutboxMessage.source, OutboxMessage.status)):
-        counts.setdefault(source, {})[status] = count
+        counts.setdefault(source or "", {})[status] = count
     rows = []
     for b in sent:
         done = counts.get(f"broadcast:{b.id}", {})

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from bot.messages import ChatRef, Reply
 from bot.outbox import OutboxMessage
 from bot.people import Identity, KnownChat, User
+from bot.scheduling import schedule
 from bot.trust.models import AuditEntry
 from tests.trust.helpers import code_in, invite
 
@@ -62,7 +63,7 @@ async def test_features_add_their_own_exporters_and_erasers(bot):
 async def test_forget_asks_for_confirmation_and_cancel_keeps_everything(bot):
     await bot.say("/whoami", as_="bob")
     replies = await bot.say("/forget", as_="bob")
-    assert [c.value for c in replies[0].choices] == ["1", "2"]
+    assert [c.value for c in replies[0].choices] == ["yes", "no"]
     assert "answer 1" in await bot.ask("maybe", as_="bob")
     assert "Nothing was erased" in await bot.ask("2", as_="bob")
     assert "Name: bob" in await bot.ask("/whoami", as_="bob")
@@ -137,7 +138,7 @@ async def test_a_failing_retention_task_does_not_stop_the_others(bot):
 
 async def test_retention_job_is_scheduled_once_with_a_stable_id(bot):
     bot.services.scheduler.start(paused=True)  # App.stop shuts it down
-    await bot.services.trust.schedule(bot.services)
-    await bot.services.trust.schedule(bot.services)
+    schedule(bot.services.scheduler, bot.services.trust.jobs())
+    schedule(bot.services.scheduler, bot.services.trust.jobs())
     jobs = [job.id for job in bot.services.scheduler.get_jobs()]
     assert jobs.count("trust.retention") == 1
