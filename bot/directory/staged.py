@@ -23,7 +23,7 @@ import logging
 import time
 from datetime import datetime
 from collections.abc import Awaitable, Callable, Iterator
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import (JSON, Column, Date, DateTime, Integer, MetaData, String, Table, Text,
                         delete, func, insert, literal, select, update)
@@ -33,11 +33,14 @@ from bot.directory.csvformat import FileError, Row
 from bot.directory.models import DirectoryEntry, Organisation
 from bot.directory.records import NAME_LANGUAGES, EntryRecord
 
+if TYPE_CHECKING:
+    from bot.directory.service import ImportReport
+
 log = logging.getLogger("coordbot.directory")
 
 BATCH = 2000          # rows staged per round trip: bounded memory, few statements
 MAX_PROBLEMS = 1000   # problems kept for the report; more are only counted
-OnApplied = Callable[[AsyncSession, object], Awaitable[None]]
+OnApplied = Callable[[AsyncSession, "ImportReport"], Awaitable[None]]
 
 _ENTRY_FIELDS = ("service", "topics", "coverage", "keywords", "languages", "contact_name",
                  "email", "phone", "url", "address", "matrix", "telegram", "status",
