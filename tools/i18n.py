@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -46,7 +46,8 @@ def source_files(domain: str) -> list[Path]:
 
 
 def extract(domain: str) -> Catalog:
-    template = Catalog(project="coordbot", domain=domain, creation_date=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    template = Catalog(project="coordbot", domain=domain,
+                       creation_date=datetime(2026, 1, 1, tzinfo=UTC))
     for path in source_files(domain):
         for lineno, message, comments, context in extract_from_file(
                 "python", str(path), keywords=KEYWORDS):

@@ -17,7 +17,7 @@ import inspect
 import logging
 import random
 from pathlib import Path
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings

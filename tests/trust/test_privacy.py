@@ -90,7 +90,7 @@ async def test_forget_erases_identities_and_personal_data_keeping_an_anonymous_i
     # Writing again makes a new, unknown guest.
     whoami = await bot.ask("/whoami", as_="fiona")
     assert "Role: guest" in whoami
-    assert "user:%d" % forgotten.actor_user_id in await bot.ask("/audit", as_="alice")
+    assert f"user:{forgotten.actor_user_id}" in await bot.ask("/audit", as_="alice")
 
 
 async def bot_user(bot, user_id):
