@@ -7,9 +7,10 @@ the language of what they write: greetings, thanks and help words in the five la
 language of a question. The guess is kept as the person's language until they choose one."""
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from bot.i18n import LOCALES
@@ -110,6 +111,53 @@ def small_talk(text: str) -> tuple[str, str] | None:
     kinds = {kind for kind, _lang in found}
     kind = next(k for k in (HELP, THANKS, FAREWELL, GREETING) if k in kinds)
     return kind, found[0][1]
+
+
+# Command words people try in their own language. Commands stay in English (docs/commands.md),
+# so these are only suggested back, never run: "/rappel" → "did you mean /remind?".
+_GUESSES_BY_COMMAND: dict[str, tuple[str, ...]] = {
+    "remind": ("rappel", "rappeler", "rappelle", "herinner", "herinnering", "erinnerung",
+               "erinnern", "erinnere", "нагадати", "нагадування"),
+    "reminders": ("rappels", "mesrappels", "herinneringen", "erinnerungen"),
+    "meeting": ("reunion", "rencontre", "vergadering", "overleg", "sitzung", "besprechung",
+                "treffen", "зустріч", "нарада"),
+    "deadline": ("echeance", "delai", "termijn", "frist", "термін"),
+    "broadcast": ("diffuser", "diffusion", "annonce", "envoyer", "rondsturen", "verspreiden",
+                  "bericht", "rundschreiben", "rundmail", "senden", "розсилка", "розіслати"),
+    "cancel": ("annuler", "supprimer", "annuleren", "verwijderen", "abbrechen", "stornieren",
+               "loschen", "скасувати", "видалити"),
+    "invite": ("inviter", "invitation", "uitnodigen", "uitnodiging", "einladen", "einladung",
+               "запросити", "запрошення"),
+    "results": ("resultats", "resultaten", "ergebnisse", "результати"),
+    "calendar": ("calendrier", "kalender", "календар"),
+    "away": ("absent", "absence", "conge", "vacances", "afwezig", "verlof", "vakantie",
+             "abwesend", "urlaub", "відсутній", "відпустка"),
+    "who": ("qui", "chercher", "recherche", "wie", "zoeken", "zoek", "wer", "suchen", "suche",
+            "хто", "пошук", "знайти"),
+    "export": ("exporter", "exporteren", "exportieren", "експорт"),
+    "forget": ("oublier", "oubliemoi", "vergeten", "vergeet", "vergessen", "забути"),
+    "mydata": ("mesdonnees", "mijngegevens", "meinedaten", "моїдані"),
+    "role": ("rol", "rolle", "роль"),
+    "start": ("commencer", "demarrer", "inscription", "beginnen", "registreren", "anmelden",
+              "почати", "старт"),
+    "whoami": ("quisuisje", "moi", "wiebenik", "werbinich", "хтоя"),
+    "checkin": ("enquete", "questionnaire", "vragenlijst", "enquête", "umfrage", "fragebogen",
+                "опитування"),
+}
+COMMAND_GUESSES: dict[str, str] = {fold(word).replace(" ", ""): command for command, words
+                                   in _GUESSES_BY_COMMAND.items() for word in words}
+
+
+def suggested_command(word: str, known: Iterable[str]) -> str | None:
+    """The command someone most likely meant by an unknown `/word`: a command word of their
+    language (`/rappel`, `/vergadering`) or a slip of the keyboard (`/remnd`)."""
+    key = fold(word).replace(" ", "")
+    known = list(known)
+    guessed = COMMAND_GUESSES.get(key)
+    if guessed in known:
+        return guessed
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def command_word(word: str) -> tuple[str, str] | None:

@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _, normalize_locale
-from bot.language import Detector, FirstWords, command_word, guess_language, small_talk
+from bot.language import (Detector, FirstWords, command_word, guess_language, small_talk,
+                          suggested_command)
 from bot.messages import IncomingMessage, Reply, command_prefix
 from bot.policy import POLICY, ROLE_LABELS, Role, allowed
 from bot.prompts import answer_pending
@@ -241,8 +242,9 @@ class Router:
             if text[:1] in PREFIXES and len(text) > 1:
                 parsed = _own_word(text)
                 if parsed is None:
-                    return _("That is not a command I know. Send {prefix}help to see the "
-                             "list.").format(prefix=ctx.prefix)
+                    return self._unknown(ctx, text[1:].split(maxsplit=1)[0]) or _(
+                        "That is not a command I know. Send {prefix}help to see the "
+                        "list.").format(prefix=ctx.prefix)
             elif (message.is_direct or message.addressed) and self.text_handler is not None:
                 if self.small_talk_handler is not None and small_talk(text) is not None:
                     return await self.small_talk_handler(ctx)
@@ -252,8 +254,9 @@ class Router:
         ctx.command, ctx.args = parsed
         command = self.commands.get(ctx.command) or self._own_command(ctx.command)
         if command is None:
-            return _("Unknown command {prefix}{command}. Send {prefix}help to see what you can "
-                     "do.").format(prefix=ctx.prefix, command=ctx.command)
+            return self._unknown(ctx, ctx.command) or _(
+                "Unknown command {prefix}{command}. Send {prefix}help to see what you can "
+                "do.").format(prefix=ctx.prefix, command=ctx.command)
         if not ctx.can(command.action):
             return _("Sorry, {prefix}{command} is not available to you: your role is "
                      "{role}. Ask a coordinator if you need it.").format(
@@ -261,6 +264,15 @@ class Router:
         if command.direct_only and not ctx.message.is_direct:
             return direct_only_refusal(ctx, command)
         return await command.handler(ctx)
+
+    def _unknown(self, ctx: Context, word: str) -> str | None:
+        """An answer naming the command meant by a word of the person's language or a typo."""
+        meant = suggested_command(word, self.commands)
+        if meant is None:
+            return None
+        return _("Unknown command {prefix}{word}. Did you mean {prefix}{command}? Command words "
+                 "are in English; send {prefix}help to see what you can do.").format(
+                     prefix=ctx.prefix, word=word, command=meant)
 
     def _own_command(self, word: str) -> Command | None:
         """`/aide`, `/hulp`, `/hilfe`: a command word in the person's language."""

@@ -122,3 +122,16 @@ def test_the_command_prefix_is_the_platforms():
     assert command_prefix("matrix") == command_prefix("matrix:!room:server") == "!"
     assert command_prefix("telegram:42") == command_prefix("console") == "/"
     assert command_prefix(None) == "/"
+
+
+async def test_a_command_word_in_the_persons_language_or_a_typo_is_named_back(bot):
+    french = await bot.ask("/rappel vendredi à 14h; appeler le CPAS", as_="bob", lang="fr")
+    assert "/remind" in french and "/rappel" in french
+    assert "/meeting" in await bot.ask("/vergadering morgen om 10u", as_="bob", lang="nl")
+    assert "/meeting" in await bot.ask("/réunion demain", as_="bob", lang="fr")
+    assert "/remind" in await bot.ask("/remnd tomorrow 9:00; call", as_="erin", lang="en")
+    matrix = await bot.ask("!einladen", as_="@bob:localhost", platform="matrix")
+    assert "!invite" in matrix and "/invite" not in matrix
+    # Nothing close: the plain answer, and nothing was run.
+    plain = await bot.ask("/frobnicate", as_="erin")
+    assert "Unknown command /frobnicate" in plain and "Did you mean" not in plain
