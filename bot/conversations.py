@@ -14,12 +14,12 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Iterable, Iterator
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint,
+from sqlalchemy import (JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint,
                         delete, or_, select, update)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base
+from bot.db import Base, UTCDateTime
 from bot.i18n import _
 from bot.messages import Choice
 from bot.people import utcnow
@@ -44,8 +44,8 @@ class PendingConversation(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(60))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Policy actions (bot/policy.py) the person must still be allowed when answering.
     requires: Mapped[list] = mapped_column(JSON, default=list)
     # A prompt pushed by the bot that waits beside the foreground conversation.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import (Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, func,
+from sqlalchemy import (Boolean, ForeignKey, Integer, String, UniqueConstraint, func,
                         select, update)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.db import Base
+from bot.db import Base, UTCDateTime
 from bot.messages import ChatRef, IncomingMessage
 from bot.policy import Role
 
@@ -37,7 +37,7 @@ class User(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels")
     organisation_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     entry_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     identities: Mapped[list["Identity"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="raise")
 
@@ -77,8 +77,8 @@ class KnownChat(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     platform: Mapped[str] = mapped_column(String(20))
     is_direct: Mapped[bool] = mapped_column(Boolean, default=True)
-    unreachable_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class People:
