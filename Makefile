@@ -20,8 +20,11 @@ catalogues: $(STAMP)
 demo: install
 	$(BIN)/coordbot chat --as demo
 
+# One pytest-xdist worker per core; tests sharing a session server stay on one worker
+# (`xdist_group`, see tests/conftest.py). `make test PYTEST_WORKERS=0` runs them in one process.
+PYTEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m benchmarks

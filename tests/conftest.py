@@ -1,5 +1,9 @@
 """Every test runs on a real database: a fresh SQLite file, or — when
-COORDBOT_TEST_DATABASE_URL is set (CI does) — a PostgreSQL server whose schema is reset."""
+COORDBOT_TEST_DATABASE_URL is set (CI does) — a PostgreSQL server whose schema is reset.
+
+`make test` runs the tests on several pytest-xdist workers: each worker then has its own
+PostgreSQL database (created here, named after the worker), and every test that uses the
+session's Synapse runs on one worker, so that one Synapse is started, not one per worker."""
 from __future__ import annotations
 
 import asyncio
@@ -8,10 +12,45 @@ import logging
 import os
 
 import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.db import async_url
 from tests.harness import database_under_test, make_bot
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+
+# Tests that share one session-scoped server, by the fixture they use → their xdist group.
+SHARED_SERVERS = {"synapse": "synapse"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    url, worker = database_under_test(), os.environ.get("PYTEST_XDIST_WORKER")
+    if url is not None and worker is not None and url.startswith("postgres"):
+        # The environment, not a fixture: tests that start `coordbot` processes read it too.
+        os.environ["COORDBOT_TEST_DATABASE_URL"] = asyncio.run(_worker_database(url, worker))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, group in SHARED_SERVERS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(group))
+
+
+async def _worker_database(url: str, worker: str) -> str:
+    """A new, empty database for this worker on the same server (replacing one a previous
+    run left behind); returns its URL."""
+    parsed = make_url(url)
+    name = f"{parsed.database or 'postgres'}_{worker}"
+    engine = create_async_engine(async_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 async def _reset_postgres(url: str) -> None:

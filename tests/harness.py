@@ -6,11 +6,14 @@
 Messages go through the real router, policy, catalogues and database."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 
 from bot.bootstrap import App, build_app
 from bot.clock import FakeClock
@@ -90,6 +93,7 @@ def test_settings(tmp_path: Path, database_url: str, **overrides):
 
 
 async def make_bot(tmp_path: Path, database_url: str, *, clock=None, **overrides) -> ChatHarness:
+    await _start_from_migrated_copy(database_url)
     settings = test_settings(tmp_path, database_url, **overrides)
     app = build_app(settings, clock=clock or FakeClock(START))
     # Tests drive time themselves (FakeClock) and call the due-work methods directly.
@@ -99,3 +103,37 @@ async def make_bot(tmp_path: Path, database_url: str, *, clock=None, **overrides
 
 def database_under_test() -> str | None:
     return os.environ.get("COORDBOT_TEST_DATABASE_URL") or None
+
+
+_migrated_template: Path | None = None
+
+
+async def _start_from_migrated_copy(database_url: str) -> None:
+    """A new SQLite file starts as a copy of one migrated once per test process: running every
+    migration costs more than most tests. The bot still runs `upgrade` at start-up (a no-op
+    at head); a file that already exists, or a PostgreSQL database, is left as it is."""
+    global _migrated_template
+    parsed = make_url(database_url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return
+    target = Path(parsed.database)
+    if target.exists():
+        return
+    if _migrated_template is None:
+        _migrated_template = await _migrate_template()
+    shutil.copyfile(_migrated_template, target)
+
+
+async def _migrate_template() -> Path:
+    from bot.db import Database
+    from bot.migrations import upgrade
+
+    folder = Path(tempfile.mkdtemp(prefix="coordbot-migrated-"))
+    atexit.register(shutil.rmtree, folder, True)
+    template = folder / "migrated.sqlite3"
+    db = Database(f"sqlite:///{template}")
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()  # the last connection closed: the WAL is folded into the file
+    return template
