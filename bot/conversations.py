@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Iterable, Iterator
 
 from sqlalchemy import (JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint,
-                        delete, or_, select, update)
+                        delete, false, or_, select, update)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -47,9 +47,9 @@ class PendingConversation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Policy actions (bot/policy.py) the person must still be allowed when answering.
-    requires: Mapped[list] = mapped_column(JSON, default=list)
+    requires: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     # A prompt pushed by the bot that waits beside the foreground conversation.
-    background: Mapped[bool] = mapped_column(Boolean, default=False)
+    background: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Conversations:

@@ -31,10 +31,12 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    display_name: Mapped[str] = mapped_column(String(200), default="")
-    role_code: Mapped[str] = mapped_column("role", String(20), default="guest")
+    display_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    role_code: Mapped[str] = mapped_column("role", String(20), default="guest",
+                                           server_default="guest")
     locale: Mapped[str | None] = mapped_column(String(5), nullable=True)
-    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels",
+                                          server_default="Europe/Brussels")
     organisation_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     entry_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
