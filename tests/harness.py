@@ -6,11 +6,12 @@
 Messages go through the real router, policy, catalogues and database."""
 from __future__ import annotations
 
+import asyncio
 import atexit
 import os
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, make_url, select
@@ -21,7 +22,7 @@ from bot.config import load_settings
 from bot.messages import ChatRef, IncomingMessage, Reply
 from bot.transports.base import SendResult
 
-START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 class ChatHarness:
@@ -117,11 +118,11 @@ async def _start_from_migrated_copy(database_url: str) -> None:
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return
     target = Path(parsed.database)
-    if target.exists():
+    if await asyncio.to_thread(target.exists):
         return
     if _migrated_template is None:
         _migrated_template = await _migrate_template()
-    shutil.copyfile(_migrated_template, target)
+    await asyncio.to_thread(shutil.copyfile, _migrated_template, target)
 
 
 async def _migrate_template() -> Path:
