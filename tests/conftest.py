@@ -12,13 +12,20 @@ import logging
 import os
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.db import async_url
-from tests.harness import database_under_test, make_bot
+from tests.harness import CI_EXAMPLES, database_under_test, make_bot
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+
+# How hard the property tests try (tests.harness.property_examples scales their own counts with it):
+# `ci` throws every input CI has always thrown, `dev` a quarter of them for a quick local run.
+settings.register_profile("ci", max_examples=CI_EXAMPLES, print_blob=True)
+settings.register_profile("dev", max_examples=CI_EXAMPLES // 4)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 # Tests that share one session-scoped server, by the fixture they use → their xdist group.
 SHARED_SERVERS = {"synapse": "synapse"}

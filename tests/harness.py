@@ -14,6 +14,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hypothesis import settings
 from sqlalchemy import func, make_url, select
 
 from bot.bootstrap import App, build_app
@@ -21,6 +22,9 @@ from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.messages import ChatRef, IncomingMessage, Reply
 from bot.transports.base import SendResult
+
+# max_examples of the `ci` Hypothesis profile (tests/conftest.py), the measure of the others.
+CI_EXAMPLES = 400
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -100,6 +104,12 @@ async def make_bot(tmp_path: Path, database_url: str, *, clock=None, **overrides
     # Tests drive time themselves (FakeClock) and call the due-work methods directly.
     await app.start(start_scheduler=False)
     return ChatHarness(app)
+
+
+def property_examples(in_ci: int) -> int:
+    """How many inputs a property test throws: `in_ci` under the `ci` Hypothesis profile, in
+    proportion under the loaded one (HYPOTHESIS_PROFILE, tests/conftest.py)."""
+    return max(1, in_ci * settings().max_examples // CI_EXAMPLES)
 
 
 def database_under_test() -> str | None:

@@ -23,6 +23,7 @@ from bot.i18n import Catalogues
 from bot.when import (END_OF_DAY, WhenError, parse_date, parse_moment, parse_month, parse_span,
                       parse_when)
 from bot.when.errors import examples
+from tests.harness import property_examples
 
 TZ = "Europe/Brussels"
 BRUSSELS = ZoneInfo(TZ)
@@ -305,7 +306,7 @@ TIME_WORDS = [text for _l, text, _e in TABLE] + [
     "середу", "next week", "prochain", "Woche", "half", "midi", "minuit", "0h", "24h"]
 
 
-@settings(max_examples=400, deadline=None, derandomize=True,
+@settings(max_examples=property_examples(400), deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(st.sampled_from(TIME_WORDS), st.text(max_size=12)), max_size=5))
 def test_any_text_is_read_or_refused_with_an_explanation(words):

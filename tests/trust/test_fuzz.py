@@ -3,13 +3,12 @@ the real router and database, at the core and trust commands. Nothing may crash 
 error is logged; the user never reads "something went wrong") and a guest's input never
 changes anybody's role, organisation, entry or chat identities, nor creates codes or audit
 entries. Example counts: PARSER_EXAMPLES pure parses, GUEST_EXAMPLES + ADMIN_EXAMPLES
-messages through the harness (10,000 together; FUZZ_GUEST / FUZZ_ADMIN lower them for a quick
-local run). About 1 minute on an idle 2-core machine, mostly SQLite transactions."""
+messages through the harness (10,000 together under the `ci` Hypothesis profile, a quarter
+under `dev`). About 1 minute on an idle 2-core machine, mostly SQLite transactions."""
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import string
 
 import pytest
@@ -20,12 +19,11 @@ from sqlalchemy import event, func, select
 from bot.people import Identity, User
 from bot.router import parse_command
 from bot.trust.models import AuditEntry, Invitation
-from tests.harness import make_bot
+from tests.harness import make_bot, property_examples
 
 PARSER_EXAMPLES = 10_000
-SCALE = float(os.environ.get("FUZZ_SCALE", 1))
-GUEST_EXAMPLES = int(os.environ.get("FUZZ_GUEST", 8_000 * SCALE))
-ADMIN_EXAMPLES = int(os.environ.get("FUZZ_ADMIN", 2_000 * SCALE))
+GUEST_EXAMPLES = property_examples(8_000)
+ADMIN_EXAMPLES = property_examples(2_000)
 BATCH = 10  # inputs per hypothesis example: less engine overhead per input
 COMMANDS = ["lang", "role", "whoami", "invite", "start", "help", "link", "audit", "mydata"]
 GUEST_SENDERS = [("console", "mallory"), ("matrix", "@mallory:evil.example"),
