@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import string
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -36,7 +35,7 @@ WHEN_EXAMPLES = property_examples(10_000)
 COMMAND_EXAMPLES = property_examples(10_000)
 GUEST_SHARE = 0.7
 BATCH = 20
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 PLACES = ["Liège", "Luik", "4000", "9000", "Gent", "Eupen", "Bruxelles", "BE-WAL", "62063",
           "Kharkiv", "Київ", "Namur", "Anvers", "Saint-Nicolas", "Sint-Niklaas"]

@@ -48,7 +48,8 @@ word = st.one_of(st.sampled_from(WORDS + HANDLES), awkward_text,
 arguments = st.lists(word, max_size=5).map(" ".join)
 command_word = st.one_of(st.sampled_from(COMMANDS), st.sampled_from([c.upper() for c in COMMANDS]),
                          st.text(alphabet=string.ascii_letters + "_", min_size=1, max_size=12))
-command_message = st.builds(lambda prefix, name, suffix, sep, args: f"{prefix}{name}{suffix}{sep}{args}",
+command_message = st.builds(lambda prefix, name, suffix, sep, args:
+                            f"{prefix}{name}{suffix}{sep}{args}",
                             st.sampled_from(["/", "!", " /", "//", "/ ", "！"]), command_word,
                             st.sampled_from(["", "", "@coordbot", "@", "@x y"]),
                             st.sampled_from([" ", "  ", "\n", "\t", ""]), arguments)
