@@ -116,7 +116,7 @@ class Conversations:
             PendingConversation.chat_key == chat_key, PendingConversation.user_id == user_id)
             .order_by(PendingConversation.created_at.desc(), PendingConversation.id.desc())))
         now = self.clock.now()
-        expired = [p for p in rows if p.expires_at and _aware(p.expires_at) <= now]
+        expired = [p for p in rows if p.expires_at and p.expires_at <= now]
         for pending in expired:
             await session.delete(pending)
         if expired:
@@ -164,11 +164,6 @@ def answering(kind: str) -> Iterator[None]:
         yield
     finally:
         _ANSWERING.reset(token)
-
-
-def _aware(moment: datetime) -> datetime:
-    from datetime import timezone
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def confirmation_answer(text: str) -> bool | None:

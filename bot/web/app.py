@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -328,18 +328,12 @@ class Dashboard:
             if row is None:
                 raise web.HTTPNotFound(text="no such form\n")
             history = await self.figures.history(session, row, limit=100)
-        changed = max((_utc(r.closed_at or r.opens_at) for r, _result in history), default=None)
+        changed = max((r.closed_at or r.opens_at for r, _result in history), default=None)
         tz = svc.tz_of(None)
         data = feeds.rounds_csv(row.code, svc.form_of, history,
-                                lambda r: _utc(r.deadline).astimezone(tz).isoformat(
+                                lambda r: r.deadline.astimezone(tz).isoformat(
                                     timespec="minutes"))
         return _conditional(request, feeds.Body.of(data), changed)
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _conditional(request: web.Request, body: feeds.Body, changed: datetime | None):
@@ -347,14 +341,14 @@ def _conditional(request: web.Request, body: feeds.Body, changed: datetime | Non
     headers = {"ETag": body.etag, "Cache-Control": "private, no-cache",
                "Vary": "Accept-Encoding, Authorization"}
     if changed is not None:
-        headers["Last-Modified"] = feeds.http_date(_utc(changed))
+        headers["Last-Modified"] = feeds.http_date(changed)
     match = request.headers.get("If-None-Match")
     if match is not None:
         if body.etag in {tag.strip().removeprefix("W/") for tag in match.split(",")} \
                 or match.strip() == "*":
             return web.Response(status=304, headers=headers)
     elif changed is not None and request.if_modified_since is not None \
-            and _utc(changed).replace(microsecond=0) <= request.if_modified_since:
+            and changed.replace(microsecond=0) <= request.if_modified_since:
         return web.Response(status=304, headers=headers)
     if "gzip" in request.headers.get("Accept-Encoding", "").lower():
         headers["Content-Encoding"] = "gzip"
