@@ -56,7 +56,7 @@ def assert_not_english(text: str) -> None:
 @pytest.fixture
 async def belgium(tmp_path, database_url):
     bot = await make_bot(tmp_path, database_url, admins=["console:alice"],
-                         load_bundled_data=True)
+                         seeded=True)
     bot.inbox = RecordingTransport()
     bot.services.transports.add(bot.inbox)
     await bot.say("/whoami", as_="marie", lang="fr")

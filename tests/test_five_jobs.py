@@ -32,7 +32,7 @@ LANGUAGE = {name: lang for name, (_org, lang) in FOCAL_POINTS.items()}
 @pytest.fixture
 async def belgium(tmp_path, database_url):
     bot = await make_bot(tmp_path, database_url, admins=["console:alice"],
-                         load_bundled_data=True)
+                         seeded=True)
     bot.inbox = RecordingTransport()
     bot.services.transports.add(bot.inbox)
     await bot.say("/lang fr", as_="marie")
