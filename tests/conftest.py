@@ -7,16 +7,23 @@ session's Synapse runs on one worker, so that one Synapse is started, not one pe
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import settings
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.config import PROJECT_ROOT
 from bot.db import async_url
+from bot.directory.gazetteer import Gazetteer
+from bot.directory.vocabulary import Vocabulary
 from tests.harness import CI_EXAMPLES, database_under_test, make_bot
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
@@ -72,6 +79,36 @@ async def _reset_postgres(url: str) -> None:
             await connection.execute(text("CREATE SCHEMA public"))
     finally:
         await db.dispose()
+
+
+Loaded = TypeVar("Loaded")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _bundled_reference_data_read_once() -> Iterator[None]:
+    """The gazetteer and vocabulary of the bundled data are read-only once loaded: every bot of
+    a test process shares one of each (as the directory tests' `service` fixture does) instead
+    of reading and indexing the same files again for every test."""
+    with pytest.MonkeyPatch.context() as patch:
+        for kind in (Gazetteer, Vocabulary):
+            original = vars(kind)["load"].__func__
+            patch.setattr(kind, "load", classmethod(_once_for_bundled_data(original)))
+        yield
+
+
+def _once_for_bundled_data(load: Callable[[Any, Path], Loaded]) -> Callable[[Any, Path], Loaded]:
+    bundled = (PROJECT_ROOT / "data").resolve()
+
+    @functools.cache
+    def bundled_once(kind: Any) -> Loaded:
+        return load(kind, bundled)
+
+    @functools.wraps(load)
+    def load_bundled_once(kind: Any, data_dir: Path) -> Loaded:
+        if Path(data_dir).resolve() == bundled:
+            return bundled_once(kind)
+        return load(kind, data_dir)
+    return load_bundled_once
 
 
 @pytest.fixture(autouse=True)

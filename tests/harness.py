@@ -51,9 +51,9 @@ class ChatHarness:
         """The plain text the user would read, all replies joined."""
         return "\n".join(reply.plain() for reply in await self.say(text, **kwargs))
 
-    async def count(self, model) -> int:
+    async def count(self, model: Any) -> int:
         async with self.services.db.session() as session:
-            return await session.scalar(select(func.count()).select_from(model))
+            return await session.scalar(select(func.count()).select_from(model)) or 0
 
     async def close(self) -> None:
         await self.app.stop()
@@ -100,8 +100,8 @@ def _no_fsync(dbapi_connection: Any, _record: object) -> None:
 
 def test_settings(tmp_path: Path, database_url: str, **overrides):
     # The flood limit is off unless a test turns it on: the fake clock does not refill it.
-    values = dict(data_dir=tmp_path / "var", database_url=database_url,
-                  load_bundled_data=False, rate_limit_burst=0)
+    values: dict[str, Any] = dict(data_dir=tmp_path / "var", database_url=database_url,
+                                  load_bundled_data=False, rate_limit_burst=0)
     values.update(overrides)
     return load_settings(environ={}, **values)
 
