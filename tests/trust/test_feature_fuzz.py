@@ -28,7 +28,7 @@ from tests.directory.conftest import SAMPLE, sample_index, sample_records, servi
 from tests.directory.test_chat import load_sample
 from tests.harness import make_bot, property_examples
 from tests.trust.snapshots import changed, snapshot
-from tests.trust.test_fuzz import _Errors, _faster_sqlite
+from tests.trust.test_fuzz import _Errors
 
 SEARCH_EXAMPLES = property_examples(10_000)
 WHEN_EXAMPLES = property_examples(10_000)
@@ -171,7 +171,6 @@ def _run(tmp_path, database_url, examples: int, senders: list[str], guest: bool)
     bot = loop.run_until_complete(make_bot(tmp_path, database_url, admins=["console:alice"]))
     tried = []
     try:
-        loop.run_until_complete(_faster_sqlite(bot))
         guest_ids = loop.run_until_complete(_prepare(bot))
         keep = _guest_may_change(guest_ids)
         before = loop.run_until_complete(snapshot(bot, skip_tables=MINE, row_filter=keep))

@@ -14,7 +14,7 @@ import string
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from bot.router import parse_command
 from bot.trust.models import AuditEntry
@@ -92,20 +92,6 @@ async def _audit_count(bot) -> int:
         return await session.scalar(select(func.count()).select_from(AuditEntry))
 
 
-async def _faster_sqlite(bot) -> None:
-    """Durability does not matter here; throughput does (10,000 transactions)."""
-    if not bot.services.db.is_sqlite:
-        return
-
-    def no_fsync(dbapi_connection, _record):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA synchronous=OFF")
-        cursor.close()
-
-    event.listen(bot.services.db.engine.sync_engine, "connect", no_fsync)
-    await bot.services.db.engine.dispose()
-
-
 def _run_fuzz(tmp_path, database_url, examples, sender_for, guest):
     loop = asyncio.new_event_loop()
     errors = _Errors()
@@ -113,7 +99,6 @@ def _run_fuzz(tmp_path, database_url, examples, sender_for, guest):
     bot = loop.run_until_complete(make_bot(tmp_path, database_url, admins=["console:alice"]))
     tried = []
     try:
-        loop.run_until_complete(_faster_sqlite(bot))
         for platform, sender in GUEST_SENDERS + [("console", "alice"), ("console", "bob")]:
             loop.run_until_complete(bot.say("/whoami", as_=sender, platform=platform))
         loop.run_until_complete(bot.say("/invite staff cpas-liege", as_="alice"))
