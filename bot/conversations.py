@@ -12,16 +12,16 @@ from __future__ import annotations
 from contextlib import contextmanager
 from contextvars import ContextVar
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint,
-                        delete, or_, select, update)
+from sqlalchemy import (JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint,
+                        delete, false, or_, select, update)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.clock import Clock
-from bot.db import Base
+from bot.db import Base, UTCDateTime
 from bot.i18n import _
 from bot.messages import Choice, Reply
 from bot.people import utcnow
@@ -49,12 +49,12 @@ class PendingConversation(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(60))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Policy actions (bot/policy.py) the person must still be allowed when answering.
-    requires: Mapped[list] = mapped_column(JSON, default=list)
+    requires: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     # A prompt pushed by the bot that waits beside the foreground conversation.
-    background: Mapped[bool] = mapped_column(Boolean, default=False)
+    background: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Conversations:
@@ -121,7 +121,7 @@ class Conversations:
             PendingConversation.chat_key == chat_key, PendingConversation.user_id == user_id)
             .order_by(PendingConversation.created_at.desc(), PendingConversation.id.desc())))
         now = self.clock.now()
-        expired = [p for p in rows if p.expires_at and _aware(p.expires_at) <= now]
+        expired = [p for p in rows if p.expires_at and p.expires_at <= now]
         for pending in expired:
             await session.delete(pending)
         if expired:
@@ -170,10 +170,6 @@ def answering(kind: str) -> Iterator[None]:
         yield
     finally:
         _ANSWERING.reset(token)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def confirmation_answer(text: str) -> bool | None:

@@ -2,12 +2,15 @@
 the session factory. Models live in their own packages; migrations in `bot/migrations`."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (AsyncEngine, AsyncSession, async_sessionmaker,
+                                    create_async_engine)
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names so that Alembic migrations read the same on SQLite and PostgreSQL.
@@ -20,8 +23,32 @@ NAMING = {
 }
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment in time, stored in UTC and always read back timezone-aware.
+
+    SQLite keeps no zone: without this, the same column reads aware on PostgreSQL and naive on
+    SQLite, and comparing the two raises. A naive value given to it is taken as UTC (the
+    convention of the whole code base); an aware one in another zone is converted, since SQLite
+    would otherwise store its wall-clock time."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    # A bare `Mapped[datetime]` column gets the same type as the declared ones.
+    type_annotation_map = {datetime: UTCDateTime}
 
 
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
@@ -47,14 +74,13 @@ def mask_url(url: str) -> str:
 class Database:
     """One engine and one session factory for the whole process."""
 
-    def __init__(self, url: str, *, echo: bool = False):
+    def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         # Parameters are people's messages and contact details: never in errors or logs.
-        kwargs = {"echo": echo, "hide_parameters": True}
-        if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": 30}
-        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        connect_args = {"timeout": 30} if self.is_sqlite else {}
+        self.engine: AsyncEngine = create_async_engine(
+            self.url, echo=echo, hide_parameters=True, connect_args=connect_args)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -73,7 +99,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import (Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, func,
+from sqlalchemy import (Boolean, ForeignKey, Integer, String, UniqueConstraint, func,
                         select, update)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.clock import Clock
-from bot.db import Base
+from bot.db import Base, UTCDateTime
 from bot.messages import ChatRef, IncomingMessage
 from bot.policy import Role
 
@@ -32,13 +32,15 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    display_name: Mapped[str] = mapped_column(String(200), default="")
-    role_code: Mapped[str] = mapped_column("role", String(20), default="guest")
+    display_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    role_code: Mapped[str] = mapped_column("role", String(20), default="guest",
+                                           server_default="guest")
     locale: Mapped[str | None] = mapped_column(String(5), nullable=True)
-    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels",
+                                          server_default="Europe/Brussels")
     organisation_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     entry_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     identities: Mapped[list[Identity]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="raise")
 
@@ -78,9 +80,8 @@ class KnownChat(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     platform: Mapped[str] = mapped_column(String(20))
     is_direct: Mapped[bool] = mapped_column(Boolean, default=True)
-    unreachable_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
-                                                               nullable=True)
-    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class People:

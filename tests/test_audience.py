@@ -13,6 +13,7 @@ from bot.audience import AudienceError, Grammar, parse_role, split_role
 from bot.directory.index import DirectoryIndex
 from bot.directory.service import DirectoryService
 from bot.policy import Role
+from tests.harness import property_examples
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 FP, CO, ST, AD, GU = ("role:focal_point", "role:coordinator", "role:staff", "role:admin",
@@ -218,7 +219,8 @@ WORDS = ["points", "focaux", "du", "Hainaut", "en", "et", ",", "CPAS", "de", "Mo
          "province", "ville", "xyz", "Fedasil", ":", "'", "-", "contactpersonen", "é"]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=property_examples(300), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(WORDS) | st.text(max_size=8), max_size=12))
 def test_any_text_is_read_or_explained(grammar, words):
     try:

@@ -6,7 +6,7 @@ messages, and no reply contains an English sentence of the catalogues."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import pytest
@@ -56,7 +56,7 @@ def assert_not_english(text: str) -> None:
 @pytest.fixture
 async def belgium(tmp_path, database_url):
     bot = await make_bot(tmp_path, database_url, admins=["console:alice"],
-                         load_bundled_data=True)
+                         seeded=True)
     bot.inbox = RecordingTransport()
     bot.services.transports.add(bot.inbox)
     await bot.say("/whoami", as_="marie", lang="fr")
@@ -137,7 +137,7 @@ async def test_monthly_meeting_for_the_focal_points_of_a_province_in_french(belg
     assert "Province de Namur" in preview and "2 destinataires" in preview
     assert "fp_namur" in preview and "fp_cai" in preview
     await job.say("1")
-    await until(bot, datetime(2026, 3, 3, 9, 1, tzinfo=timezone.utc))  # Tuesday, 10:01
+    await until(bot, datetime(2026, 3, 3, 9, 1, tzinfo=UTC))  # Tuesday, 10:01
     await bot.services.reminders.run_due()
     assert await delivered_to(bot, "Réunion mensuelle") == {"fp_namur", "fp_cai"}
 
@@ -150,7 +150,7 @@ async def test_monthly_meeting_for_the_focal_points_of_a_province_in_dutch(belgi
     preview = await job.say("2")
     assert "2 ontvangers" in preview and "fp_hasselt" in preview
     await job.say("ja")
-    await until(bot, datetime(2026, 4, 6, 7, 31, tzinfo=timezone.utc))  # Monday, 09:31
+    await until(bot, datetime(2026, 4, 6, 7, 31, tzinfo=UTC))  # Monday, 09:31
     await bot.services.reminders.run_due()
     assert await delivered_to(bot, "coördinatievergadering") == {"fp_hasselt", "fp_genk"}
 
@@ -199,7 +199,7 @@ async def test_an_invitation_for_an_organisation_with_several_services_asks_whic
 
 
 async def test_a_deadline_for_staff_of_an_organisation_in_dutch(belgium):
-    bot, job = belgium, Job(belgium, "jan")
+    job = Job(belgium, "jan")
     answer = await job.say("/deadline 5/3 17u; Cijfers doorsturen; aanspreekpunten van OCMW Gent")
     assert "1 ontvanger: fp_gent." in answer and "aanspreekpunten van OCMW Gent" in answer
 

@@ -6,7 +6,7 @@ point by organisation name. Each job takes at most four messages from the coordi
 reply (theirs, or what the focal points read) contains a sentence of the English catalogue."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,7 @@ LANGUAGE = {name: lang for name, (_org, lang) in FOCAL_POINTS.items()}
 @pytest.fixture
 async def belgium(tmp_path, database_url):
     bot = await make_bot(tmp_path, database_url, admins=["console:alice"],
-                         load_bundled_data=True)
+                         seeded=True)
     bot.inbox = RecordingTransport()
     bot.services.transports.add(bot.inbox)
     await bot.say("/lang fr", as_="marie")
@@ -110,7 +110,7 @@ async def test_monthly_meeting_of_a_province_in_french(belgium):
     assert "2 destinataires" in preview and "Prochaines dates" in preview
     assert "Prochaines fois" not in preview
     assert "enregistré" in (await job.say("oui")).lower()
-    bot.clock.advance(datetime(2026, 3, 3, 9, 1, tzinfo=timezone.utc) - bot.clock.now())
+    bot.clock.advance(datetime(2026, 3, 3, 9, 1, tzinfo=UTC) - bot.clock.now())
     await bot.services.reminders.run_due()
     received = await delivered(bot)
     assert {name for name, texts in received.items()
@@ -124,7 +124,7 @@ async def test_monthly_meeting_of_a_province_in_dutch(belgium):
     assert "2 ontvangers" in preview and "fp_hasselt" in preview and "fp_gent" not in preview
     assert "Volgende keren" not in preview
     await job.say("ja")
-    bot.clock.advance(datetime(2026, 4, 6, 7, 31, tzinfo=timezone.utc) - bot.clock.now())
+    bot.clock.advance(datetime(2026, 4, 6, 7, 31, tzinfo=UTC) - bot.clock.now())
     await bot.services.reminders.run_due()
     received = await delivered(bot)
     assert {name for name, texts in received.items()
@@ -251,7 +251,7 @@ PLURALS = [
 @pytest.mark.parametrize("locale", ["fr", "nl"])
 def test_counts_agree_with_their_number(ids, expected, locale):
     catalogue = Catalogues(LOCALES_DIR).get(locale)
-    for count, text in zip((1, 2), expected[locale]):
+    for count, text in zip((1, 2), expected[locale], strict=True):
         written = catalogue.ngettext(*ids, count).format(count=count, n=count, id=1, number=1,
                                                          form="weekly_local")
         assert text in written, (count, written)

@@ -1,24 +1,40 @@
 """Every registered command run by every role: the router's decision matches the policy table,
-and a refused command changes nothing."""
+and a refused command changes nothing; the table matches the one documented for people."""
 import re
 
 import pytest
-from sqlalchemy import select
 
-from bot.people import User
-from bot.policy import POLICY, Role, allowed
+from bot.config import PROJECT_ROOT
+from bot.policy import POLICY, ROLE_LABELS, Role, allowed
+from tests.trust.snapshots import changed, snapshot
 
 ROLE_USERS = {role: f"user_{role.code}" for role in Role}
+SECURITY_DOC = PROJECT_ROOT / "docs" / "security.md"
 
 
-async def _snapshot(bot):
-    async with bot.services.db.session() as session:
-        users = await session.scalars(select(User).order_by(User.id))
-        return [(u.id, u.role_code, u.locale, u.display_name, u.organisation_id) for u in users]
+def _documented_table() -> list[tuple[Role, list[str]]]:
+    """The "who can see and do what" table of docs/security.md: its rows in order, each a role
+    and the commands that row adds (`/invite admin` on the admin row adds no command)."""
+    rows = []
+    for line in SECURITY_DOC.read_text(encoding="utf-8").splitlines():
+        row = re.fullmatch(r"\| (guest|staff|focal point|coordinator|admin)\b[^|]*\| (.+) \|", line)
+        if row:
+            role = Role.parse(row[1].replace(" ", "_"))
+            assert role is not None
+            rows.append((role, re.findall(r"`/([a-z_]+)`", row[2])))
+    return rows
 
 
 def test_every_policy_entry_names_a_known_role_and_is_ordered():
     assert all(isinstance(role, Role) for role in POLICY.values())
+    ascending = " < ".join(ROLE_LABELS[role] for role in sorted(Role))
+    assert f"({ascending})" in SECURITY_DOC.read_text(encoding="utf-8")
+    table = _documented_table()
+    assert [role for role, _commands in table] == sorted(Role)  # one row a role, lowest first
+    for role, commands in table:
+        assert commands, role
+        for command in commands:  # a row lists what that role is the lowest to be allowed
+            assert POLICY[command] == role, (command, POLICY[command], role)
     assert allowed(Role.ADMIN, "role") and not allowed(Role.COORDINATOR, "role")
     assert not allowed(Role.ADMIN, "no-such-command")
 
@@ -30,12 +46,12 @@ async def test_every_command_as_every_role(bot):
             await bot.say(f"/role {name} {role.code}", as_="alice")
     for command in sorted(bot.services.router.commands.values(), key=lambda c: c.name):
         for role, name in ROLE_USERS.items():
-            before = await _snapshot(bot)
+            before = await snapshot(bot)
             text = await bot.ask(f"/{command.name}", as_=name)
             refused = "not available to you" in text
             assert refused == (not allowed(role, command.action)), (command.name, role, text)
             if refused:
-                assert await _snapshot(bot) == before, (command.name, role)
+                assert changed(before, await snapshot(bot)) == [], (command.name, role)
 
 
 @pytest.mark.parametrize("platform,prefix", [("console", "/"), ("matrix", "!")])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,10 +23,11 @@ from bot.i18n import Catalogues
 from bot.when import (END_OF_DAY, WhenError, parse_date, parse_moment, parse_month, parse_span,
                       parse_when)
 from bot.when.errors import examples
+from tests.harness import property_examples
 
 TZ = "Europe/Brussels"
 BRUSSELS = ZoneInfo(TZ)
-NOW = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)  # Wednesday 10:00 in Brussels
+NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # Wednesday 10:00 in Brussels
 TODAY = date(2026, 12, 2)
 
 TABLE = [
@@ -292,7 +293,7 @@ def test_the_end_of_every_month_repeats_on_its_last_day(text):
 
 def test_a_relative_time_counts_from_the_confirmation():
     when = parse_when("in 30 seconds", "en", TZ, NOW)
-    later = datetime(2026, 12, 2, 9, 0, 20, tzinfo=timezone.utc)
+    later = datetime(2026, 12, 2, 9, 0, 20, tzinfo=UTC)
     assert shown(when.settled(later).recurrence().next_occurrences(later, 1)[0]) == \
         "2026-12-02 10:00:50"
     fixed = parse_when("demain à 9h", "fr", TZ, NOW)
@@ -305,7 +306,7 @@ TIME_WORDS = [text for _l, text, _e in TABLE] + [
     "середу", "next week", "prochain", "Woche", "half", "midi", "minuit", "0h", "24h"]
 
 
-@settings(max_examples=400, deadline=None, derandomize=True,
+@settings(max_examples=property_examples(400), deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(st.sampled_from(TIME_WORDS), st.text(max_size=12)), max_size=5))
 def test_any_text_is_read_or_refused_with_an_explanation(words):

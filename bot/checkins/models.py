@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import overload
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base
+from bot.db import Base, UTCDateTime
 from bot.people import utcnow
 
 # Round statuses
@@ -38,7 +38,7 @@ class CheckinForm(Base):
     source: Mapped[str] = mapped_column(String(200), default="")
     # sha256 of the file it was loaded from: start-up skips files that did not change.
     source_hash: Mapped[str] = mapped_column(String(64), default="")
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class CheckinRound(Base):
@@ -51,19 +51,19 @@ class CheckinRound(Base):
     number: Mapped[int] = mapped_column(Integer)  # 1, 2, 3… per form, as people name rounds
     # The form as it was when the round was opened: later edits of the form do not change it.
     definition: Mapped[dict] = mapped_column(JSON)
-    opens_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime())
     audience: Mapped[str] = mapped_column(String(500))
     report_chat: Mapped[str | None] = mapped_column(String(300), nullable=True)
     nudge_times: Mapped[list] = mapped_column(JSON, default=list)  # ISO UTC datetimes
     status: Mapped[str] = mapped_column(String(12), default=SCHEDULED, index=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
                                                    nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # After the retention period the raw answers are dropped and only these remain.
     aggregates: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    reduced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reduced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class CheckinAssignment(Base):
@@ -86,8 +86,8 @@ class CheckinAssignment(Base):
     current: Mapped[int] = mapped_column(Integer, default=0)  # index into the form's questions
     confirming: Mapped[bool] = mapped_column(Boolean, default=False)
     region: Mapped[str | None] = mapped_column(String(60), nullable=True)
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     nudges_done: Mapped[int] = mapped_column(Integer, default=0)  # nudge slots handled
     nudges_sent: Mapped[int] = mapped_column(Integer, default=0)
@@ -100,5 +100,5 @@ class CheckinAbsence(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -3,17 +3,17 @@ languages, status, freshness). The search never reads these per query: see `inde
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.db import Base
+from bot.db import Base, UTCDateTime
 from bot.directory.records import NAME_LANGUAGES, SERVICE_LANGUAGES, EntryRecord
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Organisation(Base):
@@ -29,7 +29,7 @@ class Organisation(Base):
     name_en: Mapped[str] = mapped_column(Text, default="")
     acronym: Mapped[str] = mapped_column(Text, default="")
     org_type: Mapped[str] = mapped_column(String(20), default="")
-    entries: Mapped[list["DirectoryEntry"]] = relationship(back_populates="organisation",
+    entries: Mapped[list[DirectoryEntry]] = relationship(back_populates="organisation",
                                                            lazy="raise")
 
     @staticmethod
@@ -64,11 +64,11 @@ class DirectoryEntry(Base):
     attributes: Mapped[dict] = mapped_column(JSON, default=dict)
     # When the focal point was last asked to confirm the entry (so it is asked once per period).
     verification_requested_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True), nullable=True)
+        UTCDateTime(), nullable=True)
     # When the focal point answered "needs changes" (cleared by their next confirmation).
     changes_requested_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True), nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+        UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     organisation: Mapped[Organisation] = relationship(back_populates="entries", lazy="joined")
 
     def to_record(self) -> EntryRecord:
@@ -154,4 +154,4 @@ class LastQuery(Base):
     query: Mapped[str] = mapped_column(Text)
     place: Mapped[str | None] = mapped_column(String(10), nullable=True)
     shown: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

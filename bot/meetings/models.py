@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base
+from bot.db import Base, UTCDateTime
 from bot.people import utcnow
 
 AGENDA, DECISION, ACTION = "agenda", "decision", "action"
@@ -26,16 +26,16 @@ class MeetingItem(Base):
     text: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Actions only. The owner as audience tokens (bot/audience.py): "user:7", "org:cpas-namur",
     # "role:focal_point&area:50000".
     owner: Mapped[list] = mapped_column(JSON, default=list)
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True,
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True,
                                                     index=True)
     status: Mapped[str | None] = mapped_column(String(10), nullable=True, index=True)
     closed_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Follow-up already queued for the current due date (reset when it moves).
-    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

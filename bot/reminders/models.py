@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, Text,
+from sqlalchemy import (JSON, Boolean, ForeignKey, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base
+from bot.db import Base, UTCDateTime
 from bot.people import utcnow
 
 KINDS = ("meeting", "deadline", "note")
@@ -36,10 +36,10 @@ class Schedule(Base):
     exdates: Mapped[list] = mapped_column(JSON, default=list)
     skip_holidays: Mapped[bool] = mapped_column(Boolean, default=False)
     # The next delivery moment (an occurrence or one of its lead reminders), UTC.
-    next_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True,
+    next_due: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True,
                                                       index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Acknowledgement(Base):
@@ -51,10 +51,10 @@ class Acknowledgement(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     schedule_id: Mapped[int] = mapped_column(
         ForeignKey("reminder_schedules.id", ondelete="CASCADE"), index=True)
-    occurrence: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurrence: Mapped[datetime] = mapped_column(UTCDateTime())
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     answer: Mapped[str] = mapped_column(String(10))
-    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Broadcast(Base):
@@ -67,5 +67,5 @@ class Broadcast(Base):
     audience: Mapped[list] = mapped_column(JSON, default=list)
     # Recipients that could not be queued at all (no chat known), with the reason code.
     unreachable: Mapped[list] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -35,7 +35,6 @@ from bot.people import Identity, User
 from bot.policy import Role
 from bot.rowcount import rows_touched
 from bot.trust import audit
-from bot.trust.audit import aware
 from bot.trust.models import LINK, REGISTER, Invitation, RegistrationFailure
 
 CODE_BYTES = 10  # 80 bits
@@ -184,7 +183,7 @@ class Invitations:
 
     def _usable(self, invitation: Invitation | None) -> bool:
         return invitation is not None and invitation.used_at is None \
-            and aware(invitation.expires_at) > self.clock.now()
+            and invitation.expires_at > self.clock.now()
 
     async def _register(self, session: AsyncSession, identity: Identity, user: User,
                         invitation: Invitation) -> Redemption:
@@ -322,7 +321,7 @@ class Invitations:
             .order_by(RegistrationFailure.at)))
         if len(times) < self.failures_per_hour:
             return None
-        oldest_counted = aware(times[len(times) - self.failures_per_hour])
+        oldest_counted = times[len(times) - self.failures_per_hour]
         return max(oldest_counted + self.window - self.clock.now(), timedelta(seconds=1))
 
     async def purge(self, session: AsyncSession, now: datetime) -> int:

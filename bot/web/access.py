@@ -13,7 +13,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,10 +43,6 @@ def csrf_token(session_secret: str) -> str:
 
 def csrf_ok(session_secret: str, sent: str) -> bool:
     return hmac.compare_digest(csrf_token(session_secret), sent or "")
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -86,7 +82,7 @@ class WebAccess:
         link = await session.scalar(select(WebLoginLink).where(
             WebLoginLink.token_hash == digest(secret)))
         if link is None or not same(link.token_hash, secret) or link.used_at is not None \
-                or _aware(link.expires_at) <= self.clock.now():
+                or link.expires_at <= self.clock.now():
             return None
         return await session.get(User, link.user_id)
 
@@ -99,7 +95,7 @@ class WebAccess:
             WebLoginLink.token_hash == digest(secret)).with_for_update())
         now = self.clock.now()
         if link is None or not same(link.token_hash, secret) or link.used_at is not None \
-                or _aware(link.expires_at) <= now:
+                or link.expires_at <= now:
             return None
         # Single use even against two concurrent clicks: only one UPDATE finds it unused.
         used = await session.execute(update(WebLoginLink).where(
@@ -127,7 +123,7 @@ class WebAccess:
             WebSession.token_hash == digest(secret)))
         now = self.clock.now()
         if row is None or not same(row.token_hash, secret) or row.ended_at is not None \
-                or _aware(row.expires_at) <= now:
+                or row.expires_at <= now:
             return None
         row.last_seen, row.expires_at = now, now + self.idle
         return await session.get(User, row.user_id)

@@ -12,7 +12,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -344,16 +344,12 @@ class Dashboard:
             if row is None:
                 raise web.HTTPNotFound(text="no such form\n")
             history = await self.figures.history(session, row, limit=100)
-        changed = max((_utc(r.closed_at or r.opens_at) for r, _result in history), default=None)
+        changed = max((r.closed_at or r.opens_at for r, _result in history), default=None)
         tz = svc.tz_of(None)
         data = feeds.rounds_csv(row.code, svc.form_of, history,
-                                lambda r: _utc(r.deadline).astimezone(tz).isoformat(
+                                lambda r: r.deadline.astimezone(tz).isoformat(
                                     timespec="minutes"))
         return _conditional(request, feeds.Body.of(data), changed)
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _conditional(request: web.Request, body: feeds.Body,
@@ -362,14 +358,14 @@ def _conditional(request: web.Request, body: feeds.Body,
     headers = {"ETag": body.etag, "Cache-Control": "private, no-cache",
                "Vary": "Accept-Encoding, Authorization"}
     if changed is not None:
-        headers["Last-Modified"] = feeds.http_date(_utc(changed))
+        headers["Last-Modified"] = feeds.http_date(changed)
     match = request.headers.get("If-None-Match")
     if match is not None:
         if body.etag in {tag.strip().removeprefix("W/") for tag in match.split(",")} \
                 or match.strip() == "*":
             return web.Response(status=304, headers=headers)
     elif changed is not None and request.if_modified_since is not None \
-            and _utc(changed).replace(microsecond=0) <= request.if_modified_since:
+            and changed.replace(microsecond=0) <= request.if_modified_since:
         return web.Response(status=304, headers=headers)
     if "gzip" in request.headers.get("Accept-Encoding", "").lower():
         headers["Content-Encoding"] = "gzip"

@@ -14,7 +14,6 @@ from bot.checkins.models import SUBMITTED, CheckinAssignment, CheckinForm, Check
 from bot.directory.routes import incomplete
 from bot.i18n import _, current_locale, ngettext
 from bot.people import User
-from bot.trust.audit import aware
 from bot.web.html import bar_chart, h, heading, meter, number, para, percent, table
 
 if TYPE_CHECKING:
@@ -48,7 +47,7 @@ async def rounds_list(services: Services, session: AsyncSession, user: User) -> 
     for round_, code in rounds:
         total, done = counts.get(round_.id, (0, 0))
         link = f'<a href="/rounds/{h(code)}/{round_.number}">{h(code)} · {round_.number}</a>'
-        rows.append([link, _status(round_.status), texts.when(aware(round_.deadline), tz),
+        rows.append([link, _status(round_.status), texts.when(round_.deadline, tz),
                      f"{done}/{total}", meter(done / total if total else 0)])
     return table([_("Round"), _("Status"), _("Deadline"), _("Answered"), _("Response rate")],
                  rows, numeric_from=3, raw={0, 4})
@@ -73,7 +72,7 @@ def _facts(round_: CheckinRound, result: dict[str, Any], tz: ZoneInfo) -> str:
     items = [(_("Responses"), f"{submitted} / {assigned}"),
              (_("Response rate"), percent(submitted, assigned)),
              (_("Late answers"), str(result["late"])),
-             (_("Deadline"), texts.when(aware(round_.deadline), tz)),
+             (_("Deadline"), texts.when(round_.deadline, tz)),
              (_("Status"), _status(round_.status))]
     return '<ul class="kpi">' + "".join(
         f"<li>{h(label)}<strong>{h(value)}</strong></li>" for label, value in items) + "</ul>"
@@ -220,7 +219,7 @@ async def _changes(directory: DirectoryService, session: AsyncSession, user: Use
               numeric_from=9) if requested else para(_("None."), "muted"),
         heading(_("Recently changed")),
         table([_("Entry"), _("Organisation"), _("Changed on")],
-              [[entry_id, names.get(entry_id, ""), texts.when(aware(at), tz)]
+              [[entry_id, names.get(entry_id, ""), texts.when(at, tz)]
                for entry_id, at in recent], numeric_from=9)])
 
 
@@ -255,7 +254,7 @@ async def reminders_page(services: Services, session: AsyncSession, user: User) 
         occurrence, answered = acks.get(s.id, (None, {}))
         rows.append([kinds.get(s.kind, s.kind), s.title,
                      texts.when(upcoming[0], tz) if upcoming else "—",
-                     texts.when(aware(occurrence), tz) if occurrence else "—",
+                     texts.when(occurrence, tz) if occurrence else "—",
                      answered.get("yes", 0) + answered.get("done", 0), answered.get("no", 0)])
     upcoming_table = table(
         [_("Kind"), _("Title"), _("Next"), _("Answers for"), _("Will attend or done"),
@@ -279,7 +278,7 @@ async def _broadcasts(session: AsyncSession, tz: ZoneInfo) -> str:
     rows = []
     for b in sent:
         done = counts.get(f"broadcast:{b.id}", {})
-        rows.append([texts.when(aware(b.created_at), tz), b.text[:80], done.get(SENT, 0),
+        rows.append([texts.when(b.created_at, tz), b.text[:80], done.get(SENT, 0),
                      done.get(PENDING, 0), done.get(FAILED, 0), len(b.unreachable or [])])
     return heading(_("Broadcasts: delivery")) + (table(
         [_("Sent on"), _("Message"), _("Delivered"), _("Waiting"), _("Failed"),

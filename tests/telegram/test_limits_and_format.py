@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from bot.markup import to_plain
 from bot.transports.telegram_format import MAX_TEXT, split_markup, telegram_length, render
 from bot.transports.telegram_limits import RateLimiter
+from tests.harness import property_examples
 
 
 class VirtualTime:
@@ -68,7 +69,7 @@ def test_split_prefers_paragraphs_then_lines():
     assert len(pieces) == 3 and all(p.strip() == paragraph.strip() for p in pieces)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=property_examples(60), deadline=None)
 @given(st.lists(st.text(alphabet=st.sampled_from("ab <>&*_`\nїé😀"), max_size=900),
                 min_size=1, max_size=12))
 def test_every_piece_fits_and_nothing_is_lost(chunks):

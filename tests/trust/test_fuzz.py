@@ -3,29 +3,34 @@ the real router and database, at the core and trust commands. Nothing may crash 
 error is logged; the user never reads "something went wrong") and a guest's input never
 changes anybody's role, organisation, entry or chat identities, nor creates codes or audit
 entries. Example counts: PARSER_EXAMPLES pure parses, GUEST_EXAMPLES + ADMIN_EXAMPLES
-messages through the harness (10,000 together; FUZZ_GUEST / FUZZ_ADMIN lower them for a quick
-local run). About 1 minute on an idle 2-core machine, mostly SQLite transactions."""
+messages through the harness (10,000 together under the `ci` Hypothesis profile, a quarter
+under `dev`). About 1 minute on an idle 2-core machine, mostly SQLite transactions."""
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import string
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from bot.people import Identity, User
 from bot.router import parse_command
-from bot.trust.models import AuditEntry, Invitation
-from tests.harness import make_bot
+from bot.trust.models import AuditEntry
+from tests.harness import make_bot, property_examples
+from tests.trust.snapshots import snapshot
 
 PARSER_EXAMPLES = 10_000
-SCALE = float(os.environ.get("FUZZ_SCALE", 1))
-GUEST_EXAMPLES = int(os.environ.get("FUZZ_GUEST", 8_000 * SCALE))
-ADMIN_EXAMPLES = int(os.environ.get("FUZZ_ADMIN", 2_000 * SCALE))
+GUEST_EXAMPLES = property_examples(8_000)
+ADMIN_EXAMPLES = property_examples(2_000)
+# Everything a guest must not be able to change: tables and their columns (None: every one).
+GUARDED: dict[str, set[str] | None] = {
+    "users": {"id", "role", "organisation_id", "entry_id", "display_name"},
+    "identities": {"id", "user_id", "platform", "platform_user_id"},
+    "invitations": {"id", "used_at"},
+    "audit_log": None,
+}
 BATCH = 10  # inputs per hypothesis example: less engine overhead per input
 COMMANDS = ["lang", "role", "whoami", "invite", "start", "help", "link", "audit", "mydata"]
 GUEST_SENDERS = [("console", "mallory"), ("matrix", "@mallory:evil.example"),
@@ -43,7 +48,8 @@ word = st.one_of(st.sampled_from(WORDS + HANDLES), awkward_text,
 arguments = st.lists(word, max_size=5).map(" ".join)
 command_word = st.one_of(st.sampled_from(COMMANDS), st.sampled_from([c.upper() for c in COMMANDS]),
                          st.text(alphabet=string.ascii_letters + "_", min_size=1, max_size=12))
-command_message = st.builds(lambda prefix, name, suffix, sep, args: f"{prefix}{name}{suffix}{sep}{args}",
+command_message = st.builds(lambda prefix, name, suffix, sep, args:
+                            f"{prefix}{name}{suffix}{sep}{args}",
                             st.sampled_from(["/", "!", " /", "//", "/ ", "！"]), command_word,
                             st.sampled_from(["", "", "@coordbot", "@", "@x y"]),
                             st.sampled_from([" ", "  ", "\n", "\t", ""]), arguments)
@@ -81,37 +87,9 @@ class _Errors(logging.Handler):
         self.records.append(record)
 
 
-async def _snapshot(bot):
-    """Everything a guest must not be able to change."""
-    async with bot.services.db.session() as session:
-        users = sorted(tuple(row) for row in await session.execute(
-            select(User.id, User.role_code, User.organisation_id, User.entry_id,
-                   User.display_name)))
-        identities = sorted(tuple(row) for row in await session.execute(
-            select(Identity.id, Identity.user_id, Identity.platform, Identity.platform_user_id)))
-        codes = sorted(tuple(row) for row in await session.execute(
-            select(Invitation.id, Invitation.used_at)))
-        audited = await _audit_count(bot)
-    return users, identities, codes, audited
-
-
 async def _audit_count(bot) -> int:
     async with bot.services.db.session() as session:
         return await session.scalar(select(func.count()).select_from(AuditEntry))
-
-
-async def _faster_sqlite(bot) -> None:
-    """Durability does not matter here; throughput does (10,000 transactions)."""
-    if not bot.services.db.is_sqlite:
-        return
-
-    def no_fsync(dbapi_connection, _record):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA synchronous=OFF")
-        cursor.close()
-
-    event.listen(bot.services.db.engine.sync_engine, "connect", no_fsync)
-    await bot.services.db.engine.dispose()
 
 
 def _run_fuzz(tmp_path, database_url, examples, sender_for, guest):
@@ -121,11 +99,10 @@ def _run_fuzz(tmp_path, database_url, examples, sender_for, guest):
     bot = loop.run_until_complete(make_bot(tmp_path, database_url, admins=["console:alice"]))
     tried = []
     try:
-        loop.run_until_complete(_faster_sqlite(bot))
         for platform, sender in GUEST_SENDERS + [("console", "alice"), ("console", "bob")]:
             loop.run_until_complete(bot.say("/whoami", as_=sender, platform=platform))
         loop.run_until_complete(bot.say("/invite staff cpas-liege", as_="alice"))
-        before = loop.run_until_complete(_snapshot(bot))
+        before = loop.run_until_complete(snapshot(bot, only=GUARDED))
 
         @settings(max_examples=max(1, -(-examples // BATCH)), deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
@@ -140,10 +117,10 @@ def _run_fuzz(tmp_path, database_url, examples, sender_for, guest):
                 assert not errors.records, errors.records[0].getMessage()
                 assert all("something went wrong" not in r.text for r in replies)
             if guest:  # every permitted change is audited: a cheap tripwire per batch
-                assert loop.run_until_complete(_audit_count(bot)) == before[-1]
+                assert loop.run_until_complete(_audit_count(bot)) == before["audit_log"][0]
 
         some_messages()
-        after = loop.run_until_complete(_snapshot(bot))
+        after = loop.run_until_complete(snapshot(bot, only=GUARDED))
         return after, before, len(tried)
     finally:
         logging.getLogger("coordbot").removeHandler(errors)
