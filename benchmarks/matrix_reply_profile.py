@@ -86,7 +86,8 @@ def instrument(transport: Any, app: Any, marks: Marks) -> None:
         await original_receive(response)
 
     client.receive_response = receive
-    _wrap_async(transport, "_deliver", "deliver", "delivered", marks, only_if="sync_read")
+    # `_receive` is set by start(): call this after the transport started.
+    _wrap_async(transport, "_receive", "deliver", "delivered", marks, only_if="sync_read")
     _wrap_async(app, "handle", "core", "core_done", marks, only_if="deliver")
     handle = app.handle
 
@@ -131,7 +132,7 @@ async def measure(person: MatrixPerson, bot_id: str, room: str, marks: Marks, co
                                       {"msgtype": "m.text", "body": "/whoami"},
                                       ignore_unverified_devices=True)
         marks.mark("put_done")
-        await person.next_from(bot_id, room, after=before, timeout=30)
+        await person.next_from(bot_id, room, after=before, within=30)
         marks.mark("arrived")
         current = marks.current
         marks.finish()
@@ -201,14 +202,14 @@ async def main(messages: int, profile: bool = False, light_store: str = "",
     harness, person = None, None
     try:
         account = server.register("coordbot")
-        harness = await make_bot(base, f"sqlite:///{base / 'bench.sqlite3'}",
+        harness = await make_bot(base, f"sqlite:///{base / 'bench.sqlite3'}", durable=True,
                                  matrix_homeserver=server.url, matrix_user_id=account.user_id,
                                  matrix_password=account.password,
                                  matrix_store_path=str(base / "matrix-store"))
         transport = MatrixTransport(harness.services.settings)
         marks = Marks()
-        instrument(transport, harness.app, marks)
         await harness.app.serve([transport])  # type: ignore[list-item]
+        instrument(transport, harness.app, marks)
         await transport.wait_ready(30)
         if light_store:
             lighten_nio_store(transport.client, light_store)

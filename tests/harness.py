@@ -107,17 +107,18 @@ def test_settings(tmp_path: Path, database_url: str, **overrides):
 
 
 async def make_bot(tmp_path: Path, database_url: str, *, clock=None, seeded: bool = False,
-                   **overrides) -> ChatHarness:
+                   durable: bool = False, **overrides) -> ChatHarness:
     """`seeded`: the bundled directory is loaded — into a new SQLite database by copying one
     where it was imported once (at START), for tests about what people do with the directory
-    rather than about importing it."""
+    rather than about importing it. `durable`: SQLite syncs to disk as in production (for
+    benchmarks); tests skip the disk waits."""
     if seeded:
         assert clock is None, "the seeded copy was imported at START"
         overrides["load_bundled_data"] = True
     await _start_from_copy(database_url, seeded=seeded)
     settings = test_settings(tmp_path, database_url, **overrides)
     app = build_app(settings, clock=clock or FakeClock(START))
-    if app.services.db.is_sqlite:
+    if app.services.db.is_sqlite and not durable:
         event.listen(app.services.db.engine.sync_engine, "connect", _no_fsync)
     # Tests drive time themselves (FakeClock) and call the due-work methods directly.
     await app.start(start_scheduler=False)

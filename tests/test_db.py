@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.db import Database
 from bot.migrations import upgrade
@@ -35,3 +35,15 @@ async def test_moments_are_stored_in_utc_and_read_back_aware(database_url: str) 
         assert later == ["console:b"]  # 11:15 in Brussels is 9:15 UTC: compared in UTC
     finally:
         await db.dispose()
+
+
+async def test_a_sqlite_database_writes_ahead_and_syncs_at_checkpoints(tmp_path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'bot.db'}")
+    try:
+        async with database.session() as session:
+            assert (await session.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+            # 1 = NORMAL (2 = FULL, the default): no disk wait at every commit.
+            assert (await session.execute(text("PRAGMA synchronous"))).scalar() == 1
+            assert (await session.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+    finally:
+        await database.dispose()
