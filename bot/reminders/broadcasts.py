@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audience import BLOCKED, NO_DIRECT_CHAT, AudienceResolver, Recipient
@@ -69,6 +69,20 @@ class Broadcasts:
                                                        "chats": len(recipients),
                                                        "unreachable": len(unreachable)}})
         return broadcast, len(recipients)
+
+    async def delivery_counts(self, session: AsyncSession, limit: int = 20) -> list[
+            tuple[Broadcast, dict[str, int]]]:
+        """The latest broadcasts, newest first, each with its messages counted by outbox
+        status (sent, pending, failed)."""
+        sent = list(await session.scalars(
+            select(Broadcast).order_by(Broadcast.id.desc()).limit(limit)))
+        counts: dict[str, dict[str, int]] = {}
+        for source, status, count in await session.execute(
+                select(OutboxMessage.source, OutboxMessage.status, func.count())
+                .where(OutboxMessage.source.in_([f"broadcast:{b.id}" for b in sent]))
+                .group_by(OutboxMessage.source, OutboxMessage.status)):
+            counts.setdefault(source or "", {})[status] = count
+        return [(b, counts.get(f"broadcast:{b.id}", {})) for b in sent]
 
     async def report_settled(self) -> int:
         """Queues a delivery report to the sender of every broadcast whose messages are all

@@ -326,6 +326,30 @@ class RemindersService:
             .order_by(Acknowledgement.answer, User.display_name))
         return as_utc(latest), [(name, answer) for name, answer in rows]
 
+    async def upcoming_with_answers(self, session: AsyncSession, kinds: tuple[str, ...],
+                                    limit: int) -> list[tuple[Schedule, datetime | None,
+                                                              dict[str, int]]]:
+        """Active schedules of `kinds`, soonest first, each with its latest answered
+        occurrence and how many gave each answer to it (the dashboard's meetings and
+        deadlines)."""
+        schedules = list(await session.scalars(
+            select(Schedule).where(Schedule.active == True,  # noqa: E712
+                                   Schedule.kind.in_(kinds))
+            .order_by(Schedule.next_due, Schedule.id).limit(limit)))
+        latest: dict[int, tuple[datetime | None, dict[str, int]]] = {}
+        for schedule_id, occurrence, answer, count in await session.execute(
+                select(Acknowledgement.schedule_id, Acknowledgement.occurrence,
+                       Acknowledgement.answer, func.count())
+                .where(Acknowledgement.schedule_id.in_([s.id for s in schedules]))
+                .group_by(Acknowledgement.schedule_id, Acknowledgement.occurrence,
+                          Acknowledgement.answer)
+                .order_by(Acknowledgement.occurrence)):
+            seen, counts = latest.get(schedule_id, (None, {}))
+            counts = counts if seen == occurrence else {}
+            counts[answer] = count
+            latest[schedule_id] = (occurrence, counts)
+        return [(s, *latest.get(s.id, (None, {}))) for s in schedules]
+
     def occurrence_to_answer(self, schedule: Schedule) -> datetime | None:
         """The occurrence an answer without a time is about: the one the person was last
         reminded of (an early reminder counts), else the next one."""

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkins import texts
-from bot.checkins.models import SUBMITTED, CheckinAssignment, CheckinForm, CheckinRound
+from bot.checkins.models import CheckinForm, CheckinRound
 from bot.directory.routes import incomplete
 from bot.i18n import _, current_locale, ngettext
 from bot.people import User
@@ -34,18 +34,13 @@ def _status(code: str) -> str:
 
 async def rounds_list(services: Services, session: AsyncSession, user: User) -> str:
     svc = services.checkins
-    rounds = await svc.recent_rounds(session, limit=50)
-    if not rounds:
+    lines = await svc.rounds.overview(session, limit=50)
+    if not lines:
         return para(_("No check-in rounds yet."), "muted")
-    counts = {rid: (total, int(done or 0)) for rid, total, done in await session.execute(
-        select(CheckinAssignment.round_id, func.count(),
-               func.sum(case((CheckinAssignment.status == SUBMITTED, 1), else_=0)))
-        .where(CheckinAssignment.round_id.in_([r.id for r, _c in rounds]))
-        .group_by(CheckinAssignment.round_id))}
     tz = svc.tz_of(user)
     rows = []
-    for round_, code in rounds:
-        total, done = counts.get(round_.id, (0, 0))
+    for line in lines:
+        round_, code, done, total = line.round, line.form_code, line.answered, line.asked
         link = f'<a href="/rounds/{h(code)}/{round_.number}">{h(code)} · {round_.number}</a>'
         rows.append([link, _status(round_.status), texts.when(round_.deadline, tz),
                      f"{done}/{total}", meter(done / total if total else 0)])
@@ -226,32 +221,13 @@ async def _changes(directory: DirectoryService, session: AsyncSession, user: Use
 # ----- reminders ---------------------------------------------------------------------------
 
 async def reminders_page(services: Services, session: AsyncSession, user: User) -> str:
-    from bot.reminders.models import Acknowledgement, Schedule
-
-    schedules = [s for s in await session.scalars(
-        select(Schedule).where(Schedule.active == True,  # noqa: E712
-                               Schedule.kind.in_(("meeting", "deadline")))
-        .order_by(Schedule.next_due, Schedule.id).limit(MAX_LISTED))]
-    # Acknowledgements of each schedule's latest answered occurrence.
-    acks: dict[int, tuple[Any, dict[str, int]]] = {}
-    for schedule_id, occurrence, answer, count in await session.execute(
-            select(Acknowledgement.schedule_id, Acknowledgement.occurrence,
-                   Acknowledgement.answer, func.count())
-            .where(Acknowledgement.schedule_id.in_([s.id for s in schedules]))
-            .group_by(Acknowledgement.schedule_id, Acknowledgement.occurrence,
-                      Acknowledgement.answer)
-            .order_by(Acknowledgement.occurrence)):
-        latest, counts = acks.get(schedule_id, (None, {}))
-        if latest != occurrence:
-            counts = {}
-        counts[answer] = count
-        acks[schedule_id] = (occurrence, counts)
+    schedules = await services.reminders.upcoming_with_answers(
+        session, ("meeting", "deadline"), MAX_LISTED)
     tz = services.checkins.tz_of(user)
     kinds = {"meeting": _("meeting"), "deadline": _("deadline")}
     rows = []
-    for s in schedules:
+    for s, occurrence, answered in schedules:
         upcoming = services.reminders.upcoming(s, 1)
-        occurrence, answered = acks.get(s.id, (None, {}))
         rows.append([kinds.get(s.kind, s.kind), s.title,
                      texts.when(upcoming[0], tz) if upcoming else "—",
                      texts.when(occurrence, tz) if occurrence else "—",
@@ -260,28 +236,17 @@ async def reminders_page(services: Services, session: AsyncSession, user: User) 
         [_("Kind"), _("Title"), _("Next"), _("Answers for"), _("Will attend or done"),
          _("Cannot attend")], rows, numeric_from=4) if rows else \
         para(_("No upcoming meetings or deadlines."), "muted")
-    return upcoming_table + await _broadcasts(session, tz)
+    return upcoming_table + await _broadcasts(services, session, tz)
 
 
-async def _broadcasts(session: AsyncSession, tz: ZoneInfo) -> str:
+async def _broadcasts(services: Services, session: AsyncSession, tz: ZoneInfo) -> str:
     """Delivery of the last broadcasts: sent, waiting, failed, without a known chat."""
-    from bot.outbox import FAILED, PENDING, SENT, OutboxMessage
-    from bot.reminders.models import Broadcast
+    from bot.outbox import FAILED, PENDING, SENT
 
-    sent = list(await session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(20)))
-    counts: dict[str, dict[str, int]] = {}
-    for source, status, count in await session.execute(
-            select(OutboxMessage.source, OutboxMessage.status, func.count())
-            .where(OutboxMessage.source.in_([f"broadcast:{b.id}" for b in sent]))
-            .group_by(OutboxMessage.source, OutboxMessage.status)):
-        counts.setdefault(source or "", {})[status] = count
     rows = []
-    for b in sent:
-        done = counts.get(f"broadcast:{b.id}", {})
+    for b, done in await services.reminders.broadcasts.delivery_counts(session, limit=20):
         rows.append([texts.when(b.created_at, tz), b.text[:80], done.get(SENT, 0),
                      done.get(PENDING, 0), done.get(FAILED, 0), len(b.unreachable or [])])
     return heading(_("Broadcasts: delivery")) + (table(
         [_("Sent on"), _("Message"), _("Delivered"), _("Waiting"), _("Failed"),
          _("No chat known")], rows, numeric_from=2) if rows else para(_("None."), "muted"))
-
-
