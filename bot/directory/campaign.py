@@ -19,12 +19,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, func, select
+from sqlalchemy import ForeignKey, Integer, String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.config import Settings
-from bot.db import Base, Database
+from bot.db import Base, Database, UTCDateTime
 from bot.directory.changes import DirectoryChange
 from bot.directory.models import DirectoryEntry, utcnow
 from bot.i18n import Catalogues, _
@@ -60,10 +60,10 @@ class CompletionRequest(Base):
     chat_key: Mapped[str] = mapped_column(String(300))
     created_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    asked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     steps_sent: Mapped[int] = mapped_column(Integer, default=0)  # question + nudges sent
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, UTC
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.config import Settings
-from bot.db import Base, Database
+from bot.db import Base, Database, UTCDateTime
 from bot.directory.fields import AVAILABILITY, field_label, value_text
 from bot.directory.models import DirectoryEntry, utcnow
 from bot.directory.records import EntryRecord, SERVICE_LANGUAGES
@@ -58,13 +58,13 @@ class DirectoryChange(Base):
     new_value: Mapped[str] = mapped_column(Text, default="")
     changed_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     status: Mapped[str] = mapped_column(String(10), default=LIVE)
     decided_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # When the change went into the coordinators' daily digest (None: not yet).
-    digested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    digested_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 # ---- reading and writing one field of an entry ----------------------------------------------
