@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, UTC
+from datetime import date, datetime, timedelta
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -85,10 +85,6 @@ class Progress:
 
 def lacks_contact(entry: DirectoryEntry) -> bool:
     return not (entry.phone and entry.email)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Campaign:
@@ -190,8 +186,8 @@ class Campaign:
 
     def _due(self, request: CompletionRequest) -> datetime:
         if request.steps_sent == 0 or request.asked_at is None:
-            return _aware(request.created_at)
-        return _aware(request.asked_at) + timedelta(
+            return request.created_at
+        return request.asked_at + timedelta(
             days=NUDGE_AFTER_DAYS[request.steps_sent - 1])
 
     async def _step(self, session: AsyncSession, request: CompletionRequest) -> int:

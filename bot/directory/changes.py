@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, UTC
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Integer, String, Text, func, select
@@ -363,9 +363,5 @@ def describe_change(change: DirectoryChange, organisation: str, who: str) -> str
         new=escape(value_text(change.field, change.new_value)))
     line = f"#{change.id} `{change.entry_id}` {escape(organisation)} — {text}, " + _(
         "by {name} on {date}").format(name=escape(who or _("a former user")),
-                                      date=_aware(change.changed_at).date().isoformat())
+                                      date=change.changed_at.date().isoformat())
     return line + (f" ({status})" if status else "")
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
