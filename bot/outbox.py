@@ -19,13 +19,13 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import (JSON, DateTime, Integer, String, Text, func, insert, or_,
+from sqlalchemy import (JSON, Integer, String, Text, func, insert, or_,
                         select,
                         update)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base
+from bot.db import Base, UTCDateTime
 from bot.messages import ChatRef, Choice, Reply
 from bot.people import utcnow
 from bot.retry import OUTBOX, RetryPolicy
@@ -47,15 +47,15 @@ class OutboxMessage(Base):
     status: Mapped[str] = mapped_column(String(10), default=PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
-    not_before: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     platform_message_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     # Who asked for it (a broadcast, a reminder occurrence): lets a feature report delivery.
     source: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
     # The instance delivering it now, until when (see `Outbox._claim`).
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     def reply(self) -> Reply:
         return Reply(self.text, [Choice(c["label"], c["value"]) for c in self.choices or []])

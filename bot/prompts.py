@@ -77,7 +77,7 @@ async def _choose(router: Router, ctx: Context, live: list[PendingConversation],
     prompts to ask about, or None when none takes it."""
     targets, anything = await _offered(router, ctx, live, claiming)
     if not targets:   # the question asked last says how to answer it, as always
-        return Target(claiming[0].kind, "", "", _aware(claiming[0].created_at),
+        return Target(claiming[0].kind, "", "", claiming[0].created_at,
                       True) if claiming else None
     return _ranked(targets, anything)
 
@@ -91,7 +91,7 @@ async def _offered(router: Router, ctx: Context, live: list[PendingConversation]
     for pending in live:
         step = router.conversations.get(pending.kind)
         reads = await _reads(ctx, pending, step) if step is not None else []
-        asked = _aware(pending.created_at)
+        asked = pending.created_at
         if reads is None and pending in claiming and anything is None:
             anything = Target(pending.kind, "", _("The question I asked you before"), asked,
                               True)
@@ -214,7 +214,3 @@ def stale_preview(ctx: Context, pending: PendingConversation) -> str:
 def _role_label(ctx: Context) -> str:
     from bot.router import role_label
     return role_label(ctx.role)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, UTC
 import pytest
 from sqlalchemy import select
 
-from bot.checkins.models import CheckinAbsence, CheckinRound, aware
+from bot.checkins.models import CheckinAbsence, CheckinRound
 from bot.reminders.models import Schedule
 from tests.checkins.conftest import checkin_bot, deliver, register  # noqa: F401
 from tests.harness import RecordingTransport
@@ -37,7 +37,7 @@ async def test_a_coordinator_opens_a_weekly_round_with_a_deadline_in_words(
     opened = await bot.ask("1", as_="alice", chat="coord", lang=lang)
     assert "weekly_local" in opened
     [round_] = await rounds(bot)
-    assert aware(round_.deadline) == utc.replace(tzinfo=UTC)
+    assert round_.deadline == utc.replace(tzinfo=UTC)
     assert round_.status == "open"
 
 

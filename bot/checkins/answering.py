@@ -14,7 +14,7 @@ from bot.checkins.common import CheckinError, Clock
 from bot.checkins.forms import Form, Question
 from bot.checkins.forms_store import FormsStore
 from bot.checkins.models import (ANSWERING, OPEN, SCHEDULED, SUBMITTED, WAITING,
-                                 CheckinAssignment, CheckinForm, CheckinRound, aware)
+                                 CheckinAssignment, CheckinForm, CheckinRound)
 from bot.checkins.rounds import CONVERSATION_KIND
 from bot.config import Settings
 from bot.conversations import Conversations
@@ -130,11 +130,11 @@ class Answering:
         """Open rounds, and closed ones for late answers during the late period."""
         if round_.reduced_at is not None or round_.status == SCHEDULED:
             return False
-        limit = aware(round_.deadline) + timedelta(days=self.settings.checkins_late_days)
+        limit = round_.deadline + timedelta(days=self.settings.checkins_late_days)
         return self.clock.now() < limit
 
     def editable(self, round_: CheckinRound) -> bool:
-        return round_.status == OPEN and self.clock.now() < aware(round_.deadline)
+        return round_.status == OPEN and self.clock.now() < round_.deadline
 
     def progress(self, assignment: CheckinAssignment, round_: CheckinRound) -> Progress:
         return Progress(self.forms.form_of(round_), assignment)
@@ -206,7 +206,7 @@ class Answering:
         if not edit and assignment.status == WAITING:
             assignment.status = ANSWERING
             assignment.current = form.first_question(assignment.draft or {})
-        expires = aware(round_.deadline) + timedelta(days=self.settings.checkins_late_days)
+        expires = round_.deadline + timedelta(days=self.settings.checkins_late_days)
         await self.conversations.start(session, chat_key, user_id, CONVERSATION_KIND,
                                        {"assignment": assignment.id, "edit": edit},
                                        ttl=max(expires - self.clock.now(), timedelta(hours=1)))
@@ -220,7 +220,7 @@ class Answering:
         first_time = assignment.submitted_at is None
         if first_time:
             assignment.submitted_at = now
-            assignment.late = now > aware(round_.deadline)
+            assignment.late = now > round_.deadline
         else:
             assignment.edited_at = now
         assignment.answers, assignment.draft = relevant, None

@@ -20,11 +20,11 @@ from bot.checkins.common import CheckinError, Clock, locale_of, tz_of
 from bot.checkins.forms import Form
 from bot.checkins.forms_store import FormsStore
 from bot.checkins.models import (CLOSED, OPEN, SCHEDULED, SUBMITTED, CheckinAssignment,
-                                 CheckinRound, aware)
+                                 CheckinRound)
 from bot.checkins.results import Results, summary_key
 from bot.checkins.rounds import Rounds
 from bot.config import Settings
-from bot.db import Database
+from bot.db import Database, as_utc
 from bot.i18n import Catalogues, _
 from bot.messages import ChatRef
 from bot.outbox import Outbox
@@ -81,17 +81,17 @@ class DueWork:
                 if round_ is None or round_.status != OPEN:
                     continue
                 done["nudged"] += await self._nudge(session, round_, now)
-                if aware(round_.deadline) <= now:
+                if round_.deadline <= now:
                     await self._close(session, round_)
                     done["closed"] += 1
         done["reduced"] = await self.apply_retention()
         return done
 
     async def _nudge(self, session: AsyncSession, round_: CheckinRound, now: datetime) -> int:
-        slots = [aware(datetime.fromisoformat(t)) for t in round_.nudge_times or []]
+        slots = [as_utc(datetime.fromisoformat(t)) for t in round_.nudge_times or []]
         plan = NudgeSlots(round_, self.forms.form_of(round_), slots,
                           [i for i, slot in enumerate(slots) if slot <= now],
-                          aware(round_.deadline), now)
+                          round_.deadline, now)
         if not plan.due or now >= plan.deadline:  # at the deadline the summary replaces nudges
             return 0
         pending = list((await session.execute(

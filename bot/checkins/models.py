@@ -2,8 +2,7 @@
 where they are in the form), declared absences."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import overload
+from datetime import date, datetime
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,17 +14,6 @@ from bot.people import utcnow
 SCHEDULED, OPEN, CLOSED = "scheduled", "open", "closed"
 # Assignment statuses
 WAITING, ANSWERING, SUBMITTED = "waiting", "answering", "submitted"
-
-
-@overload
-def aware(moment: datetime) -> datetime: ...
-@overload
-def aware(moment: None) -> None: ...
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite gives naive datetimes back; everything here is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 class CheckinForm(Base):

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.checkins.forms import Form, Question
-from bot.checkins.models import SUBMITTED, aware
+from bot.checkins.models import SUBMITTED
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FIXED_COLUMNS = [("round", "#meta+round"), ("respondent", "#contact+name"),
@@ -50,7 +50,7 @@ def response_table(form: Form, round_number: int, rows: list[tuple[Any, Any]],
         if assignment.status != SUBMITTED:
             continue
         answers = assignment.answers or {}
-        submitted = aware(assignment.submitted_at)
+        submitted = assignment.submitted_at
         line = [round_number, user.display_name, user.organisation_id or "",
                 assignment.region or "",
                 submitted.astimezone(tz).isoformat(timespec="minutes") if submitted else "",

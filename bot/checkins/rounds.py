@@ -17,7 +17,7 @@ from bot.checkins.common import CheckinError, Clock, locale_of, tz_of
 from bot.checkins.forms import Form
 from bot.checkins.forms_store import FormsStore
 from bot.checkins.models import (ANSWERING, OPEN, SCHEDULED, SUBMITTED, WAITING,
-                                 CheckinAssignment, CheckinForm, CheckinRound, aware)
+                                 CheckinAssignment, CheckinForm, CheckinRound)
 from bot.checkins.recipients import Recipient, Recipients
 from bot.config import Settings
 from bot.conversations import PendingConversation
@@ -212,7 +212,7 @@ class Rounds:
                        starting: set[int], ids: dict[int, int]) -> list[dict[str, Any]]:
         """The answering conversations started at once (the chat was free)."""
         now = self.clock.now()
-        expires = aware(round_.deadline) + timedelta(days=self.settings.checkins_late_days)
+        expires = round_.deadline + timedelta(days=self.settings.checkins_late_days)
         return [{"chat_key": r.chat_key, "user_id": r.user.id, "kind": CONVERSATION_KIND,
                  "payload": {"assignment": ids[r.user.id]}, "created_at": now,
                  "expires_at": expires}
@@ -252,5 +252,5 @@ class Rounds:
                 .where(PendingConversation.user_id.in_(user_ids[start:start + BATCH]),
                        PendingConversation.background == False))  # noqa: E712
             busy.update((uid, key) for uid, key, expires in rows
-                        if expires is None or aware(expires) > now)
+                        if expires is None or expires > now)
         return busy

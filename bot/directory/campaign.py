@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, UTC
+from datetime import date, datetime, timedelta
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, func, select
+from sqlalchemy import ForeignKey, Integer, String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.config import Settings
-from bot.db import Base, Database
+from bot.db import Base, Database, UTCDateTime
 from bot.directory.changes import DirectoryChange
 from bot.directory.models import DirectoryEntry, utcnow
 from bot.i18n import Catalogues, _
@@ -60,10 +60,10 @@ class CompletionRequest(Base):
     chat_key: Mapped[str] = mapped_column(String(300))
     created_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    asked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     steps_sent: Mapped[int] = mapped_column(Integer, default=0)  # question + nudges sent
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,6 @@ class Progress:
 
 def lacks_contact(entry: DirectoryEntry) -> bool:
     return not (entry.phone and entry.email)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Campaign:
@@ -190,8 +186,8 @@ class Campaign:
 
     def _due(self, request: CompletionRequest) -> datetime:
         if request.steps_sent == 0 or request.asked_at is None:
-            return _aware(request.created_at)
-        return _aware(request.asked_at) + timedelta(
+            return request.created_at
+        return request.asked_at + timedelta(
             days=NUDGE_AFTER_DAYS[request.steps_sent - 1])
 
     async def _step(self, session: AsyncSession, request: CompletionRequest) -> int:

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, UTC
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.config import Settings
-from bot.db import Base, Database
+from bot.db import Base, Database, UTCDateTime
 from bot.directory.fields import AVAILABILITY, field_label, value_text
 from bot.directory.models import DirectoryEntry, utcnow
 from bot.directory.records import EntryRecord, SERVICE_LANGUAGES
@@ -58,13 +58,13 @@ class DirectoryChange(Base):
     new_value: Mapped[str] = mapped_column(Text, default="")
     changed_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     status: Mapped[str] = mapped_column(String(10), default=LIVE)
     decided_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # When the change went into the coordinators' daily digest (None: not yet).
-    digested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    digested_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 # ---- reading and writing one field of an entry ----------------------------------------------
@@ -363,9 +363,5 @@ def describe_change(change: DirectoryChange, organisation: str, who: str) -> str
         new=escape(value_text(change.field, change.new_value)))
     line = f"#{change.id} `{change.entry_id}` {escape(organisation)} — {text}, " + _(
         "by {name} on {date}").format(name=escape(who or _("a former user")),
-                                      date=_aware(change.changed_at).date().isoformat())
+                                      date=change.changed_at.date().isoformat())
     return line + (f" ({status})" if status else "")
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -391,7 +391,7 @@ class DirectoryService:
                 continue
             if row.last_verified and (now.date() - row.last_verified).days < every_days:
                 continue
-            asked = _aware(row.verification_requested_at)
+            asked = row.verification_requested_at
             if asked and now - asked < timedelta(days=every_days):
                 continue
             due.append(row)
@@ -435,15 +435,9 @@ class DirectoryService:
             .order_by(DirectoryEntry.changes_requested_at, DirectoryEntry.id))).unique()
         found = []
         for row in rows:
-            requested = _aware(row.changes_requested_at)
+            requested = row.changes_requested_at
             if requested is None:
                 continue
             if row.last_verified is None or row.last_verified < requested.date():
                 found.append((row.to_record(), requested))
         return found
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -25,10 +25,11 @@ from datetime import datetime
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import (JSON, Column, Date, DateTime, Integer, MetaData, String, Table, Text,
+from sqlalchemy import (JSON, Column, Date, Integer, MetaData, String, Table, Text,
                         delete, func, insert, literal, select, update)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from bot.db import UTCDateTime
 from bot.directory.csvformat import FileError, Row
 from bot.directory.models import DirectoryEntry, Organisation
 from bot.directory.records import NAME_LANGUAGES, EntryRecord
@@ -166,7 +167,7 @@ class StagedImport:
                 **{name: STAGING.c[name] for name in _ENTRY_FIELDS}))
         new_rows = select(STAGING.c.id, orgs.c.id, STAGING.c.seq + start,
                           *(STAGING.c[name] for name in _ENTRY_FIELDS),
-                          literal(self.now, DateTime(timezone=True))).select_from(
+                          literal(self.now, UTCDateTime())).select_from(
             STAGING.join(orgs, orgs.c.key == STAGING.c.org_key))
         if not self.replace:
             new_rows = new_rows.where(STAGING.c.id.not_in(select(entries.c.id)))

@@ -15,7 +15,7 @@ from bot.checkins import texts
 from bot.checkins.answering import Progress
 from bot.checkins.answers import fold, review_choice
 from bot.checkins.common import CheckinError
-from bot.checkins.models import CheckinRound, aware
+from bot.checkins.models import CheckinRound
 from bot.checkins.rounds import CONVERSATION_KIND
 from bot.checkins.service import CheckinsService
 from bot.conversations import PendingConversation, confirmation_answer
@@ -51,7 +51,7 @@ def _show(ctx: Context, progress: Progress, round_: CheckinRound, *,
           with_notes: bool = True) -> Reply:
     if progress.reviewing:
         return texts.review(progress.form, progress.draft, progress.relevant_indexes(),
-                            deadline=aware(round_.deadline), tz=user_tz(ctx), prefix=ctx.prefix)
+                            deadline=round_.deadline, tz=user_tz(ctx), prefix=ctx.prefix)
     return texts.question(progress.form, progress.assignment.current, progress.draft,
                           prefix=ctx.prefix, with_notes=with_notes)
 
@@ -71,7 +71,7 @@ async def start_checkin(ctx: Context) -> HandlerResult:
     progress = answering.progress(assignment, round_)
     head = _("Check-in {title} (round {number}), answer by {deadline}.").format(
         title=bold(progress.form.title(current_locale())), number=round_.number,
-        deadline=texts.when(aware(round_.deadline), user_tz(ctx)))
+        deadline=texts.when(round_.deadline, user_tz(ctx)))
     shown = _show(ctx, progress, round_)
     return Reply(head + "\n" + shown.text, shown.choices)
 
@@ -183,7 +183,7 @@ async def _submit(ctx: Context, progress: Progress, round_: CheckinRound) -> str
     answering = service(ctx).answering
     first_time = await answering.submit(ctx.session, progress.assignment, round_)
     await ctx.services.conversations.end(ctx.session, ctx.chat_key, ctx.user.id)
-    deadline = texts.when(aware(round_.deadline), user_tz(ctx))
+    deadline = texts.when(round_.deadline, user_tz(ctx))
     if progress.assignment.late and first_time:
         lines = [_("Thank you, your answers are recorded (late: the deadline was {deadline}).")
                  .format(deadline=deadline)]

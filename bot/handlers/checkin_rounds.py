@@ -13,10 +13,11 @@ from bot.checkins import reports, texts
 from bot.checkins.explain import describe_condition, type_label
 from bot.checkins.form_files import FORM_SUFFIXES
 from bot.checkins.forms import Form
-from bot.checkins.models import CheckinForm, CheckinRound, aware
+from bot.checkins.models import CheckinForm, CheckinRound
 from bot.checkins.recipients import Recipient
 from bot.checkins.rounds import MAX_AUDIENCE
 from bot.conversations import PendingConversation, confirm_choices, preview_answer
+from bot.db import as_utc
 from bot.handlers import audience as audiences
 from bot.handlers.checkin_answers import service, told_to_user, user_tz
 from bot.i18n import N_, _, current_locale, ngettext
@@ -121,7 +122,7 @@ async def _list_rounds(ctx: Context) -> HandlerResult:
         lines.append(_("• `{form}` round {number}: {status}, deadline {deadline}, {done}/{total} "
                        "answered").format(form=line.form_code, number=round_.number,
                                           status=labels.get(round_.status, round_.status),
-                                          deadline=texts.when(aware(round_.deadline),
+                                          deadline=texts.when(round_.deadline,
                                                               user_tz(ctx)),
                                           done=line.answered, total=line.asked))
     return "\n".join(lines)
@@ -196,10 +197,11 @@ async def confirm_round(ctx: Context, pending: PendingConversation) -> HandlerRe
         return _("That form no longer exists.")
     with told_to_user():
         round_ = await checkins.rounds.create_round(
-            ctx.session, row, opens_at=datetime.fromisoformat(payload["opens"]),
-            deadline=datetime.fromisoformat(payload["deadline"]), audience=payload["audience"],
-            report_chat=payload["report_chat"], created_by=ctx.user.id, tz=user_tz(ctx))
-    if aware(round_.opens_at) <= ctx.services.clock.now():
+            ctx.session, row, opens_at=as_utc(datetime.fromisoformat(payload["opens"])),
+            deadline=as_utc(datetime.fromisoformat(payload["deadline"])),
+            audience=payload["audience"], report_chat=payload["report_chat"],
+            created_by=ctx.user.id, tz=user_tz(ctx))
+    if round_.opens_at <= ctx.services.clock.now():
         asked = await checkins.rounds.open_round(ctx.session, round_)
         await _audit(ctx, "checkins.round_open", round_, row, asked=asked)
         return ngettext("Round {number} of {form} is open: {count} person is being asked.",
@@ -208,7 +210,7 @@ async def confirm_round(ctx: Context, pending: PendingConversation) -> HandlerRe
     await _audit(ctx, "checkins.round_schedule", round_, row)
     return _("Round {number} of {form} is scheduled for {opens}.").format(
         number=round_.number, form=f"`{row.code}`",
-        opens=texts.when(aware(round_.opens_at), user_tz(ctx)))
+        opens=texts.when(round_.opens_at, user_tz(ctx)))
 
 
 async def _audit(ctx: Context, action: str, round_: CheckinRound, row: CheckinForm,
@@ -307,7 +309,7 @@ async def export_round(ctx: Context) -> HandlerResult:
 def _export_meta(row: CheckinForm, round_: CheckinRound, form: Form, result: dict[str, Any],
                  tz: ZoneInfo) -> dict[str, Any]:
     return {"form": row.code, "round": round_.number, "version": form.version,
-            "deadline": aware(round_.deadline).astimezone(tz).isoformat(timespec="minutes"),
+            "deadline": round_.deadline.astimezone(tz).isoformat(timespec="minutes"),
             "assigned": result["assigned"], "submitted": result["submitted"],
             "late": result["late"]}
 

@@ -259,7 +259,7 @@ def _local(ctx: Context, moment: datetime) -> str:
     except (KeyError, ValueError):
         zone = ZoneInfo("UTC")
     # Day first, as people in Belgium read dates.
-    return audit.aware(moment).astimezone(zone).strftime("%d/%m/%Y %H:%M")
+    return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M")
 
 
 async def show_audit(ctx: Context) -> HandlerResult:

@@ -60,7 +60,6 @@ def _todo(item, now: datetime, host: str) -> Todo:
     todo.add("uid", f"action-{item.id}@{host}")
     todo.add("dtstamp", now)
     todo.add("summary", item.text)
-    todo.add("due", item.due_at if item.due_at.tzinfo else item.due_at.replace(
-        tzinfo=ZoneInfo("UTC")))
+    todo.add("due", item.due_at)
     todo.add("status", TODO_STATUS.get(item.status, "NEEDS-ACTION"))
     return todo

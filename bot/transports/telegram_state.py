@@ -14,13 +14,13 @@ from datetime import datetime, timedelta, UTC
 from enum import Enum
 from typing import Any, cast
 
-from sqlalchemy import (BigInteger, Boolean, DateTime, String, delete, select, true,
+from sqlalchemy import (BigInteger, Boolean, String, delete, select, true,
                         update)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base, Database
+from bot.db import Base, Database, UTCDateTime
 
 KEEP_WEBHOOK_RECORDS = timedelta(days=2)
 # A webhook claim older than this belongs to an instance that died while handling it.
@@ -38,7 +38,7 @@ class TelegramOffset(Base):
 
     bot_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     next_offset: Mapped[int] = mapped_column(BigInteger)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
 
 
 class TelegramHandledUpdate(Base):
@@ -46,7 +46,7 @@ class TelegramHandledUpdate(Base):
 
     bot_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    handled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
     # False while an instance handles it (webhook mode): a claim, not yet a record.
     finished: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 

@@ -43,7 +43,3 @@ async def about_user(session: AsyncSession, user_id: int) -> list[AuditEntry]:
 
 def user_target(user_id: int) -> str:
     return f"user:{user_id}"
-
-
-def aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
