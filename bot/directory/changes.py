@@ -199,6 +199,14 @@ class ChangeLog:
         return entry.to_record()
 
     # ---- coordinators: approve, reject, revert -----------------------------------------------
+    async def recently_changed(self, session: AsyncSession,
+                               limit: int = 20) -> list[tuple[str, datetime]]:
+        """(entry id, when) of the entries changed last, by anyone or any import."""
+        rows = await session.execute(
+            select(DirectoryEntry.id, DirectoryEntry.updated_at)
+            .order_by(DirectoryEntry.updated_at.desc(), DirectoryEntry.id).limit(limit))
+        return [(entry_id, at) for entry_id, at in rows]
+
     async def pending(self, session: AsyncSession, entry_id: str | None = None
                       ) -> list[DirectoryChange]:
         query = select(DirectoryChange).where(DirectoryChange.status == PENDING)

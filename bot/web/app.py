@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkins.models import CheckinForm, CheckinRound
@@ -325,11 +324,10 @@ class Dashboard:
         return row
 
     async def feed_directory(self, request: web.Request) -> web.Response:
-        from bot.directory.models import DirectoryEntry
-
         async with self.services.db.session() as session:
             await self._feed_consumer(request, session)
-            changed = await session.scalar(select(func.max(DirectoryEntry.updated_at)))
+            last = await self.services.directory.changes.recently_changed(session, limit=1)
+        changed = last[0][1] if last else None
         index = self.services.directory.index
         if self._directory_feed is None or self._directory_feed[0] is not index:
             data = await asyncio.to_thread(feeds.directory_csv, list(index.entries))

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkins import texts
@@ -200,12 +199,8 @@ async def directory_page(services: Services, session: AsyncSession, user: User) 
 async def _changes(directory: DirectoryService, session: AsyncSession, user: User,
                    tz: ZoneInfo, lang: str) -> str:
     """Changes asked for by focal points (`/verify`), and the entries changed last."""
-    from bot.directory.models import DirectoryEntry
-
     requested = await directory.changes_requested(session)
-    recent = list(await session.execute(
-        select(DirectoryEntry.id, DirectoryEntry.updated_at)
-        .order_by(DirectoryEntry.updated_at.desc(), DirectoryEntry.id).limit(20)))
+    recent = await directory.changes.recently_changed(session, limit=20)
     names = {e.id: e.name_in(lang) for e in directory.index.entries}
     return "".join([
         heading(_("Changes asked for by focal points")),
