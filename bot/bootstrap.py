@@ -217,9 +217,8 @@ def _wire_checkins(services: Services) -> CheckinsService:
                                    max_instances=1, coalesce=True)
 
     services.startup_hooks.append(start)
-    if services.trust is not None:
-        register_checkins_privacy(services.trust.privacy, service)
-        services.trust.retention.register("checkins.raw_answers", service.purge_raw_answers)
+    register_checkins_privacy(services.trust.privacy, service)
+    services.trust.retention.register("checkins.raw_answers", service.purge_raw_answers)
     return service
 
 
@@ -237,8 +236,7 @@ def _wire_reminders(services: Services) -> RemindersService:
                                  scheduler=services.scheduler, delivery=delivery,
                                  broadcasts=broadcasts, directory=directory)
     services.startup_hooks.append(reminders.start_jobs)
-    if services.trust is not None:
-        register_reminders_privacy(services.trust.privacy, reminders.broadcasts)
+    register_reminders_privacy(services.trust.privacy, reminders.broadcasts)
     # The date job is re-placed after every change; APScheduler would log each at INFO.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     return reminders
@@ -255,8 +253,7 @@ def _wire_meetings(services: Services) -> MeetingsService:
     # A meeting's reminder carries its agenda and open actions; /calendar its actions.
     services.reminders.add_reminder_lines(meetings.reminder_lines)
     services.reminders.add_calendar_items(meetings.calendar_todos)
-    if services.trust is not None:
-        register_meetings_privacy(services.trust.privacy)
+    register_meetings_privacy(services.trust.privacy)
     return meetings
 
 
@@ -276,8 +273,6 @@ def _wire_directory(services: Services) -> DirectoryService:
     async def paused_on(session: AsyncSession, user_id: int, day: date) -> bool:
         # The check-ins' calendar (public holidays, /away days); check-ins are wired later.
         checkins = services.checkins
-        if checkins is None:
-            return False
         absences = [(a.starts_on, a.ends_on) for a in await checkins.absences_of(session, user_id)]
         return bool(checkins.paused_on(day, absences))
 
@@ -297,8 +292,7 @@ def _wire_directory(services: Services) -> DirectoryService:
                           id=CAMPAIGN_JOB_ID, **every)
 
     services.startup_hooks.append(start)
-    if services.trust is not None:
-        register_directory_privacy(services.trust.privacy, directory)
+    register_directory_privacy(services.trust.privacy, directory)
     return directory
 
 

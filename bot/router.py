@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import _, normalize_locale
 from bot.language import (Detector, FirstWords, command_word, guess_language, small_talk,
                           suggested_command)
+from bot.markup import escape
 from bot.messages import IncomingMessage, Reply, command_prefix
 from bot.policy import POLICY, ROLE_LABELS, Role, allowed
 from bot.prompts import answer_pending
@@ -272,7 +273,7 @@ class Router:
             return None
         return _("Unknown command {prefix}{word}. Did you mean {prefix}{command}? Command words "
                  "are in English; send {prefix}help to see what you can do.").format(
-                     prefix=ctx.prefix, word=word, command=meant)
+                     prefix=ctx.prefix, word=escape(word[:40]), command=meant)
 
     def _own_command(self, word: str) -> Command | None:
         """`/aide`, `/hulp`, `/hilfe`: a command word in the person's language."""

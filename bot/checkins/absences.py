@@ -8,7 +8,7 @@ import holidays
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.checkins.common import Clock
+from bot.clock import Clock
 from bot.checkins.models import CheckinAbsence
 from bot.db import Database
 from bot.i18n import _

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.checkins.common import CheckinError, Clock
+from bot.clock import Clock
+from bot.checkins.common import CheckinError
 from bot.checkins.forms import Form, Question
 from bot.checkins.forms_store import FormsStore
 from bot.checkins.models import (ANSWERING, OPEN, SCHEDULED, SUBMITTED, WAITING,

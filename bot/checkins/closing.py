@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.checkins import summary as summaries
 from bot.checkins import texts
 from bot.checkins.absences import Absences, Span
-from bot.checkins.common import CheckinError, Clock, locale_of, tz_of
+from bot.clock import Clock
+from bot.checkins.common import CheckinError, locale_of, tz_of
 from bot.checkins.forms import Form
 from bot.checkins.forms_store import FormsStore
 from bot.checkins.models import (CLOSED, OPEN, SCHEDULED, SUBMITTED, CheckinAssignment,

@@ -2,8 +2,6 @@
 and each person's language and time zone."""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.people import User
@@ -13,10 +11,6 @@ FALLBACK_TIMEZONE = "Europe/Brussels"
 
 class CheckinError(ValueError):
     """A request check-ins refuse; the message is the translated reason for the person."""
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
 
 
 def locale_of(user: User, default_locale: str) -> str:

@@ -10,7 +10,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.checkins.common import CheckinError, Clock
+from bot.clock import Clock
+from bot.checkins.common import CheckinError
 from bot.checkins.form_files import form_files, load_form, load_upload
 from bot.checkins.forms import Form, FormError
 from bot.checkins.models import CheckinForm, CheckinRound

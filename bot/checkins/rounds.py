@@ -13,7 +13,8 @@ from sqlalchemy import case, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkins import texts
-from bot.checkins.common import CheckinError, Clock, locale_of, tz_of
+from bot.clock import Clock
+from bot.checkins.common import CheckinError, locale_of, tz_of
 from bot.checkins.forms import Form
 from bot.checkins.forms_store import FormsStore
 from bot.checkins.models import (ANSWERING, OPEN, SCHEDULED, SUBMITTED, WAITING,

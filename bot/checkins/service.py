@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.checkins.absences import Absences, Span
 from bot.checkins.answering import Answering
 from bot.checkins.closing import DueWork
-from bot.checkins.common import Clock, locale_of, tz_of
+from bot.clock import Clock
+from bot.checkins.common import tz_of
 from bot.checkins.forms import Form
 from bot.checkins.forms_store import FormsStore
 from bot.checkins.models import CheckinAbsence, CheckinAssignment, CheckinForm, CheckinRound
@@ -65,9 +66,6 @@ class CheckinsService:
 
     # ----- for the other features --------------------------------------------------------
 
-    def locale_of(self, user: User) -> str:
-        return locale_of(user, self.settings.default_locale)
-
     def tz_of(self, user: User | None) -> ZoneInfo:
         return tz_of(user, self.settings.timezone)
 
@@ -84,10 +82,6 @@ class CheckinsService:
     async def round_by_number(self, session: AsyncSession, form_row: CheckinForm,
                               number: int | None) -> CheckinRound | None:
         return await self.rounds.round_by_number(session, form_row, number)
-
-    async def recent_rounds(self, session: AsyncSession,
-                            limit: int = 20) -> list[tuple[CheckinRound, str]]:
-        return await self.rounds.recent_rounds(session, limit)
 
     async def regions_of(self, session: AsyncSession, form: Form,
                          users: list[User]) -> dict[int, str]:

@@ -190,14 +190,6 @@ class ChangeLog:
         if any(c.field in SOURCED_FIELDS and c.new_value for c in changes):
             _with_chat_source(entry, now.date().isoformat())
 
-    async def confirm_unchanged(self, session: AsyncSession, entry_id: str) -> EntryRecord | None:
-        entry = await session.get(DirectoryEntry, entry_id)
-        if entry is None:
-            return None
-        self._verified(entry, [], self._now())
-        await session.flush()
-        return entry.to_record()
-
     # ---- coordinators: approve, reject, revert -----------------------------------------------
     async def recently_changed(self, session: AsyncSession,
                                limit: int = 20) -> list[tuple[str, datetime]]:

@@ -14,7 +14,6 @@ from bot.directory.text import fold
 from bot.i18n import N_, _
 from bot.when import WhenError, parse_date
 
-CONTACT_FIELDS = ("phone", "email", "address", "hours", "languages")
 AVAILABILITY = "availability"          # "closed:2026-04-15", "full:2026-04-15" or ""
 AVAILABILITY_KINDS = ("closed", "full")
 MAX_TEXT = 300

@@ -316,10 +316,6 @@ class Gazetteer:
             self._sound_list = sorted(sounds)
         return self._sounds
 
-    def name_tokens(self) -> set[str]:
-        return {word for key in self.names for word in key.split()}
-
-
 def _read(path: Path) -> list[dict[str, str]]:
     with Path(path).open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))

@@ -224,12 +224,6 @@ class DirectoryService:
                 return candidate
         return None
 
-    def entry_within(self, entry_id: str, area: str) -> bool:
-        code = self.area_code(area)
-        covered = self.index.municipalities_of(entry_id)
-        return code is not None and bool(covered) \
-            and covered <= self.gazetteer.area(code).municipalities
-
     def entry_in_place(self, entry_id: str, area: str) -> bool:
         """Whether an entry is *in* a place as audiences mean it (commands.md): it lies in the
         place (CPAS de Liège in Liège province) or covers all of it (the province's services,
@@ -361,10 +355,6 @@ class DirectoryService:
 
     def today(self) -> date:
         return self._now().date()
-
-    @staticmethod
-    def age_days(record: EntryRecord, today: date) -> int | None:
-        return (today - record.last_verified).days if record.last_verified else None
 
     async def stale(self, session: AsyncSession, days: int = STALE_AFTER_DAYS) -> list[EntryRecord]:
         """Active entries never verified or not verified for `days` days, oldest first."""

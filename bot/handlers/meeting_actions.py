@@ -22,7 +22,7 @@ from bot.reminders.models import Schedule
 from bot.router import Context, HandlerResult, UserError, role_label
 from bot.trust import audit
 from bot.when import END_OF_DAY, WhenError, parse_moment
-from bot.when.recurrence import as_utc
+from bot.db import as_utc
 
 CONFIRM_KIND = "meetings.confirm"
 NEW_DATE_KIND = "meetings.new_date"

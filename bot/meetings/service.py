@@ -35,7 +35,8 @@ from bot.meetings.texts import (STATUS_LABELS, action_id, due_of, owner_message,
 from bot.reminders.ids import digest, parse_short_id, short_id
 from bot.reminders.models import Schedule
 from bot.reminders.service import RemindersService
-from bot.when.recurrence import Firing, as_utc
+from bot.db import as_utc
+from bot.when.recurrence import Firing
 
 if TYPE_CHECKING:
     from bot.clock import Clock

@@ -12,7 +12,7 @@ from bot.messages import Choice, Reply, command_prefix
 from bot.reminders.formatting import moment
 from bot.reminders.ids import parse_letter_id
 from bot.reminders.models import Schedule
-from bot.when.recurrence import as_utc
+from bot.db import as_utc
 
 STATUS_LABELS = {OPEN: N_("still open"), DONE: N_("done"), DECLINED: N_("not theirs")}
 

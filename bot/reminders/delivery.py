@@ -26,7 +26,8 @@ from bot.reminders.formatting import clock_time, duration, moment
 from bot.reminders.ids import digest, occurrence_token, short_id
 from bot.reminders.models import Schedule
 from bot.reminders.timing import recurrence_of
-from bot.when.recurrence import Firing, as_utc, next_firings
+from bot.db import as_utc
+from bot.when.recurrence import Firing, next_firings
 
 if TYPE_CHECKING:
     from bot.clock import Clock

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from bot.when.recurrence import as_utc
+from bot.db import as_utc
 
 
 def short_id(schedule_id: int) -> str:

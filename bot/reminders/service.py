@@ -31,7 +31,8 @@ from bot.reminders.delivery import Delivery, ExtraLines
 from bot.reminders.models import Acknowledgement, Broadcast, Schedule
 from bot.reminders.timing import recurrence_of, scheduler_time, set_next_due
 from bot.when import When
-from bot.when.recurrence import Recurrence, as_utc, format_local
+from bot.db import as_utc
+from bot.when.recurrence import Recurrence, format_local
 
 if TYPE_CHECKING:
     from bot.clock import Clock

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 
+from bot.db import as_utc
+
 # Bounds every walk over occurrences: a rule that yields nothing usable for this many
 # candidates (e.g. everything excluded) is treated as finished rather than looping forever.
 MAX_CANDIDATES = 5000
@@ -24,10 +26,6 @@ LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
 SCAN_YEARS = 5
 
 
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands datetimes back naive; everything stored is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(
-        UTC)
 
 
 def local_to_utc(local: datetime, tz: ZoneInfo) -> datetime:
@@ -102,12 +100,6 @@ class Recurrence:
             if instant > moment:
                 produced += 1
                 yield instant
-
-    def local_after(self, moment: datetime) -> Iterator[datetime]:
-        """Like `after`, but the local wall-clock times (for exclusions and display)."""
-        tz = self.tz
-        for instant in self.after(moment):
-            yield instant.astimezone(tz).replace(tzinfo=None)
 
     def next_occurrences(self, moment: datetime, count: int) -> list[datetime]:
         found = []

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from bot.when.errors import unreadable
+from bot.when.times import number
 from bot.when.words import (FILLERS, FREQUENCY_WORDS, GERMAN_EVERY, MONTH_END, NUMBER_WORDS,
                             ORDINAL_SUFFIX, ORDINAL_WORDS, OTHER_WORDS, RECURRENCE_MARKERS, UNITS,
                             WEEKDAYS, WORKDAY_WORDS)
@@ -31,10 +32,6 @@ def recurrence_start(rule: str, at: time | None, now_local: datetime) -> datetim
         start = now_local.replace(second=0, microsecond=0) + timedelta(minutes=1)
         return start.replace(minute=at.minute) if at is not None else start
     return datetime.combine(now_local.date(), at or DEFAULT_TIME)
-
-
-def _number(word: str) -> int:
-    return int(word) if word.isdecimal() else int(NUMBER_WORDS[word])
 
 
 def _ordinal(token: str) -> int | None:
@@ -67,7 +64,7 @@ def _read(tokens: list[str], original: str) -> _Reading:
         if (token.isdecimal() or token in NUMBER_WORDS) and following in UNITS:
             if len(token) > 6:
                 raise unreadable(original, token)
-            reading.intervals[str(UNITS[following])] = _number(token)
+            reading.intervals[str(UNITS[following])] = number(token)
             skip_next = True
         elif not _read_word(reading, token):
             raise unreadable(original, token)

@@ -14,7 +14,7 @@ from bot.when.errors import WhenError
 from bot.when.words import (AM_WORDS, AMOUNT, DOTTED_TIME, HOLIDAYS, ISO_DATE, LEAD_BEFORE,
                             LEAD_SHORT, LEAD_ZA, MONTHS, NOON, NUMBER_WORDS, NUMERIC_DATE,
                             PM_WORDS, RELATIVE, RELATIVE_DAYS, RELATIVE_PART, SECONDS,
-                            TIME_PATTERNS, UNITS, WEEKDAYS)
+                            TIME_PATTERNS, UNIT_MINUTES, UNITS, WEEKDAYS)
 
 MAX_LEAD = timedelta(days=31)
 MAX_AHEAD = timedelta(days=366 * 5)
@@ -59,8 +59,7 @@ def amount_total(text: str) -> timedelta:
                 text=text.strip()[:40]))
         if len(amount) > 6:
             raise too_far()
-        total += timedelta(minutes=number(amount) * {"minute": 1, "hour": 60, "day": 1440,
-                                                       "week": 10080}[str(kind)])
+        total += timedelta(minutes=number(amount) * UNIT_MINUTES[str(kind)])
     return total
 
 
