@@ -144,12 +144,13 @@ class Outbox:
         async def deliver_chat(chat_rows: list[OutboxMessage]) -> int:
             async with gate:
                 sent = 0
-                for row in chat_rows:
-                    platform = _platform_of(row.chat_key)
-                    until = self.paused_until(platform)
+                for index, row in enumerate(chat_rows):
+                    until = self.paused_until(_platform_of(row.chat_key))
                     if until is not None:
-                        await self._write([_postponed(row, until)])
-                        continue
+                        # The rest of this chat waits too: its claims released in one write.
+                        await self._write([_postponed(r, until) for r in chat_rows[index:]])
+                        break
+                    platform = _platform_of(row.chat_key)
                     result = await self._send(row)
                     if result.retry_after is not None and not result.ok:
                         self._pause(platform, result.retry_after)

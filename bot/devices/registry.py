@@ -14,11 +14,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.db import Database
 from bot.people import People
 from bot.policy import Role
@@ -58,10 +57,6 @@ class Verification:
 DecisionListener = Callable[[str, str, bool], None]
 # Called when a verification starts waiting for an admin (bot/devices/notices.py tells them).
 WaitingHook = Callable[["Verification"], Awaitable[None]]
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
 
 
 class DeviceVerifications:
