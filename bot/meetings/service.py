@@ -95,8 +95,7 @@ class MeetingsService:
 
     async def meeting(self, session: AsyncSession, word: str) -> Schedule | None:
         schedule_id = parse_short_id(word) if word else None
-        schedule = await session.get(Schedule, schedule_id) if schedule_id else None
-        return schedule if schedule is not None and schedule.kind == "meeting" else None
+        return await self.meeting_by_id(session, schedule_id) if schedule_id else None
 
     async def meeting_by_id(self, session: AsyncSession, schedule_id: int) -> Schedule | None:
         schedule = await session.get(Schedule, schedule_id)
@@ -197,8 +196,7 @@ class MeetingsService:
 
     async def action(self, session: AsyncSession, word: str) -> MeetingItem | None:
         item_id = parse_action_id(word) if word else None
-        item = await session.get(MeetingItem, item_id) if item_id else None
-        return item if item is not None and item.kind == ACTION else None
+        return await self.action_by_id(session, item_id) if item_id else None
 
     async def may_answer(self, session: AsyncSession, item: MeetingItem, user: User) -> bool:
         """The action's owners answer it; its recorder, the meeting's owner and coordinators
