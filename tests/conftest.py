@@ -22,14 +22,19 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import PROJECT_ROOT
 from bot.db import async_url
+from bot.directory.csvformat import read_directory
 from bot.directory.gazetteer import Gazetteer
+from bot.directory.index import DirectoryIndex
+from bot.directory.service import DirectoryService
 from bot.directory.vocabulary import Vocabulary
+from tests.directory.conftest import SAMPLE
 from tests.harness import CI_EXAMPLES, database_under_test, make_bot
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 
 # How hard the property tests try (tests.harness.property_examples scales their own counts with it):
-# `ci` throws every input CI has always thrown, `dev` a quarter of them for a quick local run.
+# under `ci` a test throws the count it names (a test that names none: CI_EXAMPLES), under `dev`
+# a quarter of it for a quick local run.
 settings.register_profile("ci", max_examples=CI_EXAMPLES, print_blob=True)
 settings.register_profile("dev", max_examples=CI_EXAMPLES // 4)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
@@ -147,3 +152,20 @@ async def bot(tmp_path, database_url):
     harness = await make_bot(tmp_path, database_url, admins=["console:alice"])
     yield harness
     await harness.close()
+
+
+# The directory sample, for the directory tests and the fuzz tests (tests/trust): one per process.
+@pytest.fixture(scope="session")
+def service() -> DirectoryService:
+    """Gazetteer and vocabulary loaded once; tests build their own indexes from it."""
+    return DirectoryService(PROJECT_ROOT / "data")
+
+
+@pytest.fixture(scope="session")
+def sample_records(service):
+    return read_directory(SAMPLE.read_bytes(), service.gazetteer, service.vocabulary).records
+
+
+@pytest.fixture(scope="session")
+def sample_index(service, sample_records) -> DirectoryIndex:
+    return DirectoryIndex(sample_records, service.gazetteer, service.vocabulary)

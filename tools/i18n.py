@@ -34,7 +34,7 @@ DOMAIN_SOURCES = {
     "web": ["bot/web/**/*.py", "bot/handlers/web.py"],
     "meetings": ["bot/meetings/**/*.py", "bot/handlers/meetings.py",
                  "bot/handlers/meeting_actions.py"],
-"devices": ["bot/devices/**/*.py", "bot/handlers/devices.py"],
+    "devices": ["bot/devices/**/*.py", "bot/handlers/devices.py"],
 }
 
 

@@ -27,6 +27,7 @@ async def snapshot(bot: Any, *, only: Mapping[str, Collection[str] | None] | Non
     `ignore_users`/`ignore_chats`: rows of people who wrote for the first time (their own
     guest account, identity and chat) are left out; `row_filter(table, row)` may drop rows
     a sender is allowed to change (their own search history, say)."""
+    _check_names(only)
     found = {}
     async with bot.services.db.session() as session:
         for table in Base.metadata.sorted_tables:
@@ -45,6 +46,14 @@ async def snapshot(bot: Any, *, only: Mapping[str, Collection[str] | None] | Non
             kept.sort()
             found[table.name] = (len(kept), hashlib.sha256("\n".join(kept).encode()).hexdigest())
     return found
+
+
+def _check_names(only: Mapping[str, Collection[str] | None] | None) -> None:
+    """A misspelt or renamed table or column would silently stop being compared."""
+    for table, columns in (only or {}).items():
+        assert table in Base.metadata.tables, f"no table {table!r}"
+        known = {c.name for c in Base.metadata.tables[table].columns}
+        assert not set(columns or ()) - known, f"no column {set(columns or ()) - known} in {table}"
 
 
 def _compared_columns(table: str, columns: list[Column[Any]],
